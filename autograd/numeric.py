@@ -1,0 +1,105 @@
+"""Numerical differentiation: the book's `numerical_gradient` and `gradcheck` against backward."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograd.grad_mode import no_grad
+from autograd.tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """Backward disagrees with central differences; the message names the input and element."""
+
+
+def numerical_gradient(f: Callable[[Any], Any], x: np.ndarray | Tensor, h: float = 1e-4) -> np.ndarray:
+    """The book's central difference (h = 1e-4), one element at a time, in place.
+
+    `f` is called with `x` after each element is nudged, as in the book, so a closure that
+    ignores its argument (`lambda W: net.loss(x, t)`) works. `x` is restored exactly afterwards.
+    """
+    array = x.data if isinstance(x, Tensor) else x
+    if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+        raise TypeError(
+            "numerical_gradient: x must be a float numpy array or Tensor (it is nudged in place)"
+        )
+    grad = np.zeros_like(array)
+    with no_grad():
+        for idx in np.ndindex(array.shape):
+            original = array[idx]
+            array[idx] = original + h
+            f_plus = float(f(x))
+            array[idx] = original - h
+            f_minus = float(f(x))
+            array[idx] = original
+            grad[idx] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def _cotangent(shape: tuple[int, ...]) -> np.ndarray:
+    """A fixed, non-symmetric weighting of the outputs: checks the VJP, not only its sum."""
+    rng = np.random.default_rng(1234)
+    return rng.uniform(0.5, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+
+
+def gradcheck(
+    fn: Callable[..., Tensor],
+    *inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> bool:
+    """Compare backward with central differences, in float64, for every input requiring grad.
+
+    A non-scalar output is weighted by a fixed random cotangent. Returns True, or raises
+    `GradcheckError` naming the input, the worst element and both values.
+    """
+    promoted = [
+        Tensor(np.array(t.data, dtype=np.float64), requires_grad=t.requires_grad, name=t.name)
+        if isinstance(t, Tensor)
+        else t
+        for t in inputs
+    ]
+    checked = [i for i, t in enumerate(promoted) if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
+
+    out = fn(*promoted)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
+    weights = _cotangent(out.shape)
+
+    def weighted(values: list[Any]) -> float:
+        result = fn(*values)
+        return float(np.sum(np.asarray(result.data, dtype=np.float64) * weights))
+
+    for i in checked:
+        promoted[i].grad = None
+    if out.requires_grad:
+        out.backward(weights)
+
+    for i in checked:
+        x = promoted[i]
+        analytic = np.zeros_like(x.data) if x.grad is None else np.asarray(x.grad.data)
+        numeric = np.zeros_like(x.data)
+        for idx in np.ndindex(x.shape):
+            original = x.data[idx]
+            x.data[idx] = original + eps
+            plus = weighted(promoted)
+            x.data[idx] = original - eps
+            minus = weighted(promoted)
+            x.data[idx] = original
+            numeric[idx] = (plus - minus) / (2 * eps)
+        error = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+        if error.size and (np.max(error) > 0 or not np.all(np.isfinite(analytic))):
+            worst = np.unravel_index(np.argmax(np.where(np.isfinite(error), error, np.inf)), x.shape)
+            label = x.name or f"input {i}"
+            raise GradcheckError(
+                f"gradcheck: {label} (shape {x.shape}) element {tuple(int(j) for j in worst)}: "
+                f"backward gives {analytic[worst]!r}, central differences give {numeric[worst]!r} "
+                f"(atol={atol}, rtol={rtol})"
+            )
+    return True

@@ -1,0 +1,634 @@
+"""Every operation of the engine, each stated once: forward, one VJP per input, and its picture.
+
+An `Op` bundles
+- `forward(*arrays, **params) -> ndarray`, plain numpy;
+- `vjps[i](g, out, *inputs, **params) -> Tensor`, the gradient flowing to input i given the
+  upstream gradient `g`, written with engine operations so that it can itself be differentiated
+  (`create_graph=True`). A VJP may return a gradient of the output's broadcast shape: the engine
+  sums it back to the input's shape (one mechanism for every op);
+- `symbol` and `local` / `rule` texts for the visualizer: `local[i]` is the local derivative
+  ∂out/∂input_i written with the operand names `{x}`, `{y}` and `{out}`, `rule[i]` is what the
+  input receives for tensors, written with `g` for the upstream gradient.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autograd.grad_mode import _GradMode, no_grad
+from autograd.tensor import ArrayLike, Tensor, as_float_array
+
+VJP = Callable[..., Tensor]
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """One differentiable operation; see the module docstring."""
+
+    name: str
+    symbol: str
+    forward: Callable[..., np.ndarray]
+    vjps: tuple[VJP, ...]
+    local: tuple[str, ...]
+    rule: tuple[str, ...]
+    explain: Callable[..., str] | None = field(default=None, repr=False)
+
+    def local_text(self, i: int, names: Sequence[str] = ("x", "y")) -> str:
+        """`∂/∂apple = num`: the local derivative of the output for input i, with operand names."""
+        fill = _names(names)
+        return f"∂/∂{fill['y' if i == 1 else 'x']} = {self.local[i].format(**fill)}"
+
+    def rule_text(self, i: int, names: Sequence[str] = ("x", "y")) -> str:
+        """`∂/∂W = xᵀ·g`: what input i receives, for tensors (g is the upstream gradient)."""
+        fill = _names(names)
+        return f"∂/∂{fill['y' if i == 1 else 'x']} = {self.rule[i].format(**fill)}"
+
+
+def _names(names: Sequence[str]) -> dict[str, str]:
+    x = names[0] if len(names) > 0 else "x"
+    y = names[1] if len(names) > 1 else "y"
+    return {"x": x, "y": y, "out": "out"}
+
+
+REGISTRY: dict[str, Op] = {}
+
+
+def defop(
+    name: str,
+    symbol: str,
+    forward: Callable[..., np.ndarray],
+    vjps: Sequence[VJP],
+    local: Sequence[str],
+    rule: Sequence[str] | None = None,
+    explain: Callable[..., str] | None = None,
+) -> Op:
+    op = Op(name, symbol, forward, tuple(vjps), tuple(local), tuple(rule or local), explain)
+    REGISTRY[name] = op
+    return op
+
+
+# --- applying an op -----------------------------------------------------------------------
+def _operand(value: ArrayLike, like: Tensor | None, op: str) -> Tensor:
+    """A Tensor for an operand; Python numbers take the other operand's dtype (float32 stays)."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (int, float)) and like is not None:
+        return Tensor._wrap(np.asarray(value, dtype=like.data.dtype))
+    return Tensor._wrap(as_float_array(value, op))
+
+
+def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] | None = None) -> Tensor:
+    """Run `op` forward and, when recording, remember how the result was made."""
+    arrays = [t.data for t in inputs]
+    try:
+        data = op.forward(*arrays, **params) if params else op.forward(*arrays)
+    except (ValueError, IndexError, TypeError) as exc:
+        raise _input_error(op, inputs, params, exc) from None
+    out = Tensor._wrap(data)
+    if _GradMode.enabled:
+        for t in inputs:
+            if t.requires_grad:
+                out.requires_grad = True
+                out._op = op
+                out._inputs = inputs
+                out._params = params
+                break
+    return out
+
+
+def _input_error(
+    op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] | None, exc: Exception
+) -> Exception:
+    shapes = [t.shape for t in inputs]
+    if op.explain is not None:
+        message = op.explain(*shapes, **(params or {}))
+        if message:
+            return type(exc)(f"{op.name}: {message}")
+    if len(shapes) == 2:
+        return ValueError(
+            f"{op.name}: shapes {shapes[0]} and {shapes[1]} do not broadcast: aligned from the "
+            "right, each pair of axes must be equal or one of them 1; reshape an operand "
+            "(e.g. b.reshape(1, -1)) to line them up"
+        )
+    return type(exc)(f"{op.name}: input shape {shapes[0]}: {exc}")
+
+
+def _binary(op: Op, a: ArrayLike, b: ArrayLike) -> Tensor:
+    ta = a if isinstance(a, Tensor) else None
+    tb = b if isinstance(b, Tensor) else None
+    if ta is None and tb is None:
+        raise TypeError(f"{op.name}: at least one operand must be a Tensor")
+    return apply(op, (_operand(a, tb, op.name), _operand(b, ta, op.name)))
+
+
+def _const(array: np.ndarray) -> Tensor:
+    return Tensor._wrap(array)
+
+
+# --- elementwise binary ops ---------------------------------------------------------------
+ADD = defop(
+    "add", "+", np.add,
+    [lambda g, out, x, y: g, lambda g, out, x, y: g],
+    local=["1", "1"], rule=["g", "g"],
+)
+SUB = defop(
+    "sub", "−", np.subtract,
+    [lambda g, out, x, y: g, lambda g, out, x, y: -g],
+    local=["1", "−1"], rule=["g", "−g"],
+)
+MUL = defop(
+    "mul", "×", np.multiply,
+    [lambda g, out, x, y: g * y, lambda g, out, x, y: g * x],
+    local=["{y}", "{x}"], rule=["g⊙{y}", "g⊙{x}"],
+)
+DIV = defop(
+    "div", "/", np.divide,
+    [lambda g, out, x, y: g / y, lambda g, out, x, y: -(g * out) / y],
+    local=["1/{y}", "−{x}/{y}²"], rule=["g/{y}", "−g⊙{x}/{y}²"],
+)
+POW = defop(
+    "pow", "**", np.power,
+    [
+        lambda g, out, x, y: g * y * x ** (y - 1),
+        lambda g, out, x, y: g * out * log(x),
+    ],
+    local=["{y}·{x}^({y}−1)", "{x}^{y}·ln {x}"],
+    rule=["g⊙{y}·{x}^({y}−1)", "g⊙{x}^{y}·ln {x}"],
+)
+
+
+def add(a: ArrayLike, b: ArrayLike) -> Tensor:
+    return _binary(ADD, a, b)
+
+
+def sub(a: ArrayLike, b: ArrayLike) -> Tensor:
+    return _binary(SUB, a, b)
+
+
+def mul(a: ArrayLike, b: ArrayLike) -> Tensor:
+    return _binary(MUL, a, b)
+
+
+def div(a: ArrayLike, b: ArrayLike) -> Tensor:
+    return _binary(DIV, a, b)
+
+
+def pow(a: ArrayLike, b: ArrayLike) -> Tensor:  # noqa: A001 (the name users expect)
+    return _binary(POW, a, b)
+
+
+# --- matmul -------------------------------------------------------------------------------
+def _swap_last(t: Tensor) -> Tensor:
+    axes = list(range(t.ndim))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return transpose(t, tuple(axes))
+
+
+def _matmul_vjp_x(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    if x.ndim == 1 and y.ndim == 1:
+        return g * y
+    if y.ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
+        return reshape(g, g.shape + (1,)) * y
+    if x.ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
+        row = reshape(g, g.shape[:-1] + (1, g.shape[-1])) @ _swap_last(y)
+        return reshape(row, row.shape[:-2] + (row.shape[-1],))
+    return g @ _swap_last(y)
+
+
+def _matmul_vjp_y(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    if x.ndim == 1 and y.ndim == 1:
+        return g * x
+    if x.ndim == 1:  # (k,) @ (..., k, m): outer product k x m per batch
+        return reshape(x, (x.shape[0], 1)) * reshape(g, g.shape[:-1] + (1, g.shape[-1]))
+    if y.ndim == 1:  # (..., n, k) @ (k,): sum over n of g[n] x[n, :]
+        return reshape(reshape(g, g.shape[:-1] + (1, g.shape[-1])) @ x, x.shape[:-2] + (x.shape[-1],))
+    return _swap_last(x) @ g
+
+
+def _explain_matmul(a: tuple[int, ...], b: tuple[int, ...]) -> str:
+    if len(a) == 0 or len(b) == 0:
+        return f"{a} @ {b}: a 0-d operand has no matrix dimension; use * to scale"
+    inner_a = a[-1]
+    inner_b = b[0] if len(b) == 1 else b[-2]
+    if inner_a != inner_b:
+        return (
+            f"{a} @ {b}: inner dimensions {inner_a} and {inner_b} differ; the last axis of "
+            "the left operand must equal the second-to-last axis of the right (transpose one?)"
+        )
+    return f"{a} @ {b}: batch dimensions {a[:-2]} and {b[:-2]} do not broadcast"
+
+
+MATMUL = defop(
+    "matmul", "matmul", np.matmul, [_matmul_vjp_x, _matmul_vjp_y],
+    local=["{y}ᵀ", "{x}ᵀ"], rule=["g·{y}ᵀ", "{x}ᵀ·g"], explain=_explain_matmul,
+)
+
+
+def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
+    return _binary(MATMUL, a, b)
+
+
+# --- elementwise unary ops ----------------------------------------------------------------
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # exp of a non-positive number only: no overflow warning for large |x|
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _relu_mask(x: Tensor) -> Tensor:
+    return _const(x.data > 0)
+
+
+NEG = defop("neg", "−", np.negative, [lambda g, out, x: -g], local=["−1"], rule=["−g"])
+EXP = defop("exp", "exp", np.exp, [lambda g, out, x: g * out], local=["exp({x})"], rule=["g⊙out"])
+LOG = defop("log", "log", np.log, [lambda g, out, x: g / x], local=["1/{x}"], rule=["g/{x}"])
+TANH = defop(
+    "tanh", "tanh", np.tanh, [lambda g, out, x: g * (1 - out * out)],
+    local=["1−out²"], rule=["g⊙(1−out²)"],
+)
+SIGMOID = defop(
+    "sigmoid", "σ", _sigmoid, [lambda g, out, x: g * out * (1 - out)],
+    local=["out(1−out)"], rule=["g⊙out(1−out)"],
+)
+RELU = defop(
+    "relu", "relu", lambda x: np.maximum(x, 0), [lambda g, out, x: g * _relu_mask(x)],
+    local=["1 if {x}>0 else 0"], rule=["g⊙[{x}>0]"],
+)
+ASTYPE = defop(
+    "astype", "astype", lambda x, dtype: x.astype(dtype),
+    [lambda g, out, x, dtype: astype(g, x.dtype)], local=["1"], rule=["g"],
+)
+
+
+def neg(x: ArrayLike) -> Tensor:
+    return apply(NEG, (_operand(x, None, "neg"),))
+
+
+def exp(x: ArrayLike) -> Tensor:
+    return apply(EXP, (_operand(x, None, "exp"),))
+
+
+def log(x: ArrayLike) -> Tensor:
+    return apply(LOG, (_operand(x, None, "log"),))
+
+
+def tanh(x: ArrayLike) -> Tensor:
+    return apply(TANH, (_operand(x, None, "tanh"),))
+
+
+def sigmoid(x: ArrayLike) -> Tensor:
+    return apply(SIGMOID, (_operand(x, None, "sigmoid"),))
+
+
+def relu(x: ArrayLike) -> Tensor:
+    return apply(RELU, (_operand(x, None, "relu"),))
+
+
+def astype(x: Tensor, dtype: Any) -> Tensor:
+    """Cast (float32 <-> float64); the gradient is cast back."""
+    return apply(ASTYPE, (x,), {"dtype": np.dtype(dtype)})
+
+
+# --- reductions ---------------------------------------------------------------------------
+def _normalize_axis(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < builtins.max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(int(a) % builtins.max(ndim, 1))
+    return tuple(out)
+
+
+def _keepdims_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _expand_reduced(g: Tensor, x: Tensor, axis: tuple[int, ...], keepdims: bool) -> Tensor:
+    """Put a reduced gradient back to the input's shape (reshape to keepdims, broadcast)."""
+    if not keepdims:
+        g = reshape(g, _keepdims_shape(x.shape, axis))
+    return broadcast_to(g, x.shape)
+
+
+def _reduced_count(shape: tuple[int, ...], axis: tuple[int, ...]) -> int:
+    return math.prod(shape[a] for a in axis)
+
+
+SUM = defop(
+    "sum", "Σ", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    [lambda g, out, x, axis, keepdims: _expand_reduced(g, x, axis, keepdims)],
+    local=["1"], rule=["broadcast g"],
+)
+MEAN = defop(
+    "mean", "mean", lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
+    [
+        lambda g, out, x, axis, keepdims: _expand_reduced(g, x, axis, keepdims)
+        / _reduced_count(x.shape, axis)
+    ],
+    local=["1/n"], rule=["broadcast g / n"],
+)
+
+
+def _max_vjp(g: Tensor, out: Tensor, x: Tensor, axis: tuple[int, ...], keepdims: bool) -> Tensor:
+    peak = out.data if keepdims else out.data.reshape(_keepdims_shape(x.shape, axis))
+    mask = x.data == peak
+    share = mask / np.sum(mask, axis=axis, keepdims=True)  # ties split the gradient evenly
+    return _expand_reduced(g, x, axis, keepdims) * _const(share.astype(x.dtype))
+
+
+MAX = defop(
+    "max", "max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+    [_max_vjp], local=["1 at the maximum, else 0"], rule=["g at the maximum (ties share)"],
+)
+
+
+def _reduction(op: Op, x: ArrayLike, axis: int | Sequence[int] | None, keepdims: bool) -> Tensor:
+    t = _operand(x, None, op.name)
+    try:
+        axes = _normalize_axis(axis, t.ndim)
+    except ValueError as exc:
+        raise ValueError(f"{op.name}: {exc} (shape {t.shape})") from None
+    if t.ndim == 0:
+        axes = ()
+    if op is MAX and t.size == 0:
+        raise ValueError(f"max: the input of shape {t.shape} is empty; max needs an element")
+    return apply(op, (t,), {"axis": axes, "keepdims": bool(keepdims)})
+
+
+def sum(x: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    return _reduction(SUM, x, axis, keepdims)
+
+
+def mean(x: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    return _reduction(MEAN, x, axis, keepdims)
+
+
+def max(x: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    return _reduction(MAX, x, axis, keepdims)
+
+
+# --- shape ops ----------------------------------------------------------------------------
+def _sum_to_forward(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and x.shape[i + lead] != 1
+    )
+    summed = np.sum(x, axis=axes, keepdims=True) if axes else x
+    return summed.reshape(shape)
+
+
+RESHAPE = defop(
+    "reshape", "reshape", lambda x, shape: np.reshape(x, shape),
+    [lambda g, out, x, shape: reshape(g, x.shape)], local=["1"], rule=["reshape g"],
+    explain=lambda a, shape: f"cannot reshape {a} (size {math.prod(a)}) into {shape}",
+)
+TRANSPOSE = defop(
+    "transpose", "ᵀ", lambda x, axes: np.transpose(x, axes),
+    [
+        lambda g, out, x, axes: transpose(
+            g, None if axes is None else tuple(int(i) for i in np.argsort(axes))
+        )
+    ],
+    local=["1"], rule=["gᵀ"],
+    explain=lambda a, axes: f"axes {axes} are not a permutation of the {len(a)} axes of {a}",
+)
+BROADCAST_TO = defop(
+    "broadcast_to", "broadcast", lambda x, shape: np.broadcast_to(x, shape),
+    [lambda g, out, x, shape: sum_to(g, x.shape)], local=["1"], rule=["Σ g over copies"],
+    explain=lambda a, shape: f"cannot broadcast {a} to {shape}",
+)
+SUM_TO = defop(
+    "sum_to", "Σ", _sum_to_forward,
+    [lambda g, out, x, shape: broadcast_to(g, x.shape)], local=["1"], rule=["broadcast g"],
+)
+
+
+def reshape(x: ArrayLike, shape: Sequence[int]) -> Tensor:
+    t = _operand(x, None, "reshape")
+    shape = tuple(int(s) for s in shape)
+    if -1 in shape:
+        try:
+            shape = np.empty(t.shape, dtype=bool).reshape(shape).shape
+        except ValueError:
+            raise ValueError(
+                f"reshape: cannot reshape {t.shape} (size {t.size}) into {shape}"
+            ) from None
+    if shape == t.shape:
+        return t
+    return apply(RESHAPE, (t,), {"shape": shape})
+
+
+def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Tensor:
+    t = _operand(x, None, "transpose")
+    if axes is not None:
+        axes = tuple(int(a) % builtins.max(t.ndim, 1) for a in axes)
+    return apply(TRANSPOSE, (t,), {"axes": axes})
+
+
+def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    if x.shape == shape:
+        return x
+    return apply(BROADCAST_TO, (x,), {"shape": tuple(shape)})
+
+
+def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Sum a broadcast gradient back to `shape`: the engine's one rule for broadcasting."""
+    if x.shape == shape:
+        return x
+    return apply(SUM_TO, (x,), {"shape": tuple(shape)})
+
+
+# --- indexing -----------------------------------------------------------------------------
+def _has_array_index(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return builtins.any(
+        isinstance(p, (list, np.ndarray, Tensor)) and not isinstance(p, (bool, np.bool_))
+        for p in parts
+    )
+
+
+def _scatter_forward(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+    full = np.zeros(shape, dtype=g.dtype)
+    if _has_array_index(index):
+        np.add.at(full, index, g)  # repeated indices accumulate
+    else:
+        full[index] = g
+    return full
+
+
+def _getitem_forward(x: np.ndarray, index: Any) -> np.ndarray:
+    picked = x[index]
+    # basic indexing gives a view; copy so that later in-place updates of x do not leak in
+    return picked if _has_array_index(index) else np.array(picked, copy=True)
+
+
+GETITEM = defop(
+    "getitem", "[ ]", _getitem_forward,
+    [lambda g, out, x, index: apply(SCATTER, (g,), {"index": index, "shape": x.shape})],
+    local=["1 at the picked entries"], rule=["g scattered back (repeats add)"],
+    explain=lambda shape, index: f"index {index!r} does not fit shape {shape}",
+)
+SCATTER = defop(
+    "scatter_add", "scatter", _scatter_forward,
+    [lambda g, out, x, index, shape: apply(GETITEM, (g,), {"index": index})],
+    local=["1"], rule=["g[index]"],
+)
+
+
+def _plain_index(index: Any) -> Any:
+    if isinstance(index, Tensor):
+        return index.data.astype(np.intp) if index.dtype.kind == "f" else index.data
+    if isinstance(index, tuple):
+        return tuple(_plain_index(i) for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def getitem(x: ArrayLike, index: Any) -> Tensor:
+    return apply(GETITEM, (_operand(x, None, "getitem"),), {"index": _plain_index(index)})
+
+
+# --- softmax family -----------------------------------------------------------------------
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+SOFTMAX = defop(
+    "softmax", "softmax", _softmax,
+    [lambda g, out, x, axis: out * (g - sum(g * out, axis=axis, keepdims=True))],
+    local=["out(δ−out)"], rule=["out⊙(g − Σ g⊙out)"],
+)
+LOG_SOFTMAX = defop(
+    "log_softmax", "log softmax", _log_softmax,
+    [lambda g, out, x, axis: g - exp(out) * sum(g, axis=axis, keepdims=True)],
+    local=["δ−softmax"], rule=["g − softmax·Σ g"],
+)
+
+
+def _axis_param(t: Tensor, axis: int, name: str) -> int:
+    if t.ndim == 0:
+        raise ValueError(f"{name}: needs at least one axis, got a 0-d tensor")
+    if not -t.ndim <= axis < t.ndim:
+        raise ValueError(f"{name}: axis {axis} is out of range for shape {t.shape}")
+    return axis % t.ndim
+
+
+def softmax(x: ArrayLike, axis: int = -1) -> Tensor:
+    t = _operand(x, None, "softmax")
+    return apply(SOFTMAX, (t,), {"axis": _axis_param(t, axis, "softmax")})
+
+
+def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
+    t = _operand(x, None, "log_softmax")
+    return apply(LOG_SOFTMAX, (t,), {"axis": _axis_param(t, axis, "log_softmax")})
+
+
+def _one_hot(labels: np.ndarray, classes: int, dtype: np.dtype) -> np.ndarray:
+    hot = np.zeros(labels.shape + (classes,), dtype=dtype)
+    np.put_along_axis(hot, labels[..., None], 1, axis=-1)
+    return hot
+
+
+def _sce_forward(z: np.ndarray, t: np.ndarray | None = None, *, labels: Any = None) -> np.ndarray:
+    lsm = _log_softmax(z, -1)
+    count = builtins.max(lsm.size // lsm.shape[-1], 1)
+    if t is None:
+        picked = np.take_along_axis(lsm, labels[..., None], axis=-1)
+        return np.asarray(-np.sum(picked) / count, dtype=z.dtype)
+    return np.asarray(-np.sum(t * lsm) / count, dtype=z.dtype)
+
+
+def _sce_vjp_logits(
+    g: Tensor, out: Tensor, z: Tensor, t: Tensor | None = None, *, labels: Any = None
+) -> Tensor:
+    count = builtins.max(z.size // z.shape[-1], 1)
+    target = t if t is not None else _const(_one_hot(labels, z.shape[-1], z.dtype))
+    if t is not None:  # soft labels need not sum to one: d/dz = softmax·Σt − t
+        target_total = sum(t, axis=-1, keepdims=True)
+        return g * (softmax(z) * target_total - target) / count
+    return g * (softmax(z) - target) / count
+
+
+def _sce_vjp_target(g: Tensor, out: Tensor, z: Tensor, t: Tensor, **_: Any) -> Tensor:
+    count = builtins.max(z.size // z.shape[-1], 1)
+    return -(g * log_softmax(z)) / count
+
+
+SOFTMAX_CROSS_ENTROPY = defop(
+    "softmax_cross_entropy", "softmax\ncross-entropy", _sce_forward,
+    [_sce_vjp_logits, _sce_vjp_target],
+    local=["(softmax({x}) − {y})/N", "−log softmax({x})/N"],
+    rule=["g·(softmax({x}) − {y})/N", "−g·log softmax({x})/N"],
+)
+
+
+def softmax_cross_entropy(logits: ArrayLike, t: ArrayLike) -> Tensor:
+    """Mean cross-entropy of softmax(logits) against labels, computed stably with logsumexp.
+
+    `t` is one-hot (or any distribution) of the logits' shape, or integer class labels of the
+    logits' shape without the last axis. The gradient is `(softmax(logits) - t) / N`.
+    """
+    z = _operand(logits, None, "softmax_cross_entropy")
+    if z.ndim == 0:
+        raise ValueError("softmax_cross_entropy: logits must have a class axis, got a 0-d tensor")
+    if isinstance(t, Tensor):
+        raw = t.data
+    elif isinstance(t, np.ndarray):
+        raw = t
+    else:
+        raw = np.asarray(t)
+    if raw.shape == z.shape and raw.dtype.kind == "f":
+        target = t if isinstance(t, Tensor) else Tensor._wrap(raw.astype(z.dtype, copy=False))
+        return apply(SOFTMAX_CROSS_ENTROPY, (z, target))
+    if raw.shape == z.shape[:-1]:
+        if raw.dtype.kind == "f" and not np.all(raw == np.round(raw)):
+            raise ValueError(
+                "softmax_cross_entropy: labels of shape "
+                f"{raw.shape} must be whole class numbers; for probabilities give shape {z.shape}"
+            )
+        labels = raw.astype(np.intp)
+        classes = z.shape[-1]
+        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+            raise ValueError(
+                f"softmax_cross_entropy: labels must lie in 0..{classes - 1} for {classes} "
+                f"classes; got values from {labels.min()} to {labels.max()}"
+            )
+        return apply(SOFTMAX_CROSS_ENTROPY, (z,), {"labels": labels})
+    if raw.shape == z.shape:  # integer one-hot given with the logits' shape
+        return apply(SOFTMAX_CROSS_ENTROPY, (z, Tensor._wrap(raw.astype(z.dtype))))
+    raise ValueError(
+        f"softmax_cross_entropy: logits {z.shape} and labels {raw.shape} do not match; give "
+        f"one-hot labels of shape {z.shape} or class numbers of shape {z.shape[:-1]}"
+    )
+
+
+# --- for the visualizer -------------------------------------------------------------------
+def local_derivative(node: Tensor, i: int) -> float | None:
+    """The value of ∂node/∂input_i when both are single numbers, else None.
+
+    It is input i's VJP with an upstream gradient of 1, so the number drawn on an edge comes
+    from the same rule that backward uses.
+    """
+    op = node.op
+    if op is None or node.size != 1 or node.inputs[i].size != 1:
+        return None
+    with no_grad():
+        one = Tensor._wrap(np.ones_like(node.data))
+        value = op.vjps[i](one, node, *node.inputs, **node.params)
+    return float(np.sum(value.data))

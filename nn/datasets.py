@@ -1,0 +1,470 @@
+"""Data for the examples: the MNIST loader of "Deep Learning from Scratch" and a minibatch iterator.
+
+``load_mnist`` keeps the book's signature and return value, so the book's code runs unchanged, but
+it reads the original IDX files itself (no pickle) and finds them without network access when a
+copy is on disk. Lookup order, first folder holding all four ``.gz`` files wins:
+
+1. the ``data_dir`` argument,
+2. the folder named by the environment variable ``$SCRATCHGRAD_DATA``,
+3. the user cache ``$XDG_CACHE_HOME/scratchgrad/mnist`` (default ``~/.cache/scratchgrad/mnist``),
+4. a download from ``MIRRORS`` into that cache, each file checked against ``SHA256`` (hash of the
+   *decompressed* bytes, so a differently gzipped copy of the same data is accepted) and written
+   atomically, so an interrupted or rejected download never leaves a half-written file.
+
+Files found on disk are parsed strictly (magic number, header dimensions and exact length) but are
+not hashed, so any dataset in the MNIST format (Fashion-MNIST, say) can be loaded via ``data_dir``.
+
+``MIRRORS``, ``SHA256`` and ``_urlopen`` are module-level so tests can replace them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import http.client
+import math
+import os
+import tempfile
+import urllib.request
+import warnings
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "DATA_ENV_VAR",
+    "MIRRORS",
+    "MNIST_FILES",
+    "SHA256",
+    "DataLoader",
+    "MNISTChecksumError",
+    "MNISTError",
+    "MNISTFormatError",
+    "MNISTNotFoundError",
+    "load_mnist",
+    "minibatches",
+    "mnist_cache_dir",
+    "read_idx",
+]
+
+#: Environment variable naming a folder that holds the four MNIST ``.gz`` files.
+DATA_ENV_VAR = "SCRATCHGRAD_DATA"
+
+#: The four files, keyed by the names the book uses.
+MNIST_FILES: dict[str, str] = {
+    "train_img": "train-images-idx3-ubyte.gz",
+    "train_label": "train-labels-idx1-ubyte.gz",
+    "test_img": "t10k-images-idx3-ubyte.gz",
+    "test_label": "t10k-labels-idx1-ubyte.gz",
+}
+
+#: SHA-256 of the *decompressed* content of each file (independent of the gzip settings used).
+SHA256: dict[str, str] = {
+    "train-images-idx3-ubyte.gz": (
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"
+    ),
+    "train-labels-idx1-ubyte.gz": (
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"
+    ),
+    "t10k-images-idx3-ubyte.gz": (
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"
+    ),
+    "t10k-labels-idx1-ubyte.gz": (
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
+    ),
+}
+
+#: Base URLs tried in order; a file's URL is base + file name.
+MIRRORS: tuple[str, ...] = (
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+)
+
+#: Seconds to wait on a mirror before trying the next one.
+DOWNLOAD_TIMEOUT = 60.0
+
+# IDX magic numbers: 0x0000 | type 0x08 (unsigned byte) | number of dimensions.
+_LABEL_MAGIC = 2049  # 0x00000801: uint8, 1 dimension
+_IMAGE_MAGIC = 2051  # 0x00000803: uint8, 3 dimensions
+_NUM_CLASSES = 10
+
+# Indirection so tests can serve bytes without a network (monkeypatch this name).
+_urlopen = urllib.request.urlopen
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+class MNISTError(RuntimeError):
+    """Base class of every error raised while locating, downloading or parsing MNIST."""
+
+
+class MNISTNotFoundError(MNISTError):
+    """No folder holds the files and they could not be downloaded; the message says where to
+    put them."""
+
+
+class MNISTFormatError(MNISTError):
+    """A file is not valid gzip-compressed IDX data (truncated, corrupt, wrong magic number...)."""
+
+
+class MNISTChecksumError(MNISTError):
+    """A downloaded file decompressed to content whose SHA-256 is not the expected one."""
+
+
+# --------------------------------------------------------------------------------------------
+# Locating the files
+# --------------------------------------------------------------------------------------------
+
+
+def mnist_cache_dir() -> Path:
+    """Folder where downloads are kept: ``$XDG_CACHE_HOME/scratchgrad/mnist``, by default
+    ``~/.cache/scratchgrad/mnist`` (a relative ``XDG_CACHE_HOME`` is ignored, per the XDG spec)."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "scratchgrad" / "mnist"
+
+
+def _candidate_dirs(data_dir: str | os.PathLike[str] | None) -> list[tuple[str, Path | None]]:
+    """The folders to search, in order, each with a label for error messages."""
+    env = os.environ.get(DATA_ENV_VAR, "")
+    return [
+        ("data_dir argument", Path(data_dir).expanduser() if data_dir is not None else None),
+        (f"${DATA_ENV_VAR}", Path(env).expanduser() if env else None),
+        ("user cache", mnist_cache_dir()),
+    ]
+
+
+def _missing(folder: Path) -> list[str]:
+    return [name for name in MNIST_FILES.values() if not (folder / name).is_file()]
+
+
+def _describe(folder: Path | None) -> str:
+    if folder is None:
+        return "not set"
+    if not folder.exists():
+        return f"{folder} (does not exist)"
+    if not folder.is_dir():
+        return f"{folder} (not a folder)"
+    missing = _missing(folder)
+    return f"{folder} (missing: {', '.join(missing)})" if missing else f"{folder} (complete)"
+
+
+def _find_dir(data_dir: str | os.PathLike[str] | None) -> Path | None:
+    """First candidate folder that holds all four files, or None."""
+    for label, folder in _candidate_dirs(data_dir):
+        if folder is None or not folder.is_dir():
+            continue
+        missing = _missing(folder)
+        if not missing:
+            return folder
+        if label != "user cache" and len(missing) < len(MNIST_FILES):
+            # Some but not all files: most likely a mistake worth pointing out.
+            warnings.warn(
+                f"MNIST: skipping {label} {folder}: it lacks {', '.join(missing)}",
+                stacklevel=4,
+            )
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Downloading
+# --------------------------------------------------------------------------------------------
+
+
+def _gunzip(data: bytes, name: str) -> bytes:
+    """Decompress, turning every flavour of gzip failure into an error naming the file."""
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+        raise MNISTFormatError(
+            f"{name}: not a valid gzip file (truncated or corrupt: {exc}); "
+            "delete it and fetch it again"
+        ) from exc
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder + os.replace: readers (and later runs)
+    only ever see no file or the complete file, never a partial one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _fetch(url: str) -> bytes:
+    request = urllib.request.Request(url, headers={"User-Agent": "scratchgrad"})
+    with _urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response:
+        return response.read()
+
+
+def _download(name: str, cache: Path) -> list[str]:
+    """Fetch one file from the first mirror that serves verified content into ``cache``.
+
+    Returns the list of failures if every mirror failed because of the network; raises
+    MNISTChecksumError if some mirror answered but with wrong content.
+    """
+    expected = SHA256[name]
+    failures: list[str] = []
+    bad_content = False
+    for base in MIRRORS:
+        url = base + name
+        try:
+            data = _fetch(url)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            # URLError, HTTPError, timeouts and resets are OSErrors; IncompleteRead is an
+            # HTTPException; ValueError is a malformed mirror URL. Try the next mirror.
+            failures.append(f"{url}: {exc}")
+            continue
+        try:
+            digest = hashlib.sha256(_gunzip(data, name)).hexdigest()
+        except MNISTFormatError as exc:
+            failures.append(f"{url}: {exc}")
+            bad_content = True
+            continue
+        if digest != expected:
+            failures.append(
+                f"{url}: SHA-256 of decompressed content is {digest}, expected {expected}"
+            )
+            bad_content = True
+            continue
+        cache.mkdir(parents=True, exist_ok=True)
+        _atomic_write(cache / name, data)
+        return []
+    if bad_content:
+        raise MNISTChecksumError(
+            f"{name}: no mirror served the expected content (nothing was saved):\n  "
+            + "\n  ".join(failures)
+        )
+    return failures
+
+
+def _not_found_message(
+    data_dir: str | os.PathLike[str] | None, failures: list[str], cache: Path
+) -> str:
+    lines = ["MNIST data not found on disk, and downloading it failed."]
+    lines.append("Looked for the four files")
+    lines.append("    " + ", ".join(MNIST_FILES.values()))
+    lines.append("in these folders, in this order:")
+    for i, (label, folder) in enumerate(_candidate_dirs(data_dir), 1):
+        lines.append(f"    {i}. {label}: {_describe(folder)}")
+    if failures:
+        lines.append("Download attempts:")
+        lines.extend(f"    {f}" for f in failures)
+    lines.append(
+        "To fix: put the four .gz files together in one folder, then either pass "
+        f"load_mnist(data_dir=FOLDER), or set the environment variable {DATA_ENV_VAR}=FOLDER, "
+        f"or copy them into {cache}"
+    )
+    return "\n".join(lines)
+
+
+def _ensure_files(data_dir: str | os.PathLike[str] | None) -> Path:
+    """Folder holding all four files, downloading missing ones into the cache if needed."""
+    folder = _find_dir(data_dir)
+    if folder is not None:
+        return folder
+    cache = mnist_cache_dir()
+    failures: list[str] = []
+    for name in MNIST_FILES.values():
+        if not (cache / name).is_file():
+            failures = _download(name, cache)
+            if failures:  # every mirror unreachable: don't wait for the others' timeouts too
+                break
+    if failures or _missing(cache):
+        raise MNISTNotFoundError(_not_found_message(data_dir, failures, cache))
+    return cache
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing
+# --------------------------------------------------------------------------------------------
+
+
+def _parse_idx(raw: bytes, name: str, magic: int | None = None) -> np.ndarray:
+    if len(raw) < 4:
+        raise MNISTFormatError(f"{name}: too short for an IDX header ({len(raw)} bytes)")
+    found = int.from_bytes(raw[:4], "big")
+    if magic is not None and found != magic:
+        raise MNISTFormatError(f"{name}: magic number is {found}, expected {magic}")
+    if found >> 8 != 0x08:  # 0x0000 then type code 0x08 = unsigned byte
+        raise MNISTFormatError(
+            f"{name}: magic number {found:#010x} is not an unsigned-byte IDX file"
+        )
+    ndim = found & 0xFF
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise MNISTFormatError(f"{name}: truncated IDX header ({len(raw)} bytes, need {header})")
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    expected = header + math.prod(shape)
+    if len(raw) != expected:
+        raise MNISTFormatError(
+            f"{name}: header says shape {shape} ({expected} bytes) but the decompressed file "
+            f"has {len(raw)} bytes ({'truncated' if len(raw) < expected else 'trailing data'})"
+        )
+    # Copy so callers get an ordinary writable array rather than a view of immutable bytes.
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
+
+
+def read_idx(path: str | os.PathLike[str], magic: int | None = None) -> np.ndarray:
+    """Read a (gzip-compressed if the name ends in .gz) unsigned-byte IDX file as a uint8 array
+    shaped as its header says; errors name the file. ``magic``: expected magic number, if any."""
+    path = Path(path)
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = _gunzip(data, str(path))
+    return _parse_idx(data, str(path), magic)
+
+
+def _load_split(folder: Path, img_key: str, label_key: str) -> Split:
+    images = read_idx(folder / MNIST_FILES[img_key], _IMAGE_MAGIC)
+    labels = read_idx(folder / MNIST_FILES[label_key], _LABEL_MAGIC)
+    if len(images) != len(labels):
+        raise MNISTFormatError(
+            f"{folder / MNIST_FILES[img_key]} holds {len(images)} images but "
+            f"{folder / MNIST_FILES[label_key]} holds {len(labels)} labels"
+        )
+    return images, labels
+
+
+def load_mnist(
+    normalize: bool = True,
+    flatten: bool = True,
+    one_hot_label: bool = False,
+    data_dir: str | os.PathLike[str] | None = None,
+    dtype: npt.DTypeLike = np.float64,
+) -> tuple[Split, Split]:
+    """Load MNIST as the book does: ``(x_train, t_train), (x_test, t_test)``.
+
+    Images are (N, 784) if ``flatten`` else (N, 1, 28, 28); floats of ``dtype`` in [0, 1] if
+    ``normalize``, else the raw uint8 pixels. Labels are uint8 (N,), or one-hot (N, 10) floats of
+    ``dtype`` if ``one_hot_label``. See the module docstring for where the files are looked for;
+    raises MNISTNotFoundError (saying where to put them) if none are found and download fails.
+    """
+    float_dtype = np.dtype(dtype)
+    if float_dtype.kind != "f":
+        raise ValueError(f"dtype must be a floating-point type, got {float_dtype}")
+    folder = _ensure_files(data_dir)
+    splits = []
+    for img_key, label_key in (("train_img", "train_label"), ("test_img", "test_label")):
+        x, t = _load_split(folder, img_key, label_key)
+        x = x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *x.shape[1:])
+        if normalize:
+            x = x.astype(float_dtype)
+            x /= 255.0
+        if one_hot_label:
+            if t.size and t.max() >= _NUM_CLASSES:
+                raise MNISTFormatError(
+                    f"{folder / MNIST_FILES[label_key]}: label {t.max()} is not in 0..9"
+                )
+            one_hot = np.zeros((len(t), _NUM_CLASSES), dtype=float_dtype)
+            one_hot[np.arange(len(t)), t] = 1.0
+            t = one_hot
+        splits.append((x, t))
+    return splits[0], splits[1]
+
+
+# --------------------------------------------------------------------------------------------
+# Minibatches
+# --------------------------------------------------------------------------------------------
+
+
+def _check_batch_args(x: np.ndarray, t: np.ndarray, batch_size: int) -> None:
+    if len(x) != len(t):
+        raise ValueError(f"x and t must have the same length, got {len(x)} and {len(t)}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError(f"batch_size must be an integer, got {batch_size!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+
+
+def _batches(
+    x: np.ndarray,
+    t: np.ndarray,
+    batch_size: int,
+    shuffle: bool,
+    drop_last: bool,
+    rng: np.random.Generator | None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    n = len(x)
+    stop = n - n % batch_size if drop_last else n
+    if shuffle:
+        assert rng is not None
+        order = rng.permutation(n)
+        for start in range(0, stop, batch_size):
+            idx = order[start : start + batch_size]
+            yield x[idx], t[idx]
+    else:
+        for start in range(0, stop, batch_size):
+            yield x[start : start + batch_size], t[start : start + batch_size]
+
+
+def minibatches(
+    x: npt.ArrayLike,
+    t: npt.ArrayLike,
+    batch_size: int,
+    *,
+    shuffle: bool = True,
+    drop_last: bool = False,
+    seed: int | np.random.Generator | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """One epoch of ``(x_batch, t_batch)`` pairs covering every sample once.
+
+    The order comes from ``np.random.default_rng(seed)``, so a fixed seed gives the same batches
+    on every run. The last batch is smaller unless ``drop_last``. Arguments are checked here,
+    at the call, not at the first ``next()``.
+    """
+    xa, ta = np.asarray(x), np.asarray(t)
+    _check_batch_args(xa, ta, batch_size)
+    rng = np.random.default_rng(seed) if shuffle else None
+    return _batches(xa, ta, int(batch_size), shuffle, drop_last, rng)
+
+
+class DataLoader:
+    """Re-iterable minibatches: each ``for`` loop over it is one epoch.
+
+    Shuffled epochs draw successive permutations from one generator seeded once, so the whole
+    sequence of epochs is reproducible with a fixed ``seed`` while each epoch differs.
+    """
+
+    def __init__(
+        self,
+        x: npt.ArrayLike,
+        t: npt.ArrayLike,
+        batch_size: int,
+        shuffle: bool = True,
+        drop_last: bool = False,
+        seed: int | np.random.Generator | None = None,
+    ) -> None:
+        self.x = np.asarray(x)
+        self.t = np.asarray(t)
+        _check_batch_args(self.x, self.t, batch_size)
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self._rng = np.random.default_rng(seed)
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        rng = self._rng if self.shuffle else None
+        return _batches(self.x, self.t, self.batch_size, self.shuffle, self.drop_last, rng)
+
+    def __len__(self) -> int:
+        """Number of batches per epoch."""
+        n = len(self.x)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def __repr__(self) -> str:
+        return (
+            f"DataLoader(n={len(self.x)}, batch_size={self.batch_size}, "
+            f"shuffle={self.shuffle}, drop_last={self.drop_last}, batches={len(self)})"
+        )
