@@ -15,7 +15,9 @@ class GradcheckError(AssertionError):
     """Backward disagrees with central differences; the message names the input and element."""
 
 
-def numerical_gradient(f: Callable[[Any], Any], x: np.ndarray | Tensor, h: float = 1e-4) -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[Any], Any], x: np.ndarray | Tensor, h: float = 1e-4
+) -> np.ndarray:
     """The book's central difference (h = 1e-4), one element at a time, in place.
 
     `f` is called with `x` after each element is nudged, as in the book, so a closure that
@@ -95,7 +97,9 @@ def gradcheck(
             numeric[idx] = (plus - minus) / (2 * eps)
         error = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
         if error.size and (np.max(error) > 0 or not np.all(np.isfinite(analytic))):
-            worst = np.unravel_index(np.argmax(np.where(np.isfinite(error), error, np.inf)), x.shape)
+            worst = np.unravel_index(
+                np.argmax(np.where(np.isfinite(error), error, np.inf)), x.shape
+            )
             label = x.name or f"input {i}"
             raise GradcheckError(
                 f"gradcheck: {label} (shape {x.shape}) element {tuple(int(j) for j in worst)}: "

@@ -133,27 +133,41 @@ def _const(array: np.ndarray) -> Tensor:
 
 # --- elementwise binary ops ---------------------------------------------------------------
 ADD = defop(
-    "add", "+", np.add,
+    "add",
+    "+",
+    np.add,
     [lambda g, out, x, y: g, lambda g, out, x, y: g],
-    local=["1", "1"], rule=["g", "g"],
+    local=["1", "1"],
+    rule=["g", "g"],
 )
 SUB = defop(
-    "sub", "−", np.subtract,
+    "sub",
+    "−",
+    np.subtract,
     [lambda g, out, x, y: g, lambda g, out, x, y: -g],
-    local=["1", "−1"], rule=["g", "−g"],
+    local=["1", "−1"],
+    rule=["g", "−g"],
 )
 MUL = defop(
-    "mul", "×", np.multiply,
+    "mul",
+    "×",
+    np.multiply,
     [lambda g, out, x, y: g * y, lambda g, out, x, y: g * x],
-    local=["{y}", "{x}"], rule=["g⊙{y}", "g⊙{x}"],
+    local=["{y}", "{x}"],
+    rule=["g⊙{y}", "g⊙{x}"],
 )
 DIV = defop(
-    "div", "/", np.divide,
+    "div",
+    "/",
+    np.divide,
     [lambda g, out, x, y: g / y, lambda g, out, x, y: -(g * out) / y],
-    local=["1/{y}", "−{x}/{y}²"], rule=["g/{y}", "−g⊙{x}/{y}²"],
+    local=["1/{y}", "−{x}/{y}²"],
+    rule=["g/{y}", "−g⊙{x}/{y}²"],
 )
 POW = defop(
-    "pow", "**", np.power,
+    "pow",
+    "**",
+    np.power,
     [
         lambda g, out, x, y: g * y * x ** (y - 1),
         lambda g, out, x, y: g * out * log(x),
@@ -179,7 +193,7 @@ def div(a: ArrayLike, b: ArrayLike) -> Tensor:
     return _binary(DIV, a, b)
 
 
-def pow(a: ArrayLike, b: ArrayLike) -> Tensor:  # noqa: A001 (the name users expect)
+def pow(a: ArrayLike, b: ArrayLike) -> Tensor:
     return _binary(POW, a, b)
 
 
@@ -207,7 +221,9 @@ def _matmul_vjp_y(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
     if x.ndim == 1:  # (k,) @ (..., k, m): outer product k x m per batch
         return reshape(x, (x.shape[0], 1)) * reshape(g, g.shape[:-1] + (1, g.shape[-1]))
     if y.ndim == 1:  # (..., n, k) @ (k,): sum over n of g[n] x[n, :]
-        return reshape(reshape(g, g.shape[:-1] + (1, g.shape[-1])) @ x, x.shape[:-2] + (x.shape[-1],))
+        return reshape(
+            reshape(g, g.shape[:-1] + (1, g.shape[-1])) @ x, x.shape[:-2] + (x.shape[-1],)
+        )
     return _swap_last(x) @ g
 
 
@@ -225,8 +241,13 @@ def _explain_matmul(a: tuple[int, ...], b: tuple[int, ...]) -> str:
 
 
 MATMUL = defop(
-    "matmul", "matmul", np.matmul, [_matmul_vjp_x, _matmul_vjp_y],
-    local=["{y}ᵀ", "{x}ᵀ"], rule=["g·{y}ᵀ", "{x}ᵀ·g"], explain=_explain_matmul,
+    "matmul",
+    "matmul",
+    np.matmul,
+    [_matmul_vjp_x, _matmul_vjp_y],
+    local=["{y}ᵀ", "{x}ᵀ"],
+    rule=["g·{y}ᵀ", "{x}ᵀ·g"],
+    explain=_explain_matmul,
 )
 
 
@@ -249,20 +270,36 @@ NEG = defop("neg", "−", np.negative, [lambda g, out, x: -g], local=["−1"], r
 EXP = defop("exp", "exp", np.exp, [lambda g, out, x: g * out], local=["exp({x})"], rule=["g⊙out"])
 LOG = defop("log", "log", np.log, [lambda g, out, x: g / x], local=["1/{x}"], rule=["g/{x}"])
 TANH = defop(
-    "tanh", "tanh", np.tanh, [lambda g, out, x: g * (1 - out * out)],
-    local=["1−out²"], rule=["g⊙(1−out²)"],
+    "tanh",
+    "tanh",
+    np.tanh,
+    [lambda g, out, x: g * (1 - out * out)],
+    local=["1−out²"],
+    rule=["g⊙(1−out²)"],
 )
 SIGMOID = defop(
-    "sigmoid", "σ", _sigmoid, [lambda g, out, x: g * out * (1 - out)],
-    local=["out(1−out)"], rule=["g⊙out(1−out)"],
+    "sigmoid",
+    "σ",
+    _sigmoid,
+    [lambda g, out, x: g * out * (1 - out)],
+    local=["out(1−out)"],
+    rule=["g⊙out(1−out)"],
 )
 RELU = defop(
-    "relu", "relu", lambda x: np.maximum(x, 0), [lambda g, out, x: g * _relu_mask(x)],
-    local=["1 if {x}>0 else 0"], rule=["g⊙[{x}>0]"],
+    "relu",
+    "relu",
+    lambda x: np.maximum(x, 0),
+    [lambda g, out, x: g * _relu_mask(x)],
+    local=["1 if {x}>0 else 0"],
+    rule=["g⊙[{x}>0]"],
 )
 ASTYPE = defop(
-    "astype", "astype", lambda x, dtype: x.astype(dtype),
-    [lambda g, out, x, dtype: astype(g, x.dtype)], local=["1"], rule=["g"],
+    "astype",
+    "astype",
+    lambda x, dtype: x.astype(dtype),
+    [lambda g, out, x, dtype: astype(g, x.dtype)],
+    local=["1"],
+    rule=["g"],
 )
 
 
@@ -324,17 +361,24 @@ def _reduced_count(shape: tuple[int, ...], axis: tuple[int, ...]) -> int:
 
 
 SUM = defop(
-    "sum", "Σ", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    "sum",
+    "Σ",
+    lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
     [lambda g, out, x, axis, keepdims: _expand_reduced(g, x, axis, keepdims)],
-    local=["1"], rule=["broadcast g"],
+    local=["1"],
+    rule=["broadcast g"],
 )
 MEAN = defop(
-    "mean", "mean", lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
+    "mean",
+    "mean",
+    lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
     [
-        lambda g, out, x, axis, keepdims: _expand_reduced(g, x, axis, keepdims)
-        / _reduced_count(x.shape, axis)
+        lambda g, out, x, axis, keepdims: (
+            _expand_reduced(g, x, axis, keepdims) / _reduced_count(x.shape, axis)
+        )
     ],
-    local=["1/n"], rule=["broadcast g / n"],
+    local=["1/n"],
+    rule=["broadcast g / n"],
 )
 
 
@@ -346,8 +390,12 @@ def _max_vjp(g: Tensor, out: Tensor, x: Tensor, axis: tuple[int, ...], keepdims:
 
 
 MAX = defop(
-    "max", "max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
-    [_max_vjp], local=["1 at the maximum, else 0"], rule=["g at the maximum (ties share)"],
+    "max",
+    "max",
+    lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+    [_max_vjp],
+    local=["1 at the maximum, else 0"],
+    rule=["g at the maximum (ties share)"],
 )
 
 
@@ -364,7 +412,7 @@ def _reduction(op: Op, x: ArrayLike, axis: int | Sequence[int] | None, keepdims:
     return apply(op, (t,), {"axis": axes, "keepdims": bool(keepdims)})
 
 
-def sum(x: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def sum(x: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     return _reduction(SUM, x, axis, keepdims)
 
 
@@ -372,7 +420,7 @@ def mean(x: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool =
     return _reduction(MEAN, x, axis, keepdims)
 
 
-def max(x: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def max(x: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     return _reduction(MAX, x, axis, keepdims)
 
 
@@ -387,28 +435,43 @@ def _sum_to_forward(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 RESHAPE = defop(
-    "reshape", "reshape", lambda x, shape: np.reshape(x, shape),
-    [lambda g, out, x, shape: reshape(g, x.shape)], local=["1"], rule=["reshape g"],
+    "reshape",
+    "reshape",
+    lambda x, shape: np.reshape(x, shape),
+    [lambda g, out, x, shape: reshape(g, x.shape)],
+    local=["1"],
+    rule=["reshape g"],
     explain=lambda a, shape: f"cannot reshape {a} (size {math.prod(a)}) into {shape}",
 )
 TRANSPOSE = defop(
-    "transpose", "ᵀ", lambda x, axes: np.transpose(x, axes),
+    "transpose",
+    "ᵀ",
+    lambda x, axes: np.transpose(x, axes),
     [
         lambda g, out, x, axes: transpose(
             g, None if axes is None else tuple(int(i) for i in np.argsort(axes))
         )
     ],
-    local=["1"], rule=["gᵀ"],
+    local=["1"],
+    rule=["gᵀ"],
     explain=lambda a, axes: f"axes {axes} are not a permutation of the {len(a)} axes of {a}",
 )
 BROADCAST_TO = defop(
-    "broadcast_to", "broadcast", lambda x, shape: np.broadcast_to(x, shape),
-    [lambda g, out, x, shape: sum_to(g, x.shape)], local=["1"], rule=["Σ g over copies"],
+    "broadcast_to",
+    "broadcast",
+    lambda x, shape: np.broadcast_to(x, shape),
+    [lambda g, out, x, shape: sum_to(g, x.shape)],
+    local=["1"],
+    rule=["Σ g over copies"],
     explain=lambda a, shape: f"cannot broadcast {a} to {shape}",
 )
 SUM_TO = defop(
-    "sum_to", "Σ", _sum_to_forward,
-    [lambda g, out, x, shape: broadcast_to(g, x.shape)], local=["1"], rule=["broadcast g"],
+    "sum_to",
+    "Σ",
+    _sum_to_forward,
+    [lambda g, out, x, shape: broadcast_to(g, x.shape)],
+    local=["1"],
+    rule=["broadcast g"],
 )
 
 
@@ -472,15 +535,21 @@ def _getitem_forward(x: np.ndarray, index: Any) -> np.ndarray:
 
 
 GETITEM = defop(
-    "getitem", "[ ]", _getitem_forward,
+    "getitem",
+    "[ ]",
+    _getitem_forward,
     [lambda g, out, x, index: apply(SCATTER, (g,), {"index": index, "shape": x.shape})],
-    local=["1 at the picked entries"], rule=["g scattered back (repeats add)"],
+    local=["1 at the picked entries"],
+    rule=["g scattered back (repeats add)"],
     explain=lambda shape, index: f"index {index!r} does not fit shape {shape}",
 )
 SCATTER = defop(
-    "scatter_add", "scatter", _scatter_forward,
+    "scatter_add",
+    "scatter",
+    _scatter_forward,
     [lambda g, out, x, index, shape: apply(GETITEM, (g,), {"index": index})],
-    local=["1"], rule=["g[index]"],
+    local=["1"],
+    rule=["g[index]"],
 )
 
 
@@ -510,14 +579,20 @@ def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
 
 
 SOFTMAX = defop(
-    "softmax", "softmax", _softmax,
+    "softmax",
+    "softmax",
+    _softmax,
     [lambda g, out, x, axis: out * (g - sum(g * out, axis=axis, keepdims=True))],
-    local=["out(δ−out)"], rule=["out⊙(g − Σ g⊙out)"],
+    local=["out(δ−out)"],
+    rule=["out⊙(g − Σ g⊙out)"],
 )
 LOG_SOFTMAX = defop(
-    "log_softmax", "log softmax", _log_softmax,
+    "log_softmax",
+    "log softmax",
+    _log_softmax,
     [lambda g, out, x, axis: g - exp(out) * sum(g, axis=axis, keepdims=True)],
-    local=["δ−softmax"], rule=["g − softmax·Σ g"],
+    local=["δ−softmax"],
+    rule=["g − softmax·Σ g"],
 )
 
 
@@ -571,7 +646,9 @@ def _sce_vjp_target(g: Tensor, out: Tensor, z: Tensor, t: Tensor, **_: Any) -> T
 
 
 SOFTMAX_CROSS_ENTROPY = defop(
-    "softmax_cross_entropy", "softmax\ncross-entropy", _sce_forward,
+    "softmax_cross_entropy",
+    "softmax\ncross-entropy",
+    _sce_forward,
     [_sce_vjp_logits, _sce_vjp_target],
     local=["(softmax({x}) − {y})/N", "−log softmax({x})/N"],
     rule=["g·(softmax({x}) − {y})/N", "−g·log softmax({x})/N"],

@@ -144,7 +144,9 @@ class Tensor:
             return
         g = value if isinstance(value, Tensor) else Tensor._wrap(as_float_array(value, "grad"))
         if g.shape != self.shape:
-            raise ValueError(f"grad: shape {g.shape} does not match the tensor's shape {self.shape}")
+            raise ValueError(
+                f"grad: shape {g.shape} does not match the tensor's shape {self.shape}"
+            )
         self._grad = g
 
     @property
@@ -165,7 +167,9 @@ class Tensor:
 
     def item(self) -> float:
         if self.data.size != 1:
-            raise ValueError(f"item: only a tensor with one element converts, shape is {self.shape}")
+            raise ValueError(
+                f"item: only a tensor with one element converts, shape is {self.shape}"
+            )
         return float(self.data.reshape(()))
 
     def __float__(self) -> float:
@@ -343,7 +347,9 @@ def _seed_gradient(root: Tensor, grad: ArrayLike | None) -> Tensor:
         return Tensor._wrap(np.ones_like(root.data))
     g = grad if isinstance(grad, Tensor) else Tensor._wrap(as_float_array(grad, "backward"))
     if g.shape != root.shape:
-        raise ValueError(f"backward: grad has shape {g.shape} but the output has shape {root.shape}")
+        raise ValueError(
+            f"backward: grad has shape {g.shape} but the output has shape {root.shape}"
+        )
     return g
 
 
@@ -456,8 +462,11 @@ class Value(Tensor):
     __slots__ = ()
 
     def __init__(
-        self, data: float | int | Tensor | np.ndarray, name: str | None = None,
-        *, requires_grad: bool = True,
+        self,
+        data: float | int | Tensor | np.ndarray,
+        name: str | None = None,
+        *,
+        requires_grad: bool = True,
     ) -> None:
         super().__init__(data, requires_grad=requires_grad, name=name)
         if self.data.ndim != 0:
