@@ -37,7 +37,7 @@ class set_grad_enabled:
     def __call__(self, func: F) -> F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)(self._mode):
+            with set_grad_enabled(self._mode):
                 return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

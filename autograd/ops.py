@@ -14,7 +14,9 @@ An `Op` bundles
 from __future__ import annotations
 
 import builtins
+import itertools
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,23 +76,87 @@ def defop(
 
 
 # --- applying an op -----------------------------------------------------------------------
+# These run once per operation, forward and backward, so they are written for speed: no
+# generic argument lists, the node built in place. Everything else in the file is plain.
+_new_tensor = Tensor._wrap
+
+
+_constants: dict[tuple[str, float], Tensor] = {}
+# Shared constants number themselves apart (-1, -2, ...) so that whether a number was already
+# cached never shifts the creation ids of a program's own tensors: drawings stay reproducible.
+_constant_ids = itertools.count(-1, -1)
+
+
 def _operand(value: ArrayLike, like: Tensor | None, op: str) -> Tensor:
-    """A Tensor for an operand; Python numbers take the other operand's dtype (float32 stays)."""
+    """A Tensor for an operand. A Python number takes the other operand's dtype (float32
+    stays float32) and becomes a constant leaf shared by every use of that number and dtype:
+    `y * 1.1` in a loop then adds one tracked object per step instead of two, which keeps the
+    cyclic collector's rescans of a deep graph cheap. 0.0 and NaN are not shared (0.0 == -0.0
+    as a key; NaN never equals itself). Draw such a constant once per use: it is shared.
+    """
+    kind = type(value)
+    if (kind is float or kind is int) and like is not None:
+        dtype = like.data.dtype
+        key = (dtype.char, value)
+        found = _constants.get(key)
+        if found is None:
+            found = _new_tensor(dtype.type(value))
+            found._id = next(_constant_ids)
+            if value and value == value:
+                if len(_constants) >= 4096:
+                    _constants.clear()
+                _constants[key] = found
+        return found
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (int, float)) and like is not None:
-        return Tensor._wrap(np.asarray(value, dtype=like.data.dtype))
-    return Tensor._wrap(as_float_array(value, op))
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and like is not None:
+        return _operand(float(value), like, op)  # int/float subclasses such as np.float64
+    return _new_tensor(as_float_array(value, op))
+
+
+def unary(op: Op, x: Tensor, params: dict[str, Any] | None = None) -> Tensor:
+    """Apply a one-input op to a Tensor."""
+    try:
+        data = op.forward(x.data, **params) if params else op.forward(x.data)
+    except (ValueError, IndexError, TypeError) as exc:
+        raise _input_error(op, (x,), params, exc) from None
+    out = _new_tensor(data)
+    if x.requires_grad and _GradMode.enabled:
+        out.requires_grad = True
+        out._op = op
+        out._inputs = (x,)
+        out._params = params
+    return out
+
+
+def binary(op: Op, a: ArrayLike, b: ArrayLike) -> Tensor:
+    """Apply a two-input op; either side may be a Python number or array (a constant)."""
+    if not isinstance(b, Tensor):
+        if not isinstance(a, Tensor):
+            raise TypeError(f"{op.name}: at least one operand must be a Tensor")
+        b = _operand(b, a, op.name)
+    elif not isinstance(a, Tensor):
+        a = _operand(a, b, op.name)
+    try:
+        data = op.forward(a.data, b.data)
+    except (ValueError, IndexError, TypeError) as exc:
+        raise _input_error(op, (a, b), None, exc) from None
+    out = _new_tensor(data)
+    if (a.requires_grad or b.requires_grad) and _GradMode.enabled:
+        out.requires_grad = True
+        out._op = op
+        out._inputs = (a, b)
+    return out
 
 
 def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] | None = None) -> Tensor:
-    """Run `op` forward and, when recording, remember how the result was made."""
+    """Apply an op to any number of Tensors (the general form of `unary` and `binary`)."""
     arrays = [t.data for t in inputs]
     try:
         data = op.forward(*arrays, **params) if params else op.forward(*arrays)
     except (ValueError, IndexError, TypeError) as exc:
         raise _input_error(op, inputs, params, exc) from None
-    out = Tensor._wrap(data)
+    out = _new_tensor(data)
     if _GradMode.enabled:
         for t in inputs:
             if t.requires_grad:
@@ -119,23 +185,15 @@ def _input_error(
     return type(exc)(f"{op.name}: input shape {shapes[0]}: {exc}")
 
 
-def _binary(op: Op, a: ArrayLike, b: ArrayLike) -> Tensor:
-    ta = a if isinstance(a, Tensor) else None
-    tb = b if isinstance(b, Tensor) else None
-    if ta is None and tb is None:
-        raise TypeError(f"{op.name}: at least one operand must be a Tensor")
-    return apply(op, (_operand(a, tb, op.name), _operand(b, ta, op.name)))
-
-
 def _const(array: np.ndarray) -> Tensor:
-    return Tensor._wrap(array)
+    return _new_tensor(array)
 
 
 # --- elementwise binary ops ---------------------------------------------------------------
 ADD = defop(
     "add",
     "+",
-    np.add,
+    operator.add,
     [lambda g, out, x, y: g, lambda g, out, x, y: g],
     local=["1", "1"],
     rule=["g", "g"],
@@ -143,7 +201,7 @@ ADD = defop(
 SUB = defop(
     "sub",
     "−",
-    np.subtract,
+    operator.sub,
     [lambda g, out, x, y: g, lambda g, out, x, y: -g],
     local=["1", "−1"],
     rule=["g", "−g"],
@@ -151,7 +209,7 @@ SUB = defop(
 MUL = defop(
     "mul",
     "×",
-    np.multiply,
+    operator.mul,
     [lambda g, out, x, y: g * y, lambda g, out, x, y: g * x],
     local=["{y}", "{x}"],
     rule=["g⊙{y}", "g⊙{x}"],
@@ -159,46 +217,63 @@ MUL = defop(
 DIV = defop(
     "div",
     "/",
-    np.divide,
+    operator.truediv,
     [lambda g, out, x, y: g / y, lambda g, out, x, y: -(g * out) / y],
     local=["1/{y}", "−{x}/{y}²"],
     rule=["g/{y}", "−g⊙{x}/{y}²"],
 )
+
+
+def _pow_vjp_base(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    """g·y·x^(y−1), and 0 where x = y = 0 (not 0·0^−1 = nan)."""
+    exponent = y - 1
+    zero = (y.data == 0) & (x.data == 0)
+    if np.any(zero):
+        exponent = exponent + _const(zero.astype(y.data.dtype))
+    return g * y * x**exponent
+
+
+def _pow_vjp_exponent(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    """g·x^y·ln x, and 0 where x = 0 (not 0·−inf = nan)."""
+    zero = x.data == 0
+    base = x + _const(zero.astype(x.data.dtype)) if np.any(zero) else x
+    return g * out * log(base)
+
+
 POW = defop(
     "pow",
     "**",
-    np.power,
-    [
-        lambda g, out, x, y: g * y * x ** (y - 1),
-        lambda g, out, x, y: g * out * log(x),
-    ],
+    operator.pow,
+    [_pow_vjp_base, _pow_vjp_exponent],
     local=["{y}·{x}^({y}−1)", "{x}^{y}·ln {x}"],
     rule=["g⊙{y}·{x}^({y}−1)", "g⊙{x}^{y}·ln {x}"],
 )
 
 
 def add(a: ArrayLike, b: ArrayLike) -> Tensor:
-    return _binary(ADD, a, b)
+    return binary(ADD, a, b)
 
 
 def sub(a: ArrayLike, b: ArrayLike) -> Tensor:
-    return _binary(SUB, a, b)
+    return binary(SUB, a, b)
 
 
 def mul(a: ArrayLike, b: ArrayLike) -> Tensor:
-    return _binary(MUL, a, b)
+    return binary(MUL, a, b)
 
 
 def div(a: ArrayLike, b: ArrayLike) -> Tensor:
-    return _binary(DIV, a, b)
+    return binary(DIV, a, b)
 
 
 def pow(a: ArrayLike, b: ArrayLike) -> Tensor:
-    return _binary(POW, a, b)
+    return binary(POW, a, b)
 
 
 # --- matmul -------------------------------------------------------------------------------
 def _swap_last(t: Tensor) -> Tensor:
+    if t.ndim == 2:
+        return unary(TRANSPOSE, t, {"axes": None})
     axes = list(range(t.ndim))
     axes[-1], axes[-2] = axes[-2], axes[-1]
     return transpose(t, tuple(axes))
@@ -252,7 +327,7 @@ MATMUL = defop(
 
 
 def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
-    return _binary(MATMUL, a, b)
+    return binary(MATMUL, a, b)
 
 
 # --- elementwise unary ops ----------------------------------------------------------------
@@ -266,7 +341,7 @@ def _relu_mask(x: Tensor) -> Tensor:
     return _const(x.data > 0)
 
 
-NEG = defop("neg", "−", np.negative, [lambda g, out, x: -g], local=["−1"], rule=["−g"])
+NEG = defop("neg", "−", operator.neg, [lambda g, out, x: -g], local=["−1"], rule=["−g"])
 EXP = defop("exp", "exp", np.exp, [lambda g, out, x: g * out], local=["exp({x})"], rule=["g⊙out"])
 LOG = defop("log", "log", np.log, [lambda g, out, x: g / x], local=["1/{x}"], rule=["g/{x}"])
 TANH = defop(
@@ -304,32 +379,32 @@ ASTYPE = defop(
 
 
 def neg(x: ArrayLike) -> Tensor:
-    return apply(NEG, (_operand(x, None, "neg"),))
+    return unary(NEG, _operand(x, None, "neg"))
 
 
 def exp(x: ArrayLike) -> Tensor:
-    return apply(EXP, (_operand(x, None, "exp"),))
+    return unary(EXP, _operand(x, None, "exp"))
 
 
 def log(x: ArrayLike) -> Tensor:
-    return apply(LOG, (_operand(x, None, "log"),))
+    return unary(LOG, _operand(x, None, "log"))
 
 
 def tanh(x: ArrayLike) -> Tensor:
-    return apply(TANH, (_operand(x, None, "tanh"),))
+    return unary(TANH, _operand(x, None, "tanh"))
 
 
 def sigmoid(x: ArrayLike) -> Tensor:
-    return apply(SIGMOID, (_operand(x, None, "sigmoid"),))
+    return unary(SIGMOID, _operand(x, None, "sigmoid"))
 
 
 def relu(x: ArrayLike) -> Tensor:
-    return apply(RELU, (_operand(x, None, "relu"),))
+    return unary(RELU, _operand(x, None, "relu"))
 
 
 def astype(x: Tensor, dtype: Any) -> Tensor:
     """Cast (float32 <-> float64); the gradient is cast back."""
-    return apply(ASTYPE, (x,), {"dtype": np.dtype(dtype)})
+    return unary(ASTYPE, x, {"dtype": np.dtype(dtype)})
 
 
 # --- reductions ---------------------------------------------------------------------------
@@ -409,7 +484,7 @@ def _reduction(op: Op, x: ArrayLike, axis: int | Sequence[int] | None, keepdims:
         axes = ()
     if op is MAX and t.size == 0:
         raise ValueError(f"max: the input of shape {t.shape} is empty; max needs an element")
-    return apply(op, (t,), {"axis": axes, "keepdims": bool(keepdims)})
+    return unary(op, t, {"axis": axes, "keepdims": bool(keepdims)})
 
 
 def sum(x: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
@@ -430,7 +505,7 @@ def _sum_to_forward(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and x.shape[i + lead] != 1
     )
-    summed = np.sum(x, axis=axes, keepdims=True) if axes else x
+    summed = np.add.reduce(x, axis=axes, keepdims=True) if axes else x
     return summed.reshape(shape)
 
 
@@ -487,27 +562,27 @@ def reshape(x: ArrayLike, shape: Sequence[int]) -> Tensor:
             ) from None
     if shape == t.shape:
         return t
-    return apply(RESHAPE, (t,), {"shape": shape})
+    return unary(RESHAPE, t, {"shape": shape})
 
 
 def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Tensor:
     t = _operand(x, None, "transpose")
     if axes is not None:
         axes = tuple(int(a) % builtins.max(t.ndim, 1) for a in axes)
-    return apply(TRANSPOSE, (t,), {"axes": axes})
+    return unary(TRANSPOSE, t, {"axes": axes})
 
 
 def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     if x.shape == shape:
         return x
-    return apply(BROADCAST_TO, (x,), {"shape": tuple(shape)})
+    return unary(BROADCAST_TO, x, {"shape": tuple(shape)})
 
 
 def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum a broadcast gradient back to `shape`: the engine's one rule for broadcasting."""
     if x.shape == shape:
         return x
-    return apply(SUM_TO, (x,), {"shape": tuple(shape)})
+    return unary(SUM_TO, x, {"shape": tuple(shape)})
 
 
 # --- indexing -----------------------------------------------------------------------------
@@ -538,7 +613,7 @@ GETITEM = defop(
     "getitem",
     "[ ]",
     _getitem_forward,
-    [lambda g, out, x, index: apply(SCATTER, (g,), {"index": index, "shape": x.shape})],
+    [lambda g, out, x, index: unary(SCATTER, g, {"index": index, "shape": x.shape})],
     local=["1 at the picked entries"],
     rule=["g scattered back (repeats add)"],
     explain=lambda shape, index: f"index {index!r} does not fit shape {shape}",
@@ -547,7 +622,7 @@ SCATTER = defop(
     "scatter_add",
     "scatter",
     _scatter_forward,
-    [lambda g, out, x, index, shape: apply(GETITEM, (g,), {"index": index})],
+    [lambda g, out, x, index, shape: unary(GETITEM, g, {"index": index})],
     local=["1"],
     rule=["g[index]"],
 )
@@ -564,7 +639,7 @@ def _plain_index(index: Any) -> Any:
 
 
 def getitem(x: ArrayLike, index: Any) -> Tensor:
-    return apply(GETITEM, (_operand(x, None, "getitem"),), {"index": _plain_index(index)})
+    return unary(GETITEM, _operand(x, None, "getitem"), {"index": _plain_index(index)})
 
 
 # --- softmax family -----------------------------------------------------------------------
@@ -606,38 +681,71 @@ def _axis_param(t: Tensor, axis: int, name: str) -> int:
 
 def softmax(x: ArrayLike, axis: int = -1) -> Tensor:
     t = _operand(x, None, "softmax")
-    return apply(SOFTMAX, (t,), {"axis": _axis_param(t, axis, "softmax")})
+    return unary(SOFTMAX, t, {"axis": _axis_param(t, axis, "softmax")})
 
 
 def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
     t = _operand(x, None, "log_softmax")
-    return apply(LOG_SOFTMAX, (t,), {"axis": _axis_param(t, axis, "log_softmax")})
+    return unary(LOG_SOFTMAX, t, {"axis": _axis_param(t, axis, "log_softmax")})
 
 
 def _one_hot(labels: np.ndarray, classes: int, dtype: np.dtype) -> np.ndarray:
-    hot = np.zeros(labels.shape + (classes,), dtype=dtype)
-    np.put_along_axis(hot, labels[..., None], 1, axis=-1)
-    return hot
+    hot = np.zeros((labels.size, classes), dtype=dtype)
+    hot[np.arange(labels.size), labels.ravel()] = 1
+    return hot.reshape(*labels.shape, classes)
 
 
-def _sce_forward(z: np.ndarray, t: np.ndarray | None = None, *, labels: Any = None) -> np.ndarray:
-    lsm = _log_softmax(z, -1)
-    count = builtins.max(lsm.size // lsm.shape[-1], 1)
+def _sce_forward(
+    z: np.ndarray, t: np.ndarray | None = None, *, saved: dict[str, Any], labels: Any = None
+) -> np.ndarray:
+    """Mean over rows of logsumexp(z) − (z at the label): stable for any logit gap.
+
+    The softmax it computes on the way is kept in `saved` for a first-order backward.
+    """
+    classes = z.shape[-1]
+    rows = z.reshape(-1, classes)
+    shifted = rows - rows.max(axis=1, keepdims=True)
+    exps = np.exp(shifted)
+    totals = exps.sum(axis=1, keepdims=True)
+    saved["probs"] = (exps / totals).reshape(z.shape)
+    count = builtins.max(rows.shape[0], 1)
     if t is None:
-        picked = np.take_along_axis(lsm, labels[..., None], axis=-1)
-        return np.asarray(-np.sum(picked) / count, dtype=z.dtype)
-    return np.asarray(-np.sum(t * lsm) / count, dtype=z.dtype)
+        picked = shifted[np.arange(rows.shape[0]), labels.ravel()]
+        loss = (np.log(totals).sum() - picked.sum()) / count
+    else:
+        lsm = shifted - np.log(totals)
+        loss = -(t.reshape(-1, classes) * lsm).sum() / count
+    return np.asarray(loss, dtype=z.dtype)
 
 
 def _sce_vjp_logits(
-    g: Tensor, out: Tensor, z: Tensor, t: Tensor | None = None, *, labels: Any = None
+    g: Tensor,
+    out: Tensor,
+    z: Tensor,
+    t: Tensor | None = None,
+    *,
+    saved: dict[str, Any],
+    labels: Any = None,
 ) -> Tensor:
+    """(softmax(z)·Σt − t)/N; Σt is 1 for one-hot and integer labels.
+
+    Recording (create_graph), softmax is recomputed as a graph op so second derivatives flow;
+    otherwise the forward's softmax is reused, which is the book's layer's shortcut.
+    """
     count = builtins.max(z.size // z.shape[-1], 1)
-    target = t if t is not None else _const(_one_hot(labels, z.shape[-1], z.dtype))
-    if t is not None:  # soft labels need not sum to one: d/dz = softmax·Σt − t
-        target_total = sum(t, axis=-1, keepdims=True)
-        return g * (softmax(z) * target_total - target) / count
-    return g * (softmax(z) - target) / count
+    if _GradMode.enabled:
+        probs = softmax(z)
+        if t is None:
+            return g * (probs - _const(_one_hot(labels, z.shape[-1], z.dtype))) / count
+        return g * (probs * sum(t, axis=-1, keepdims=True) - t) / count
+    probs = saved["probs"]
+    if t is None:
+        delta = probs.reshape(-1, z.shape[-1]).copy()
+        delta[np.arange(delta.shape[0]), labels.ravel()] -= 1
+        delta = delta.reshape(z.shape)
+    else:
+        delta = probs * t.data.sum(axis=-1, keepdims=True) - t.data
+    return _const(delta * (g.data / np.asarray(count, dtype=delta.dtype)))
 
 
 def _sce_vjp_target(g: Tensor, out: Tensor, z: Tensor, t: Tensor, **_: Any) -> Tensor:
@@ -672,7 +780,7 @@ def softmax_cross_entropy(logits: ArrayLike, t: ArrayLike) -> Tensor:
         raw = np.asarray(t)
     if raw.shape == z.shape and raw.dtype.kind == "f":
         target = t if isinstance(t, Tensor) else Tensor._wrap(raw.astype(z.dtype, copy=False))
-        return apply(SOFTMAX_CROSS_ENTROPY, (z, target))
+        return apply(SOFTMAX_CROSS_ENTROPY, (z, target), {"saved": {}})
     if raw.shape == z.shape[:-1]:
         if raw.dtype.kind == "f" and not np.all(raw == np.round(raw)):
             raise ValueError(
@@ -686,9 +794,9 @@ def softmax_cross_entropy(logits: ArrayLike, t: ArrayLike) -> Tensor:
                 f"softmax_cross_entropy: labels must lie in 0..{classes - 1} for {classes} "
                 f"classes; got values from {labels.min()} to {labels.max()}"
             )
-        return apply(SOFTMAX_CROSS_ENTROPY, (z,), {"labels": labels})
+        return unary(SOFTMAX_CROSS_ENTROPY, z, {"labels": labels, "saved": {}})
     if raw.shape == z.shape:  # integer one-hot given with the logits' shape
-        return apply(SOFTMAX_CROSS_ENTROPY, (z, Tensor._wrap(raw.astype(z.dtype))))
+        return apply(SOFTMAX_CROSS_ENTROPY, (z, Tensor._wrap(raw.astype(z.dtype))), {"saved": {}})
     raise ValueError(
         f"softmax_cross_entropy: logits {z.shape} and labels {raw.shape} do not match; give "
         f"one-hot labels of shape {z.shape} or class numbers of shape {z.shape[:-1]}"
