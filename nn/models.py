@@ -1,0 +1,178 @@
+"""The book's networks: `MLP` (ch. 6's MultiLayerNet) and `TwoLayerNet` (ch. 5), with the book's
+members (`params`, `layers`, `lastLayer`, `predict`, `loss`, `accuracy`, `numerical_gradient`,
+`gradient`) so the book's scripts run with only their imports changed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, MutableMapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from autograd import Tensor, no_grad, numerical_gradient
+from nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
+from nn.module import Module, Sequential
+
+__all__ = ["MLP", "ParamDict", "TwoLayerNet"]
+
+ACTIVATIONS: dict[str, type[Module]] = {"relu": Relu, "sigmoid": Sigmoid, "tanh": Tanh}
+
+
+class ParamDict(MutableMapping[str, np.ndarray]):
+    """The book's `params`: key -> the very array the model computes with (`tensors[key].data`).
+
+    `params[key] -= lr * grad` updates the model in place, as in the book. Assigning a new array
+    copies it into the parameter instead of rebinding, so the model can never silently keep
+    using the old values.
+    """
+
+    def __init__(self, tensors: dict[str, Tensor]) -> None:
+        self.tensors = tensors
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.tensors[key].data
+
+    def __setitem__(self, key: str, value: npt.ArrayLike) -> None:
+        if key not in self.tensors:
+            raise KeyError(f"params: no parameter {key!r}; the keys are {', '.join(self.tensors)}")
+        target = self.tensors[key].data
+        if value is target:  # `params[key] -= ...` already updated it in place
+            return
+        array = np.asarray(value)
+        if array.shape != target.shape:
+            raise ValueError(
+                f"params[{key!r}]: shape {array.shape} does not match the parameter's "
+                f"{target.shape}"
+            )
+        np.copyto(target, array, casting="same_kind")
+
+    def __delitem__(self, key: str) -> None:
+        raise TypeError("params: parameters cannot be removed from a model")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tensors)
+
+    def __len__(self) -> int:
+        return len(self.tensors)
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{key!r}: {t.shape}" for key, t in self.tensors.items())
+        return f"ParamDict({{{shapes}}})"
+
+
+def _init_std(weight_init_std: float | str | None, activation: str, fan_in: int) -> float:
+    """The book's choices: 'he' (or 'relu') sqrt(2/n), 'xavier' (or 'sigmoid') sqrt(1/n)."""
+    if weight_init_std is None:
+        weight_init_std = "he" if activation == "relu" else "xavier"
+    if isinstance(weight_init_std, str):
+        kind = weight_init_std.lower()
+        if kind in ("he", "relu"):
+            return math.sqrt(2.0 / fan_in)
+        if kind in ("xavier", "sigmoid"):
+            return math.sqrt(1.0 / fan_in)
+        raise ValueError(f"weight_init_std: expected a number, 'he' or 'xavier', got {kind!r}")
+    return float(weight_init_std)
+
+
+class MLP(Sequential):
+    """A classifier: (Affine → activation) per hidden layer, a last Affine, and SoftmaxWithLoss.
+
+    `sizes` lists the units from input to output, e.g. [784, 100, 100, 10]. Parameters are keyed
+    W1, b1, W2, ... as in the book; `weight_init_std` defaults to He for relu, Xavier otherwise.
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str = "relu",
+        *,
+        weight_init_std: float | str | None = None,
+        rng: np.random.Generator | int | None = None,
+        dtype: npt.DTypeLike = np.float64,
+        name: str | None = None,
+    ) -> None:
+        if len(sizes) < 2:
+            raise ValueError(f"sizes: need at least input and output sizes, got {list(sizes)}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation: expected one of {', '.join(ACTIVATIONS)}, got {activation!r}"
+            )
+        rng = np.random.default_rng(rng)
+        layers: list[Module] = []
+        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+            std = _init_std(weight_init_std, activation, n_in)
+            layers.append(Affine.create(n_in, n_out, weight_init_std=std, rng=rng, dtype=dtype))
+            if i < len(sizes) - 2:
+                layers.append(ACTIVATIONS[activation]())
+        super().__init__(*layers, name=name)
+        self.lastLayer = SoftmaxWithLoss()
+        affines = [layer for layer in layers if isinstance(layer, Affine)]
+        tensors: dict[str, Tensor] = {}
+        for i, layer in enumerate(affines, 1):
+            tensors[f"W{i}"], tensors[f"b{i}"] = layer.weight, layer.bias
+        self.params = ParamDict(tensors)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.params.tensors["W1"].dtype
+
+    def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
+        yield from self.params.tensors.items()
+
+    def predict(self, x: Any) -> Tensor:
+        """Class scores (before softmax) for each sample."""
+        return self.forward(x)
+
+    def loss(self, x: Any, t: Any) -> np.floating:
+        """The mean loss as a number, as in the book (no graph is kept: a training loop may store
+        it). For a Tensor to call backward on, use `net.lastLayer(net(x), t)`."""
+        with no_grad():
+            return self.lastLayer(self.predict(x), t).data[()]
+
+    def accuracy(self, x: Any, t: Any) -> float:
+        """Fraction of samples whose highest score is the label; `t` one-hot or labels."""
+        with no_grad():
+            y = np.argmax(self.predict(x).data, axis=1)
+        t = np.asarray(t)
+        if t.ndim != 1:
+            t = np.argmax(t, axis=1)
+        return float(np.sum(y == t) / len(y))
+
+    def gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
+        """Gradients of the loss by backpropagation, keyed like `params` (also left in `.grad`)."""
+        self.zero_grad()
+        self.lastLayer(self.predict(x), t).backward()
+        return {key: p.grad.data for key, p in self.params.tensors.items()}  # type: ignore[union-attr]
+
+    def numerical_gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
+        """Gradients by central differences (slow; for checking `gradient`, book 4.4 / 5.7.3)."""
+        loss_W = lambda W: self.loss(x, t)
+        return {key: numerical_gradient(loss_W, array) for key, array in self.params.items()}
+
+
+class TwoLayerNet(MLP):
+    """The book's ch. 5 network: Affine1 → Relu1 → Affine2 → SoftmaxWithLoss."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        weight_init_std: float = 0.01,
+        *,
+        rng: np.random.Generator | int | None = None,
+        dtype: npt.DTypeLike = np.float64,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(
+            [input_size, hidden_size, output_size],
+            "relu",
+            weight_init_std=weight_init_std,
+            rng=rng,
+            dtype=dtype,
+            name=name,
+        )

@@ -1,0 +1,185 @@
+"""`Module`: the bookkeeping every layer and model shares — finding parameters, zeroing their
+gradients, and saving/loading them — so the layers themselves only say how to compute forward.
+
+Parameters are found by looking at a module's attributes when asked: a `Tensor` that requires
+grad is a parameter, a `Module` (alone or inside a dict, list or tuple) is a child whose
+parameters are listed under `"<child.name>.<key>"`. There is no registration step to forget.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from autograd import Tensor
+
+__all__ = ["Module", "Sequential"]
+
+StateDict = dict[str, np.ndarray]
+
+
+class Module:
+    """Base class of layers and models: `__call__` runs `forward`; parameters are discovered.
+
+    `name` labels the module in parameter keys and (later) in graph drawings, e.g. "Affine1".
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name: str = name if name is not None else type(self).__name__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    # --- parameters -----------------------------------------------------------------------
+    def children(self) -> Iterator[Module]:
+        """Direct sub-modules: attributes that are modules, or dicts/lists/tuples of modules."""
+        seen: set[int] = set()
+        for value in vars(self).values():
+            if isinstance(value, Module):
+                candidates: Any = (value,)
+            elif isinstance(value, Mapping):
+                candidates = value.values()
+            elif isinstance(value, (list, tuple)):
+                candidates = value
+            else:
+                continue
+            for child in candidates:
+                if isinstance(child, Module) and id(child) not in seen:
+                    seen.add(id(child))
+                    yield child
+
+    def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
+        """`(key, tensor)` for every parameter, each tensor once even if shared."""
+        seen: set[int] = set()
+        names: dict[str, Module] = {}
+        for key, value in vars(self).items():
+            if isinstance(value, Tensor) and value.requires_grad and id(value) not in seen:
+                seen.add(id(value))
+                yield key, value
+        for child in self.children():
+            other = names.setdefault(child.name, child)
+            if other is not child:
+                raise ValueError(
+                    f"{self.name}: two different sub-modules are both named {child.name!r}; "
+                    "give them distinct names so their parameters get distinct keys"
+                )
+            for key, param in child.named_parameters():
+                if id(param) not in seen:
+                    seen.add(id(param))
+                    yield f"{child.name}.{key}", param
+
+    def parameters(self) -> list[Tensor]:
+        """The parameter tensors, in a fixed order (what optimizers take)."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Forget accumulated gradients: backward adds to `.grad`, it does not overwrite it."""
+        for p in self.parameters():
+            p.grad = None
+
+    # --- state ----------------------------------------------------------------------------
+    def state_dict(self) -> StateDict:
+        """A copy of every parameter array by key (later training does not change it)."""
+        return {key: p.data.copy() for key, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, npt.ArrayLike]) -> None:
+        """Copy `state` into the parameters in place (arrays shared elsewhere stay shared).
+
+        Every parameter must be present with its exact shape and no key may be unknown; nothing
+        is changed unless all of them fit.
+        """
+        params = dict(self.named_parameters())
+        missing = [key for key in params if key not in state]
+        if missing:
+            shapes = ", ".join(f"{key!r} (shape {params[key].shape})" for key in missing)
+            raise ValueError(f"{self.name}: missing parameter(s) {shapes}")
+        unknown = [key for key in state if key not in params]
+        if unknown:
+            raise ValueError(
+                f"{self.name}: unexpected parameter(s) {', '.join(map(repr, unknown))}; this model "
+                f"has {', '.join(params)}"
+            )
+        arrays = {key: np.asarray(state[key]) for key in params}
+        for key, p in params.items():
+            if arrays[key].shape != p.shape:
+                raise ValueError(
+                    f"{self.name}: parameter {key!r} has shape {arrays[key].shape} in the state "
+                    f"but {p.shape} in the model"
+                )
+        for key, p in params.items():
+            np.copyto(p.data, arrays[key], casting="same_kind")
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the parameters to an `.npz` file, atomically: a crash mid-way leaves the old
+        file (or none), never a truncated one."""
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **{key: p.data for key, p in self.named_parameters()})
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def load(self, path: str | os.PathLike[str]) -> Module:
+        """Read parameters written by `save` into this module (same architecture); returns self."""
+        with np.load(path, allow_pickle=False) as archive:
+            state = {key: archive[key] for key in archive.files}
+        try:
+            self.load_state_dict(state)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        return self
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class Sequential(Module):
+    """Layers applied one after another; `layers` is the book's OrderedDict of name -> layer.
+
+    Layers left with their default name (the class name) are numbered per kind, as in the book:
+    Affine1, Relu1, Affine2, ...
+    """
+
+    def __init__(self, *layers: Module, name: str | None = None) -> None:
+        super().__init__(name)
+        self.layers: OrderedDict[str, Module] = OrderedDict()
+        counts: dict[str, int] = {}
+        for layer in layers:
+            if any(layer is other for other in self.layers.values()):
+                raise ValueError(
+                    f"{self.name}: layer {layer.name!r} appears twice; pass a new instance, or "
+                    "call the layer twice yourself in a forward() to share it"
+                )
+            kind = type(layer).__name__
+            if layer.name == kind:
+                counts[kind] = counts.get(kind, 0) + 1
+                layer.name = f"{kind}{counts[kind]}"
+            if layer.name in self.layers:
+                raise ValueError(f"{self.name}: two layers are named {layer.name!r}")
+            self.layers[layer.name] = layer
+
+    def forward(self, x: Any) -> Any:
+        for layer in self.layers.values():
+            x = layer(x)
+        return x
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(layer) for layer in self.layers.values())
+        return f"{type(self).__name__}({inner})"

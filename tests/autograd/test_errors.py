@@ -1,0 +1,177 @@
+"""Bad input gives a clear error of the right type, naming the op and the shapes, with no numpy
+traceback chained under it; and softmax_cross_entropy's numerics at the edges."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import autograd
+from autograd import Tensor, ops, softmax_cross_entropy
+
+
+def _raises(exc_type: type[Exception], fn: Callable[[], Any]) -> Exception:
+    with pytest.raises(exc_type) as info:
+        fn()
+    exc = info.value
+    # the engine's own message, without numpy's exception chained under it
+    assert exc.__cause__ is None, f"chained cause: {exc.__cause__!r}"
+    assert exc.__suppress_context__ or exc.__context__ is None, f"context: {exc.__context__!r}"
+    return exc
+
+
+@pytest.mark.parametrize(
+    "name,f",
+    [
+        ("add", operator.add),
+        ("sub", operator.sub),
+        ("mul", operator.mul),
+        ("div", operator.truediv),
+        ("pow", operator.pow),
+    ],
+)
+def test_broadcast_mismatch_names_op_and_both_shapes(name: str, f: Callable) -> None:
+    a = Tensor(np.ones((2, 3)))
+    b = Tensor(np.ones((4,)))
+    message = str(_raises(ValueError, lambda: f(a, b)))
+    assert name in message
+    assert "(2, 3)" in message and "(4,)" in message
+    # also with a constant array on either side
+    assert "(4,)" in str(_raises(ValueError, lambda: f(a, np.ones(4))))
+    assert "(2, 3)" in str(_raises(ValueError, lambda: f(np.ones(4), a)))
+
+
+def test_matmul_inner_dimension_message() -> None:
+    a = Tensor(np.ones((2, 3)))
+    b = Tensor(np.ones((4, 5)))
+    message = str(_raises(ValueError, lambda: a @ b))
+    assert "matmul: (2, 3) @ (4, 5): inner dimensions 3 and 4 differ" in message
+
+
+@pytest.mark.parametrize(
+    "sa,sb",
+    [((3,), (4,)), ((2, 3), (4,)), ((4,), (3, 2)), ((2, 2, 3), (2, 4, 5)), ((3, 2, 3), (2, 3, 4))],
+)
+def test_matmul_errors_name_both_shapes(sa: tuple, sb: tuple) -> None:
+    message = str(_raises(ValueError, lambda: Tensor(np.ones(sa)) @ Tensor(np.ones(sb))))
+    assert message.startswith("matmul:")
+    assert str(sa) in message and str(sb) in message
+
+
+def test_matmul_with_0d_operand() -> None:
+    message = str(_raises(ValueError, lambda: Tensor(2.0) @ Tensor([1.0, 2.0])))
+    assert "matmul" in message
+
+
+def test_labels_vs_logits_mismatch() -> None:
+    z = Tensor(np.zeros((4, 3)))
+    message = str(_raises(ValueError, lambda: softmax_cross_entropy(z, np.zeros(5, dtype=int))))
+    assert "(4, 3)" in message and "(5,)" in message
+    _raises(ValueError, lambda: softmax_cross_entropy(z, np.zeros((4, 2))))
+
+
+def test_labels_out_of_range() -> None:
+    z = Tensor(np.zeros((2, 3)))
+    message = str(_raises(ValueError, lambda: softmax_cross_entropy(z, [0, 3])))
+    assert "0..2" in message
+    _raises(ValueError, lambda: softmax_cross_entropy(z, [-1, 0]))
+    _raises(ValueError, lambda: softmax_cross_entropy(z, np.array([0.5, 1.0])))  # not whole
+    _raises(ValueError, lambda: softmax_cross_entropy(Tensor(1.0), 0))  # no class axis
+
+
+@pytest.mark.parametrize(
+    "exc_type,fn,needle",
+    [
+        (ValueError, lambda: Tensor(np.ones(6)).reshape(4, 2), "reshape"),
+        (ValueError, lambda: Tensor(np.ones((2, 3))).transpose(0, 0), "transpose"),
+        (ValueError, lambda: Tensor(np.ones((2, 3))).sum(axis=2), "sum"),
+        (ValueError, lambda: Tensor(np.ones((2, 3))).mean(axis=-3), "mean"),
+        (ValueError, lambda: Tensor(np.ones((2, 3))).max(axis=(0, 5)), "max"),
+        (ValueError, lambda: Tensor(np.ones((0,))).max(), "empty"),
+        (IndexError, lambda: Tensor(np.ones(3))[5], "getitem"),
+        (IndexError, lambda: Tensor(np.ones(3))[[0, 7]], "getitem"),
+        (ValueError, lambda: ops.broadcast_to(Tensor(np.ones(3)), (2, 4)), "broadcast"),
+        (ValueError, lambda: autograd.softmax(Tensor(1.0)), "softmax"),
+        (ValueError, lambda: autograd.log_softmax(Tensor([1.0]), axis=1), "log_softmax"),
+        (TypeError, lambda: Tensor([1.0]) + "a", ""),
+        (ValueError, lambda: Tensor([1.0]) + [[1.0, 2.0], [3.0]], "rectangular"),
+        (TypeError, lambda: ops.add(1.0, 2.0), "Tensor"),
+    ],
+    ids=[
+        "reshape",
+        "transpose",
+        "sum axis",
+        "mean axis",
+        "max axis",
+        "max empty",
+        "index",
+        "array index",
+        "broadcast_to",
+        "softmax 0-d",
+        "log_softmax axis",
+        "string operand",
+        "ragged operand",
+        "no tensor",
+    ],
+)
+def test_bad_input_errors(exc_type: type[Exception], fn: Callable, needle: str) -> None:
+    assert needle in str(_raises(exc_type, fn))
+
+
+def test_backward_errors_are_clear() -> None:
+    y = Tensor([1.0, 2.0]) * 3
+    message = str(_raises(RuntimeError, y.backward))
+    assert "(2,)" in message
+    _raises(ValueError, lambda: y.backward(np.ones((2, 2))))
+
+
+# --- softmax_cross_entropy numerics -----------------------------------------------------------
+def test_large_logit_gap_gives_exact_loss_not_the_books_cap() -> None:
+    z = Tensor([[0.0, 2000.0], [2000.0, 0.0]])
+    t = np.array([[1.0, 0.0], [0.0, 1.0]])  # both rows put the label on the small logit
+    loss = softmax_cross_entropy(z, t)
+    assert loss.item() == pytest.approx(2000.0)  # the book's log(y + 1e-7) caps this at 16.1
+    loss.backward()
+    y = np.array([[0.0, 1.0], [1.0, 0.0]])
+    np.testing.assert_allclose(z.grad.data, (y - t) / 2, atol=1e-12)
+    assert np.all(np.isfinite(z.grad.data))
+
+    zl = Tensor([[0.0, 2000.0], [2000.0, 0.0]])
+    loss_labels = softmax_cross_entropy(zl, [0, 1])
+    assert loss_labels.item() == pytest.approx(2000.0)
+    loss_labels.backward()
+    np.testing.assert_allclose(zl.grad.data, (y - t) / 2, atol=1e-12)
+
+
+def test_cross_entropy_matches_definition() -> None:
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(5, 4))
+    labels = np.array([0, 3, 1, 1, 2])
+    z = Tensor(logits)
+    loss = softmax_cross_entropy(z, labels)
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    assert loss.item() == pytest.approx(-np.mean(np.log(p[np.arange(5), labels])))
+    loss.backward()
+    np.testing.assert_allclose(z.grad.data, (p - np.eye(4)[labels]) / 5, rtol=1e-10)
+
+
+def test_cross_entropy_1d_logits() -> None:
+    z = Tensor([1.0, 2.0, 3.0])
+    loss = softmax_cross_entropy(z, 2)
+    p = np.exp(z.data) / np.exp(z.data).sum()
+    assert loss.item() == pytest.approx(-np.log(p[2]))
+    loss.backward()
+    np.testing.assert_allclose(z.grad.data, p - [0.0, 0.0, 1.0])
+
+
+def test_softmax_is_stable_for_large_inputs() -> None:
+    x = Tensor([1000.0, 1001.0, -1000.0])
+    y = autograd.softmax(x)
+    assert np.all(np.isfinite(y.data))
+    np.testing.assert_allclose(y.data.sum(), 1.0)
+    ls = autograd.log_softmax(x)
+    assert np.all(np.isfinite(ls.data))

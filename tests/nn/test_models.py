@@ -1,0 +1,195 @@
+"""TwoLayerNet and MLP: the book's members, parameters shared with `params`, gradient checks
+(TwoLayerNet on real MNIST), a short real training run, float32 end to end, and flat memory."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+from autograd import Tensor
+from nn import MLP, SGD, Adam, Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh, TwoLayerNet
+
+
+def rand(*shape: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def live_tensors() -> int:
+    gc.collect()
+    return sum(isinstance(obj, Tensor) for obj in gc.get_objects())
+
+
+# --- the book's members --------------------------------------------------------------------------
+def test_two_layer_net_has_the_books_structure():
+    net = TwoLayerNet(input_size=784, hidden_size=50, output_size=10)
+    assert list(net.layers) == ["Affine1", "Relu1", "Affine2"]
+    assert isinstance(net.layers["Affine1"], Affine) and isinstance(net.layers["Relu1"], Relu)
+    assert isinstance(net.lastLayer, SoftmaxWithLoss)
+    assert {key: value.shape for key, value in net.params.items()} == {
+        "W1": (784, 50),
+        "b1": (50,),
+        "W2": (50, 10),
+        "b2": (10,),
+    }
+    assert net.params["W1"].std() == pytest.approx(0.01, rel=0.05)  # weight_init_std
+    assert np.all(net.params["b1"] == 0)
+
+
+def test_params_are_the_very_arrays_of_the_parameters():
+    net = TwoLayerNet(4, 3, 2, rng=0)
+    tensors = dict(net.named_parameters())
+    for key in ("W1", "b1", "W2", "b2"):
+        assert net.params[key] is tensors[key].data
+    assert net.params["W1"] is net.layers["Affine1"].W
+    assert net.parameters()[0] is net.layers["Affine1"].weight
+
+
+def test_book_style_in_place_update_changes_the_model():
+    net = TwoLayerNet(4, 3, 2, rng=0)
+    x = rand(5, 4)
+    before = net.predict(x).data.copy()
+    net.params["W2"] -= 0.5  # the book's `network.params[key] -= learning_rate * grad[key]`
+    assert not np.allclose(net.predict(x).data, before)
+
+
+def test_assigning_a_new_array_to_params_copies_it_into_the_model():
+    net = TwoLayerNet(4, 3, 2, rng=0)
+    W1 = net.params["W1"]
+    net.params["W1"] = np.ones((4, 3))
+    assert net.params["W1"] is W1 and np.all(W1 == 1)
+    with pytest.raises(ValueError, match=r"params\['W1'\]: shape \(3, 4\)"):
+        net.params["W1"] = np.ones((3, 4))
+    with pytest.raises(KeyError, match="no parameter 'W3'"):
+        net.params["W3"] = np.ones(1)
+
+
+def test_gradient_returns_the_book_dict_fresh_on_every_call():
+    net = TwoLayerNet(4, 3, 2, rng=0)
+    x, t = rand(5, 4), np.eye(2)[[0, 1, 1, 0, 1]]
+    first = {key: value.copy() for key, value in net.gradient(x, t).items()}
+    grads = net.gradient(x, t)  # no accumulation across calls, unlike raw backward()
+    assert list(grads) == ["W1", "b1", "W2", "b2"]
+    for key in grads:
+        assert isinstance(grads[key], np.ndarray) and grads[key].shape == net.params[key].shape
+        np.testing.assert_array_equal(grads[key], first[key])
+    assert grads["W1"] is net.layers["Affine1"].dW
+
+
+def test_loss_is_a_number_and_keeps_no_graph():
+    net = TwoLayerNet(4, 3, 2, rng=0)
+    loss = net.loss(rand(5, 4), np.array([0, 1, 1, 0, 1]))
+    assert isinstance(loss, np.float64)
+    assert not net.lastLayer.loss.requires_grad
+    assert loss == pytest.approx(np.log(2), abs=0.05)  # tiny weights: near-uniform softmax
+
+
+def test_accuracy_with_one_hot_or_labels():
+    net = TwoLayerNet(4, 3, 3, rng=0)
+    x = rand(50, 4)
+    predicted = np.argmax(net.predict(x).data, axis=1)
+    labels = predicted.copy()
+    labels[:10] = (labels[:10] + 1) % 3
+    assert net.accuracy(x, labels) == pytest.approx(0.8)
+    assert net.accuracy(x, np.eye(3)[labels]) == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+def test_mlp_gradient_matches_numerical_gradient(activation):
+    net = MLP([5, 4, 4, 3], activation, rng=0)
+    x, t = rand(6, 5, seed=1), np.array([0, 1, 2, 2, 1, 0])
+    grads = net.gradient(x, t)
+    numerical = net.numerical_gradient(x, t)
+    assert list(grads) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    for key in grads:
+        np.testing.assert_allclose(grads[key], numerical[key], atol=1e-8, err_msg=key)
+
+
+def test_mlp_structure_and_initialisation():
+    net = MLP([784, 100, 100, 10], rng=0)
+    assert list(net.layers) == ["Affine1", "Relu1", "Affine2", "Relu2", "Affine3"]
+    assert net.params["W2"].std() == pytest.approx(np.sqrt(2 / 100), rel=0.05)  # He
+    xavier = MLP([784, 100, 10], "sigmoid", rng=0)
+    assert isinstance(xavier.layers["Sigmoid1"], Sigmoid)
+    assert xavier.params["W1"].std() == pytest.approx(np.sqrt(1 / 784), rel=0.05)
+    assert isinstance(MLP([3, 3, 3], "tanh").layers["Tanh1"], Tanh)
+    assert MLP([3, 3], weight_init_std=0.5, rng=0).params["W1"].std() > 0.2
+    with pytest.raises(ValueError, match="activation"):
+        MLP([3, 3], "gelu")
+    with pytest.raises(ValueError, match="sizes"):
+        MLP([3])
+
+
+# --- real MNIST ----------------------------------------------------------------------------------
+def test_two_layer_net_gradient_check_on_mnist(mnist):
+    """The book's 5.7.3 check, held to the largest error rather than the mean."""
+    (x_train, t_train), _ = mnist
+    net = TwoLayerNet(input_size=784, hidden_size=50, output_size=10, rng=0)
+    numerical = net.numerical_gradient(x_train[:3], t_train[:3])
+    backprop = net.gradient(x_train[:3], t_train[:3])
+    for key in numerical:
+        assert np.max(np.abs(backprop[key] - numerical[key])) < 1e-6, key
+
+
+def test_short_training_on_mnist_learns(mnist):
+    """300 steps of the book's 5.7.4 settings (batch 100, SGD lr 0.1) reach > 0.85 on the test
+    set (about 0.88 for several seeds; chance is 0.1)."""
+    (x_train, t_train), (x_test, t_test) = mnist
+    net = TwoLayerNet(784, 50, 10, rng=0)
+    opt = SGD(lr=0.1, params=net.parameters())
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        batch = rng.choice(len(x_train), 100)
+        opt.zero_grad()
+        net.lastLayer(net(x_train[batch]), t_train[batch]).backward()
+        opt.step()
+    assert net.accuracy(x_test, t_test) > 0.85
+
+
+def test_float32_end_to_end(mnist_loader):
+    (x_train, t_train), _ = mnist_loader(normalize=True, one_hot_label=True, dtype=np.float32)
+    assert x_train.dtype == np.float32
+    net = TwoLayerNet(784, 20, 10, rng=0, dtype=np.float32)
+    opt = Adam(params=net.parameters())
+    x, t = x_train[:100], t_train[:100]
+    for _ in range(3):
+        opt.zero_grad()
+        loss = net.lastLayer(net(x), t)
+        loss.backward()
+        opt.step()
+    assert net.dtype == np.float32 and loss.dtype == np.float32
+    assert net.predict(x).dtype == np.float32
+    assert all(p.dtype == np.float32 and p.grad.dtype == np.float32 for p in net.parameters())
+    assert all(m.dtype == np.float32 for m in [*opt.m.values(), *opt.v.values()])
+    assert isinstance(net.loss(x, t), np.float32)
+    assert all(g.dtype == np.float32 for g in net.gradient(x, t).values())
+    # float64 data into a float32 model: cast at the first layer, still float32 throughout
+    assert all(g.dtype == np.float32 for g in net.gradient(x.astype(np.float64), t).values())
+
+
+# --- memory --------------------------------------------------------------------------------------
+def test_training_does_not_accumulate_tensors_or_graphs():
+    net = TwoLayerNet(20, 10, 3, rng=0)
+    opt = SGD(lr=0.1, params=net.parameters())
+    rng = np.random.default_rng(0)
+    x, t = rng.standard_normal((100, 20)), rng.integers(0, 3, 100)
+
+    def step() -> Tensor:
+        opt.zero_grad()
+        loss = net.lastLayer(net(x), t)
+        loss.backward()
+        opt.step()
+        net.gradient(x, t)  # the book's face too
+        net.loss(x, t)
+        return loss
+
+    for _ in range(5):
+        step()
+    before = live_tensors()
+    previous = weakref.ref(step())
+    for _ in range(300):
+        step()
+    assert previous() is None  # an old step's graph is gone, not only unreachable
+    assert live_tensors() <= before

@@ -1,0 +1,138 @@
+"""`scratchgrad`: draw a formula's graph from the shell, or run the book's demo.
+
+    scratchgrad draw "0.5 * (x * m * t - 219) ** 2" x=100 m=2 t=1.1 -o loss.svg
+    scratchgrad demo
+
+Exit status: 0 on success, 2 for a refused or malformed command line (as argparse does), 1 when
+a picture cannot be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from viz.book import apple_orange, print_gradients, save_all
+from viz.drawing import SAVE_FORMATS, draw
+from viz.expr import FUNCTIONS, ExprError, build
+from viz.format import number
+from viz.render import RendererMissing
+
+PROG = "scratchgrad"
+MORE = """\
+More to try:
+  python examples/apple.py            Fig. 5-16 (also apple_orange, chain_rule, sigmoid, loss)
+  scratchgrad draw --help             draw your own formula, for example
+      scratchgrad draw "0.5 * (x * m * t - 219) ** 2" x=100 m=2 t=1.1
+  make test                           the test suite
+  python examples/gradient_check.py   neural networks: gradient check,
+  python examples/train_mnist.py      MNIST training and
+  python examples/optimizer_compare.py  optimizer comparison
+  bench/                              benchmarks (make bench)"""
+
+
+class UsageError(Exception):
+    """A command line we refuse; reported in one line with exit status 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (UsageError, ExprError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except (RendererMissing, OSError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Computational graphs and backprop, drawn as in the book."
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    d = sub.add_parser(
+        "draw",
+        help="draw the graph of a formula and print its gradients",
+        description=(
+            "Build the graph of EXPR with one named value per NAME=VALUE, run backward, print "
+            "the value and each variable's gradient, and write the picture. EXPR may use "
+            "numbers, the given names, + - * / **, unary minus, parentheses and "
+            f"{', '.join(FUNCTIONS)}; nothing else is accepted and nothing is ever evaluated "
+            "as Python."
+        ),
+        epilog='example: scratchgrad draw "0.5 * (x * m * t - 219) ** 2" x=100 m=2 t=1.1',
+    )
+    d.add_argument("expr", metavar="EXPR", help="the formula, quoted")
+    d.add_argument("values", metavar="NAME=VALUE", nargs="*", help="a variable and its value")
+    d.add_argument(
+        "-o", "--output", default="graph.svg", metavar="FILE",
+        help="picture to write: .svg, .png, .pdf or .dot (default: graph.svg)",
+    )  # fmt: skip
+    d.add_argument("--style", choices=("book", "nodes"), default="book", help="default: book")
+    d.set_defaults(run=_draw)
+
+    demo = sub.add_parser(
+        "demo", help="draw the book's apple/orange graph (Fig. 5-17) and show what else to run"
+    )
+    demo.add_argument(
+        "-o", "--output-dir", default="out", metavar="DIR", help="where to write (default: out)"
+    )
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _draw(args: argparse.Namespace) -> int:
+    values = _assignments(args.values)
+    output = Path(args.output)
+    if output.suffix.lower().lstrip(".") not in SAVE_FORMATS:
+        raise UsageError(f"-o {output}: the name must end in .svg, .png, .pdf or .dot")
+    root, variables = build(args.expr, values)
+    if root.requires_grad:
+        root.backward()
+    print(f"{args.expr.strip()} = {number(root.item())}")
+    for name, t in variables.items():
+        shown = "not used" if t.grad is None else number(t.grad.item())
+        print(f"  ∂/∂{name} = {shown}")
+    path = draw(root, style=args.style).save(output)
+    print(f"wrote {path}")
+    return 0
+
+
+def _assignments(items: Sequence[str]) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise UsageError(f"expected NAME=VALUE, got {item!r}")
+        if name in FUNCTIONS:
+            raise UsageError(f"{name!r} is a function name; call the variable something else")
+        if name in values:
+            raise UsageError(f"{name} is given twice")
+        try:
+            values[name] = float(text)
+        except ValueError:
+            raise UsageError(f"{name}={text!r}: the value must be a number") from None
+    return values
+
+
+def _demo(args: argparse.Namespace) -> int:
+    price, inputs = apple_orange()
+    price.backward()
+    print("Fig. 5-17: 2 apples at 100 and 3 oranges at 150, with 10% tax")
+    print_gradients(price, inputs)
+    save_all(draw(price, title="Fig. 5-17: apples and oranges"), args.output_dir, "apple_orange")
+    print()
+    print(MORE)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
