@@ -5,6 +5,7 @@ from autograd.numeric import GradcheckError, gradcheck, numerical_gradient
 from autograd.ops import (
     REGISTRY,
     Op,
+    edge_gradient,
     exp,
     local_derivative,
     log,
@@ -25,6 +26,7 @@ __all__ = [
     "Tensor",
     "Value",
     "enable_grad",
+    "edge_gradient",
     "exp",
     "grad",
     "local_derivative",

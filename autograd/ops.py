@@ -817,3 +817,20 @@ def local_derivative(node: Tensor, i: int) -> float | None:
         one = Tensor._wrap(np.ones_like(node.data))
         value = op.vjps[i](one, node, *node.inputs, **node.params)
     return float(np.sum(value.data))
+
+
+def edge_gradient(node: Tensor, i: int) -> np.ndarray | None:
+    """What backward sent from `node` into its input i: this edge's share of the gradient.
+
+    Per edge, so `x * x` shows each of its two contributions rather than their sum; summed back
+    to the input's shape exactly as backward does. None before backward.
+    """
+    op = node.op
+    source = node.inputs[i] if op is not None else None
+    if source is None or node.grad is None or not source.requires_grad:
+        return None
+    with no_grad():
+        share = op.vjps[i](node.grad, node, *node.inputs, **node.params)
+        if share.shape != source.shape:
+            share = sum_to(share, source.shape)
+    return np.asarray(share.data)

@@ -40,7 +40,10 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error argparse has already reported
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return args.run(args)
     except (UsageError, ExprError) as exc:

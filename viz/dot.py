@@ -101,9 +101,9 @@ class _Writer:
                 f"label=<<I>{html(node.label)}</I>>];"
             )
         elif node.kind == "const":
-            label = html(node.label) if node.tensor is None else _const_label(node)
             self.add(
-                f'{node.key} [shape=plaintext, fontcolor="{MUTED}", label=<{label}>];', node.group
+                f'{node.key} [shape=plaintext, fontcolor="{MUTED}", label=<{_const_label(node)}>];',
+                node.group,
             )
         else:
             self.value_node(node)
@@ -210,7 +210,10 @@ class _Nodes(_Writer):
             rows += _value_rows(node.tensor)
         body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
         style = ' BGCOLOR="#f4f4f4"' if node.kind == "group" else ""
-        box = f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" STYLE="rounded"{style}>'
+        box = (
+            '<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
+            f'STYLE="rounded"{style}>'
+        )
         target = node.key if node.kind != "op" else f"{node.key}_v"
         self.add(f"{target} [shape=plaintext, margin=0, label=<{box}{body}</TABLE>>];", node.group)
         if node.kind == "op":

@@ -83,7 +83,7 @@ def draw(
     draws each group as one node. Graphs over `max_nodes` are collapsed, then cut, and the
     picture says so.
     """
-    roots = [root] if isinstance(root, Tensor) else list(root)
+    roots = [root] if isinstance(root, Tensor) else list(root) if isinstance(root, Sequence) else []
     if not roots or not all(isinstance(r, Tensor) for r in roots):
         raise TypeError(f"draw: expected a Tensor (or a list of them), got {type(root).__name__}")
     graph = build(roots, groups=groups, collapse=collapse, max_nodes=max_nodes)

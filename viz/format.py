@@ -24,7 +24,7 @@ def number(x: Any, digits: int = SIGNIFICANT) -> str:
     >>> number(220.00000000000003), number(3.3000000000000003), number(1.2e-08), number(3.4e12)
     ('220', '3.3', '1.2e-08', '3.4e+12')
     """
-    value = float(x)
+    value = float(x.item() if isinstance(x, np.ndarray) else x)  # also a (1,) array
     if math.isnan(value):
         return "nan"
     if math.isinf(value):

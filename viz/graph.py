@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from autograd import Tensor, local_derivative, no_grad
+from autograd import Tensor, edge_gradient, local_derivative
 from viz.format import number
 from viz.groups import GroupIndex
 
@@ -86,7 +86,8 @@ def build(
     names = _expressions(order)
     # a number in the code is drawn at each use, as in the book (the engine may share one
     # constant tensor between uses, and a shared "2" fanning out across the picture misleads)
-    drawn = [t for t in order if not is_number(t) or any(t is r for r in roots)]
+    root_ids = {r.id for r in roots}
+    drawn = [t for t in order if not is_number(t) or t.id in root_ids]
     group_of = _group_lookup(drawn, groups)
     notes: list[str] = []
 
@@ -190,37 +191,36 @@ def _expression(t: Tensor, args: list[tuple[str, int]]) -> tuple[str, int]:
     return f"{call}({', '.join(text for text, _ in short)})", ATOM
 
 
-def operand_name(names: Mapping[int, tuple[str, int]], t: Tensor) -> str:
+def _operand_name(names: Mapping[int, tuple[str, int]], t: Tensor) -> str:
     """The name to write in a formula: compound expressions get parentheses."""
     text, prec = names[t.id]
     return text if prec >= ATOM else f"({text})"
 
 
 def _output_name(root: Tensor, k: int, count: int) -> str:
-    if root.name is not None:
+    if root.name is not None and not root.is_leaf:  # a leaf already has its name at the tail
         return root.name
     return "out" if count == 1 else f"out{k + 1}"
 
 
-def symbol(t: Tensor) -> str:
+def _symbol(t: Tensor) -> str:
     """What the op's circle says: `×`, `exp`, and `**2` for a power by a constant."""
     op = t.op
     assert op is not None
-    if op.name == "pow" and _constant_exponent(t):
+    if _constant_exponent(t):
         return "**" + number(t.inputs[1].data)
     return op.symbol
 
 
 def _constant_exponent(t: Tensor) -> bool:
-    exponent = t.inputs[1]
-    return is_constant(exponent) and exponent.size == 1
+    return t.op is not None and t.op.name == "pow" and is_number(t.inputs[1])
 
 
 # --- nodes, groups and collapsing -------------------------------------------------------
 def _node(key: str, t: Tensor, names: Mapping[int, tuple[str, int]], group: str | None) -> Node:
     title = names[t.id][0]
     if not t.is_leaf:
-        return Node(key, "op", symbol(t), title, t, group)
+        return Node(key, "op", _symbol(t), title, t, group)
     if is_constant(t):
         return Node(key, "const", title, title, t, group)
     return Node(key, "input", title, title, t, group)
@@ -299,7 +299,7 @@ def _links(
             continue
         head = unit_of[h.id]
         for i, source in enumerate(h.inputs):
-            if i == 1 and h.op is not None and h.op.name == "pow" and _constant_exponent(h):
+            if i == 1 and _constant_exponent(h):
                 continue  # written into the symbol: **2
             if is_number(source) and source.id not in unit_of:
                 if kinds[head] != "group":
@@ -372,24 +372,6 @@ def _edge(link: Link, by_key: Mapping[str, Node], names: Mapping[int, tuple[str,
     )
 
 
-def edge_gradient(head: Tensor, i: int) -> np.ndarray | None:
-    """The gradient flowing from `head` back into its input i (per edge, so `x * x` shows
-    each of its two contributions, not their sum); None before backward."""
-    source = head.inputs[i]
-    op = head.op
-    if op is None or head.grad is None or not source.requires_grad:
-        return None
-    with no_grad():
-        g = op.vjps[i](head.grad, head, *head.inputs, **head.params)
-    return _sum_to(np.asarray(g.data), source.shape)
-
-
-def _sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """What the engine does to a broadcast gradient: sum it back to the input's shape."""
-    axes = _broadcast_axes(shape, g.shape)
-    return np.sum(g, axis=axes, keepdims=True).reshape(shape) if axes else g.reshape(shape)
-
-
 def _broadcast_axes(shape: tuple[int, ...], out: tuple[int, ...]) -> tuple[int, ...]:
     """Axes of `out` along which an input of `shape` was copied by broadcasting."""
     lead = len(out) - len(shape)
@@ -405,7 +387,7 @@ def _local(head: Tensor, i: int, names: Mapping[int, tuple[str, int]]) -> str | 
     if op is None or not source.requires_grad:
         return None
     # a lone input's partner is the labels (softmax cross-entropy): the book calls them t
-    operands = [operand_name(names, t) for t in head.inputs] + ["t"]
+    operands = [_operand_name(names, t) for t in head.inputs] + ["t"]
     if head.size == 1 and source.size == 1:
         text = _tidy(op.local_text(i, operands), operands)
         value = local_derivative(head, i)

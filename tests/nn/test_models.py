@@ -99,6 +99,8 @@ def test_accuracy_with_one_hot_or_labels():
 @pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
 def test_mlp_gradient_matches_numerical_gradient(activation):
     net = MLP([5, 4, 4, 3], activation, rng=0)
+    for i, key in enumerate(("b1", "b2", "b3")):  # zero biases put dead relu units on the kink
+        net.params[key] = rand(net.params[key].size, seed=10 + i)
     x, t = rand(6, 5, seed=1), np.array([0, 1, 2, 2, 1, 0])
     grads = net.gradient(x, t)
     numerical = net.numerical_gradient(x, t)

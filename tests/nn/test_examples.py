@@ -1,0 +1,69 @@
+"""The examples run end to end on real MNIST with tiny settings and leave their outputs."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from nn import TwoLayerNet
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def load_example(name: str, mnist_loader, monkeypatch) -> ModuleType:
+    """Import examples/<name>.py, its load_mnist served from the session's parsed copy."""
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "load_mnist", mnist_loader)
+    return module
+
+
+def test_gradient_check_example(mnist_loader, monkeypatch, capsys):
+    example = load_example("gradient_check", mnist_loader, monkeypatch)
+    errors = example.main(["--hidden", "5"])
+    assert set(errors) == {"W1", "b1", "W2", "b2"}
+    assert all(error < 1e-6 for error in errors.values())
+    out = capsys.readouterr().out
+    assert "numerical gradient:" in out and "faster" in out
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "dtype"), [("sgd", "float64"), ("adam", "float32"), ("momentum", "float64")]
+)
+def test_train_mnist_example(optimizer, dtype, mnist_loader, monkeypatch, tmp_path, capsys):
+    example = load_example("train_mnist", mnist_loader, monkeypatch)
+    result = example.main(
+        ["--iters", "120", "--batch-size", "50", "--hidden", "20", "--optimizer", optimizer]
+        + ["--dtype", dtype, "--seed", "1", "--out", str(tmp_path), "--quiet"]
+    )
+    assert len(result["loss"]) == 120
+    assert result["epoch"] == [120 / 1200]  # one evaluation at the end of a partial epoch
+    assert result["test_acc"][-1] > 0.4  # chance is 0.1; momentum at its default lr is slow
+    for path in [tmp_path / "two_layer_net.npz", *result["plots"]]:
+        assert path.is_file() and path.stat().st_size > 0
+    net = TwoLayerNet(784, 20, 10).load(tmp_path / "two_layer_net.npz")
+    (_, _), (x_test, t_test) = mnist_loader(normalize=True, one_hot_label=True)
+    assert net.accuracy(x_test, t_test) == pytest.approx(result["test_acc"][-1], abs=1e-3)
+    out = capsys.readouterr().out
+    assert "final test accuracy" in out and f"{optimizer}, {dtype}, 120 iterations" in out
+
+
+def test_optimizer_compare_example(mnist_loader, monkeypatch, tmp_path):
+    example = load_example("optimizer_compare", mnist_loader, monkeypatch)
+    result = example.main(
+        ["--iters", "30", "--hidden", "20", "--layers", "2", "--out", str(tmp_path), "--quiet"]
+    )
+    assert set(result["train_loss"]) == {"SGD", "Momentum", "AdaGrad", "Adam"}
+    assert all(len(losses) == 30 for losses in result["train_loss"].values())
+    assert result["plot"].is_file()
+    # the same batches and starting weights: the first losses agree, the adaptive ones move faster
+    first = {name: losses[0] for name, losses in result["train_loss"].items()}
+    assert len({round(value, 12) for value in first.values()}) == 1
+    late = {name: np.mean(losses[-10:]) for name, losses in result["train_loss"].items()}
+    assert late["Adam"] < late["SGD"] and late["AdaGrad"] < late["SGD"]

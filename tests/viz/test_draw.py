@@ -1,0 +1,189 @@
+"""What a drawing says: values, gradients, local derivatives, structure, determinism."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+import pytest
+
+import autograd
+from autograd import Tensor, Value
+from viz import draw
+from viz.book import apple_orange
+from viz.dot import GRAD
+from viz.graph import build
+
+
+def apple() -> tuple[Tensor, dict[str, Tensor]]:
+    a, n, t = Value(100, "apple"), Value(2, "num"), Value(1.1, "tax")
+    price = a * n * t
+    price.name = "price"
+    return price, {"apple": a, "num": n, "tax": t}
+
+
+def test_book_style_values_gradients_and_local_derivatives() -> None:
+    price, _ = apple_orange()
+    price.backward()
+    source = draw(price).source
+    assert "rankdir=LR" in source
+    for label in ("apple", "num", "orange", "orange_num", "tax", "price"):
+        assert f"label=<{label}>" in source
+    for value in ("100", "2", "150", "3", "1.1", "200", "450", "650", "715"):
+        assert f"<FONT>{value}</FONT>" in source  # forward values above the arrows
+    for grad in ("2.2", "110", "3.3", "165", "650", "1.1", "1"):
+        assert f'<FONT COLOR="{GRAD}">{grad}</FONT>' in source  # gradients below, in red
+    assert "∂/∂apple = num = 2" in source
+    assert "∂/∂tax = apple×num+… = 650" in source
+    assert "shape=circle" in source and "label=<×>" in source and "label=<+>" in source
+
+
+def test_no_gradient_before_backward() -> None:
+    price, _ = apple()
+    for style in ("book", "nodes"):
+        source = draw(price, style=style).source
+        assert GRAD not in source
+        assert ">grad " not in source
+        assert "∂/∂apple = num = 2" in source  # local derivatives are forward facts
+
+
+def test_nodes_style_one_box_per_value() -> None:
+    price, _ = apple()
+    price.backward()
+    source = draw(price, style="nodes").source
+    assert source.count('STYLE="rounded"') == 5  # apple, num, tax, apple×num, price
+    assert "data 100" in source and "grad 2.2" in source and "grad 1" in source
+    assert "<B>apple×num</B>" in source
+    assert "∂/∂tax = apple×num = 200" in source
+
+
+def test_x_times_x_draws_two_edges_and_per_edge_gradients() -> None:
+    x = Value(3.0, "x")
+    y = x * x
+    y.backward()
+    graph = build([y])
+    (op,) = [n for n in graph.nodes if n.kind == "op"]
+    into = [e for e in graph.edges if e.head == op.key]
+    assert len(into) == 2
+    assert [float(e.grad) for e in into] == [3.0, 3.0]  # each edge carries its share of 6
+    assert all(e.local == "∂/∂x = x = 3" for e in into)
+
+
+def test_reused_intermediate_is_one_node_with_several_out_edges() -> None:
+    x = Value(3.0, "x")
+    b = x * x
+    c = b + b.exp()
+    source = draw(c).source
+    assert source.count("label=<×>") == 1
+    graph = build([c])
+    (mul,) = [n for n in graph.nodes if n.kind == "op" and n.label == "×"]
+    assert sum(e.tail == mul.key for e in graph.edges) == 2
+
+
+def test_pow_by_a_constant_is_drawn_as_one_op() -> None:
+    x, y = Value(2, "x"), Value(1, "y")
+    z = (x + y) ** 2
+    z.backward()
+    source = draw(z).source
+    assert "label=<**2>" in source
+    assert "∂/∂(x+y) = 2·(x+y)^(2−1) = 6" in source
+
+
+def test_numbers_in_the_code_are_drawn_at_each_use() -> None:
+    x = Value(1.0, "x")
+    y = 1 / ((x * -1).exp() + 1)  # the engine may share the constant 1 between its two uses
+    source = draw(y).source
+    assert source.count("label=<1>") == 2
+    assert "label=<-1>" in source
+
+
+def test_determinism() -> None:
+    first = draw(apple_orange()[0]).source
+    Tensor(np.zeros(10))  # move the global id counter on
+    price, _ = apple_orange()
+    price.backward()
+    price2, _ = apple_orange()
+    price2.backward()
+    assert draw(price).source == draw(price2).source
+    assert first != draw(price).source  # (gradients now shown)
+
+
+def test_labels_are_escaped() -> None:
+    a = Value(1.0, '<b>&"x"')
+    y = a * 2
+    y.name = "y<"
+    source = draw(y).source
+    assert "&lt;b&gt;&amp;" in source and "y&lt;" in source
+    assert "<b>&" not in source
+
+
+def test_tensors_show_shape_dtype_summary_and_rules() -> None:
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.normal(size=(4, 3)), requires_grad=False, name="x")
+    W = Tensor(rng.normal(size=(3, 2)), name="W")
+    b = Tensor(np.zeros(2), name="b")
+    big = Tensor(rng.normal(size=(100, 50)), name="big")
+    loss = autograd.softmax_cross_entropy((x @ W + b).relu(), np.array([0, 1, 1, 0]))
+    loss = loss + big.mean()
+    loss.backward()
+    source = draw(loss).source
+    assert "(4, 3) float64" in source and "(100, 50) float64" in source
+    assert re.search(r"mean -?[0-9.e+-]+ std [0-9.e+-]+", source)
+    assert "∂/∂W = xᵀ·g" in source
+    assert "∂/∂b = Σ_rows g" in source
+    assert "[0, 0]" in source  # a small array in full
+    assert len(max(source.splitlines(), key=len)) < 1000  # no huge arrays in labels
+
+
+def test_float32_dtype_is_shown() -> None:
+    w = Tensor(np.ones((2, 3), dtype=np.float32), name="w")
+    y = (w * 2).sum()
+    y.backward()
+    assert "(2, 3) float32" in draw(y).source
+
+
+def test_create_graph_gradient_can_be_drawn() -> None:
+    x = Value(2.0, "x")
+    y = x**3
+    y.backward(create_graph=True)
+    dydx = x.grad
+    assert dydx is not None and not dydx.is_leaf
+    dydx.name = "dy/dx"
+    before = draw(dydx).source
+    assert "label=<dy/dx>" in before and "<FONT>12</FONT>" in before
+    x.grad = None
+    dydx.backward()
+    after = draw(dydx).source
+    assert f'<FONT COLOR="{GRAD}">12</FONT>' in after  # d²y/dx² = 6x = 12 on the x edge
+
+
+def test_several_roots_in_one_picture() -> None:
+    x1, x2 = Value(1.0, "x"), Value(1.0, "x")
+    y1, y2 = x1.sigmoid(), x2.tanh()
+    source = draw([y1, y2], title="two").source
+    assert "label=<out1>" in source and "label=<out2>" in source and "<B>two</B>" in source
+
+
+def test_big_chain_is_cut_quickly_and_says_so() -> None:
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(2000):
+        y = y * 1.001 + 0.1
+    y.backward()
+    start = time.perf_counter()
+    drawing = draw(y)
+    svg = drawing.svg()
+    assert time.perf_counter() - start < 10
+    assert "showing the last 150" in drawing.source
+    assert "earlier nodes" in svg and "showing the last 150" in svg
+    assert drawing.source.count("shape=circle") == 150
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(TypeError, match="expected a Tensor"):
+        draw(3.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="style"):
+        draw(Value(1.0), style="fancy")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_nodes"):
+        draw(Value(1.0), max_nodes=0)

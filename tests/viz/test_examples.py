@@ -1,0 +1,71 @@
+"""The example scripts: their numbers, their pictures, and golden DOT files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import autograd
+from autograd import Tensor, Value
+from viz import draw, group
+
+from .conftest import EXAMPLES, check_golden, load_example
+
+NUMBERS = {
+    "apple": ["price = 220", "∂price/∂apple = 2.2", "∂price/∂num = 110", "∂price/∂tax = 200"],
+    "apple_orange": [
+        "price = 715",
+        "∂price/∂apple = 2.2",
+        "∂price/∂num = 110",
+        "∂price/∂orange = 3.3",
+        "∂price/∂orange_num = 165",
+        "∂price/∂tax = 650",
+    ],
+    "chain_rule": ["z = 9", "∂z/∂x = 6", "∂z/∂y = 6"],
+    "sigmoid": ["y = 0.731059", "∂y/∂x = 0.196612", "y(1 − y) = 0.196612"],
+    "loss": ["L = 0.5", "∂L/∂x = 2.2", "∂L/∂m = 110", "∂L/∂t = 200"],
+}
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_example_runs_prints_and_matches_golden(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    drawing = load_example(name).main(tmp_path)
+    out = capsys.readouterr().out
+    for line in NUMBERS[name]:
+        assert line in out
+    assert (tmp_path / f"{name}.svg").exists() and (tmp_path / f"{name}.png").exists()
+    check_golden(name, drawing.source)
+
+
+def test_importing_an_example_runs_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    load_example("sigmoid")  # importing does not run it
+    assert capsys.readouterr().out == ""
+
+
+def affine_relu_loss() -> Tensor:
+    x = Tensor(np.arange(12.0).reshape(4, 3) / 10, requires_grad=False, name="x")
+    W = Tensor(np.linspace(-1, 1, 6).reshape(3, 2), name="W")
+    b = Tensor(np.array([0.1, -0.1]), name="b")
+    with group("Affine1"):
+        a = x @ W + b
+    with group("ReLU1"):
+        h = a.relu()
+    loss = autograd.softmax_cross_entropy(h, np.array([0, 1, 1, 0]))
+    loss.name = "L"
+    loss.backward()
+    return loss
+
+
+def test_golden_tensor_graph() -> None:
+    check_golden("affine_relu_sce", draw(affine_relu_loss()).source)
+
+
+def test_golden_nodes_style() -> None:
+    a, n, t = Value(100, "apple"), Value(2, "num"), Value(1.1, "tax")
+    price = a * n * t
+    price.backward()
+    check_golden("apple_nodes", draw(price, style="nodes").source)
