@@ -100,8 +100,7 @@ def _operand(value: ArrayLike, like: Tensor | None, op: str) -> Tensor:
         key = (dtype.char, value)
         found = _constants.get(key)
         if found is None:
-            found = _new_tensor(dtype.type(value))
-            found._id = next(_constant_ids)
+            found = _new_tensor(dtype.type(value), next(_constant_ids))
             if value and value == value:
                 if len(_constants) >= 4096:
                     _constants.clear()

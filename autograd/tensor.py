@@ -94,7 +94,7 @@ class Tensor:
         self._released = False
 
     @classmethod
-    def _wrap(cls, data: np.ndarray) -> Tensor:
+    def _wrap(cls, data: np.ndarray, ident: int | None = None) -> Tensor:
         """Fast constructor for arrays the engine made itself (no conversion or checks)."""
         t = object.__new__(Tensor)
         t.data = data
@@ -104,7 +104,7 @@ class Tensor:
         t._op = None
         t._inputs = ()
         t._params = None
-        t._id = next(_ids)
+        t._id = next(_ids) if ident is None else ident
         t._released = False
         return t
 

@@ -14,7 +14,7 @@ import tempfile
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +24,7 @@ from autograd import Tensor
 __all__ = ["Module", "Sequential"]
 
 StateDict = dict[str, np.ndarray]
+M = TypeVar("M", bound="Module")
 
 
 class Module:
@@ -136,7 +137,7 @@ class Module:
                 os.unlink(tmp)
             raise
 
-    def load(self, path: str | os.PathLike[str]) -> Module:
+    def load(self: M, path: str | os.PathLike[str]) -> M:
         """Read parameters written by `save` into this module (same architecture); returns self."""
         with np.load(path, allow_pickle=False) as archive:
             state = {key: archive[key] for key in archive.files}
