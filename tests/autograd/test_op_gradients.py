@@ -529,3 +529,28 @@ def test_max_ties_property(x: np.ndarray, data: st.DataObject, dtype: np.dtype) 
     np.testing.assert_allclose(
         np.sum(t.grad.data, axis=axis, keepdims=True), np.reshape(g, peak.shape), rtol=1e-6
     )
+
+
+# --- getitem: repeated indices accumulate -------------------------------------------------
+def test_getitem_repeated_indices_accumulate() -> None:
+    x = Tensor([1.0, 2.0, 3.0])
+    x[[0, 0, 1]].sum().backward()
+    assert x.grad.data.tolist() == [2.0, 1.0, 0.0]
+
+    m = Tensor(np.arange(6.0).reshape(2, 3))
+    picked = m[np.array([1, 1, 0, 1]), np.array([2, 2, 0, 2])]  # (1, 2) three times
+    picked.backward(np.array([1.0, 2.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(m.grad.data, [[3.0, 0.0, 0.0], [0.0, 0.0, 7.0]])
+
+    rows = Tensor(np.ones((3, 2)))
+    (rows[[2, 2, 2]] * Tensor([[1.0, 2.0]], requires_grad=False)).sum().backward()
+    np.testing.assert_array_equal(rows.grad.data, [[0.0, 0.0], [0.0, 0.0], [3.0, 6.0]])
+
+
+def test_getitem_basic_slice_copies_and_scatters_back() -> None:
+    x = Tensor(np.arange(5.0))
+    y = x[1:4:2]
+    x.data[1] = 100.0  # a later in-place update of x does not leak into y
+    assert y.data.tolist() == [1.0, 3.0]
+    y.backward(np.array([5.0, 7.0]))
+    assert x.grad.data.tolist() == [0.0, 5.0, 0.0, 7.0, 0.0]
