@@ -17,7 +17,7 @@ from autograd.ops import (
     softmax_cross_entropy,
     tanh,
 )
-from autograd.tensor import Tensor, Value, grad
+from autograd.tensor import Tensor, Value, grad, next_id
 
 __all__ = [
     "REGISTRY",
@@ -35,6 +35,7 @@ __all__ = [
     "log",
     "log_softmax",
     "matmul",
+    "next_id",
     "no_grad",
     "numerical_gradient",
     "relu",

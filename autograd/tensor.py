@@ -338,6 +338,14 @@ class Tensor:
         del grads
 
 
+def next_id() -> int:
+    """A fresh creation id: every tensor made after this call has a larger id.
+
+    Code that marks regions of a graph (the visualizer's `viz.group`) brackets them with it.
+    """
+    return next(_ids)
+
+
 def _seed_gradient(root: Tensor, grad: ArrayLike | None) -> Tensor:
     if grad is None:
         if root.data.size != 1:

@@ -12,33 +12,35 @@ from __future__ import annotations
 import bisect
 import math
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from autograd import Tensor
+from autograd import next_id
 
 MAX_RANGES = 10_000  # a training loop opens groups forever; old ranges name no live tensor
 _ranges: deque[tuple[int, int, str]] = deque(maxlen=MAX_RANGES)
 _open: list[tuple[int, str]] = []  # groups still running: drawing inside a block works too
 
 
-def _next_id() -> int:
-    """The id counter's current position (creating a throwaway tensor is the public way)."""
-    return Tensor(0.0, requires_grad=False).id
+class group:
+    """Draw every tensor created inside this block in a cluster labelled `name`.
 
+    A plain class, not a generator: nn layers open one on every call, so it must be cheap.
+    """
 
-@contextmanager
-def group(name: str) -> Iterator[None]:
-    """Draw every tensor created inside this block in a cluster labelled `name`."""
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"group: the name must be a non-empty string, got {name!r}")
-    start = _next_id()
-    _open.append((start, name))
-    try:
-        yield
-    finally:
-        _open.remove((start, name))
-        _ranges.append((start, _next_id(), name))
+    __slots__ = ("_name", "_start")
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"group: the name must be a non-empty string, got {name!r}")
+        self._name = name
+        self._start = -1
+
+    def __enter__(self) -> None:
+        self._start = next_id()
+        _open.append((self._start, self._name))
+
+    def __exit__(self, *exc: object) -> None:
+        _open.remove((self._start, self._name))
+        _ranges.append((self._start, next_id(), self._name))
 
 
 class GroupIndex:
@@ -63,7 +65,7 @@ class GroupIndex:
             while stack and stack[-1][0] <= start:
                 cut(int(stack.pop()[0]))
             stack.append((end, name))
-            cut(start + 1)  # ids strictly after the throwaway made at enter
+            cut(start + 1)  # ids strictly after the one taken at enter
         while stack and stack[-1][0] != math.inf:
             cut(int(stack.pop()[0]))
         self._starts = starts
