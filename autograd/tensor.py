@@ -289,13 +289,31 @@ class Tensor:
     def relu(self) -> Tensor:
         return _ops.relu(self)
 
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+    def sum(
+        self,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False,
+        **numpy_args: Any,
+    ) -> Tensor:
+        _refuse_numpy_args("sum", numpy_args)
         return _ops.sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+    def mean(
+        self,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False,
+        **numpy_args: Any,
+    ) -> Tensor:
+        _refuse_numpy_args("mean", numpy_args)
         return _ops.mean(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+    def max(
+        self,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False,
+        **numpy_args: Any,
+    ) -> Tensor:
+        _refuse_numpy_args("max", numpy_args)
         return _ops.max(self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
@@ -336,6 +354,16 @@ class Tensor:
         """
         grads = _backpropagate(self, grad, retain_graph, create_graph, targets=None)
         del grads
+
+
+def _refuse_numpy_args(op: str, numpy_args: dict[str, Any]) -> None:
+    """`np.sum(t)` calls `t.sum(axis=None, dtype=None, out=None)`: accept what changes nothing."""
+    used = sorted(k for k, v in numpy_args.items() if v is not None)
+    if used:
+        raise TypeError(
+            f"{op}: {', '.join(used)}= is not supported on a Tensor; "
+            f"use t.{op}(axis, keepdims) (or np.{op}(t.data, ...) for a plain array)"
+        )
 
 
 def next_id() -> int:

@@ -24,15 +24,19 @@ __all__ = ["Affine", "Relu", "Sigmoid", "SoftmaxWithLoss", "Tanh", "as_input"]
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def as_input(x: Any, dtype: npt.DTypeLike | None = None) -> Tensor:
+def as_input(x: Any, dtype: npt.DTypeLike | None = None, name: str = "x") -> Tensor:
     """`x` as a Tensor of `dtype` (None: keep float32/float64). Arrays become constants without
-    a copy when their dtype already fits; a Tensor of another dtype is cast differentiably."""
+    a copy when their dtype already fits, named `name` for drawings; a Tensor of another dtype
+    is cast differentiably."""
     if isinstance(x, Tensor):
         return x if dtype is None or x.dtype == dtype else astype(x, dtype)
     if isinstance(x, np.ndarray) and (x.dtype == dtype or (dtype is None and x.dtype in _FLOATS)):
-        return Tensor._wrap(x)
-    array = as_float_array(x, "input") if dtype is None else np.asarray(x, dtype=dtype)
-    return Tensor._wrap(array)
+        data = x
+    else:
+        data = as_float_array(x, "input") if dtype is None else np.asarray(x, dtype=dtype)
+    constant = Tensor._wrap(data)
+    constant.name = name
+    return constant
 
 
 def _parameter(value: Any, dtype: npt.DTypeLike | None, label: str) -> Tensor:
@@ -169,6 +173,9 @@ class SoftmaxWithLoss(Module):
 
     def forward(self, x: Any, t: Any) -> Tensor:
         scores = as_input(x)
-        self.loss = softmax_cross_entropy(scores, t)
+        target = t
+        if isinstance(t, np.ndarray) and t.shape == scores.shape:  # one-hot: drawn as "t"
+            target = as_input(t, scores.dtype, name="t")
+        self.loss = softmax_cross_entropy(scores, target)
         self._scores, self.t = scores.data, t
         return self.loss

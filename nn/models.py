@@ -114,6 +114,7 @@ class MLP(Sequential):
         tensors: dict[str, Tensor] = {}
         for i, layer in enumerate(affines, 1):
             tensors[f"W{i}"], tensors[f"b{i}"] = layer.weight, layer.bias
+            layer.weight.name, layer.bias.name = f"W{i}", f"b{i}"  # the book's names, in drawings
         self.params = ParamDict(tensors)
 
     @property

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from autograd import Tensor
+from viz.groups import group
 
 __all__ = ["Module", "Sequential"]
 
@@ -30,14 +31,16 @@ M = TypeVar("M", bound="Module")
 class Module:
     """Base class of layers and models: `__call__` runs `forward`; parameters are discovered.
 
-    `name` labels the module in parameter keys and (later) in graph drawings, e.g. "Affine1".
+    `name` labels the module in parameter keys and in graph drawings, e.g. "Affine1".
     """
 
     def __init__(self, name: str | None = None) -> None:
         self.name: str = name if name is not None else type(self).__name__
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        """`forward`, with what it creates marked as this module's cluster in drawings."""
+        with group(self.name):
+            return self.forward(*args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")

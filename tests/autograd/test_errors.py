@@ -175,3 +175,13 @@ def test_softmax_is_stable_for_large_inputs() -> None:
     np.testing.assert_allclose(y.data.sum(), 1.0)
     ls = autograd.log_softmax(x)
     assert np.all(np.isfinite(ls.data))
+
+
+def test_numpy_reductions_accept_tensors() -> None:
+    """Book code such as `np.sum(W ** 2)` keeps working when W is a Tensor."""
+    t = Tensor([[1.0, 3.0], [2.0, 0.0]])
+    assert np.sum(t**2).item() == 14.0
+    assert np.mean(t).item() == 1.5
+    np.testing.assert_array_equal(np.max(t, axis=0).data, [2.0, 3.0])
+    with pytest.raises(TypeError, match=r"sum: out= is not supported on a Tensor"):
+        np.sum(t, out=np.zeros(()))

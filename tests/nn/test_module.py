@@ -181,3 +181,20 @@ def test_save_writes_exactly_the_given_path(tmp_path):
     TwoLayerNet(2, 2, 2).save(path)
     assert os.listdir(tmp_path) == ["weights.bin"]
     TwoLayerNet(2, 2, 2).load(path)
+
+
+def test_layers_draw_as_named_clusters() -> None:
+    """Calling a module marks what it creates, so a drawing shows one cluster per layer."""
+    from nn import TwoLayerNet
+    from viz import draw
+
+    net = TwoLayerNet(6, 4, 3, rng=0)
+    x = np.random.default_rng(0).random((5, 6))
+    loss = net.lastLayer(net(x), np.array([0, 1, 2, 0, 1]))
+    loss.backward()
+    source = draw(loss).source
+    for layer in ("Affine1", "Relu1", "Affine2", "SoftmaxWithLoss"):
+        assert f"label=<<B>{layer}</B>>" in source
+    assert source.count("subgraph cluster") == 4
+    for name in ("x", "W1", "b1", "W2", "b2"):
+        assert f"label=<{name}>" in source
