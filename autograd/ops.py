@@ -501,6 +501,8 @@ def max(x: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
 # --- shape ops ----------------------------------------------------------------------------
 def _sum_to_forward(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     lead = x.ndim - len(shape)
+    if lead and x.shape[lead:] == shape:  # a bias: sum over the leading (batch) axes only
+        return np.add.reduce(x, axis=tuple(range(lead)) if lead > 1 else 0)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and x.shape[i + lead] != 1
     )
@@ -786,9 +788,9 @@ def softmax_cross_entropy(logits: ArrayLike, t: ArrayLike) -> Tensor:
                 "softmax_cross_entropy: labels of shape "
                 f"{raw.shape} must be whole class numbers; for probabilities give shape {z.shape}"
             )
-        labels = raw.astype(np.intp)
+        labels = raw.astype(np.intp, copy=False)
         classes = z.shape[-1]
-        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        if (labels.view(np.uintp) >= classes).any():  # negative labels wrap to huge numbers
             raise ValueError(
                 f"softmax_cross_entropy: labels must lie in 0..{classes - 1} for {classes} "
                 f"classes; got values from {labels.min()} to {labels.max()}"

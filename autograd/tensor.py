@@ -382,7 +382,7 @@ def _seed_gradient(root: Tensor, grad: ArrayLike | None) -> Tensor:
                 "grad= (an array of that shape, the upstream gradient) or reduce it first, "
                 "e.g. y.sum().backward()"
             )
-        return Tensor._wrap(np.ones_like(root.data))
+        return Tensor._wrap(np.ones(root.data.shape, dtype=root.data.dtype))
     g = grad if isinstance(grad, Tensor) else Tensor._wrap(as_float_array(grad, "backward"))
     if g.data.dtype != root.data.dtype:
         g = Tensor._wrap(np.asarray(g.data, dtype=root.data.dtype))
@@ -496,9 +496,8 @@ def _owned(g: Tensor, stored: set[int]) -> Tensor:
     produce read-only broadcast views; a leaf's gradient must be safe to change in place.
     """
     data = g.data
-    if type(data) is np.ndarray and data.flags.owndata and data.flags.writeable:
-        if id(data) not in stored:
-            return g
+    if type(data) is np.ndarray and data.base is None and id(data) not in stored:
+        return g  # numpy made it for this gradient alone (views and broadcasts have a base)
     return Tensor._wrap(np.array(data, copy=True))
 
 
