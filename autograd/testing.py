@@ -27,7 +27,7 @@ from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
 from autograd.grad_mode import enable_grad
-from autograd.numeric import GradcheckError, gradcheck
+from autograd.numeric import GradcheckError, fixed_weights, gradcheck
 from autograd.tensor import Tensor, grad
 
 __all__ = [
@@ -221,12 +221,6 @@ def tensors(
 
 
 # --- checkers ---------------------------------------------------------------------------------
-def _weights(shape: Shape, seed: int) -> np.ndarray:
-    """A fixed, non-symmetric weighting (the same on every call for a given shape and seed)."""
-    rng = np.random.default_rng(seed)
-    return rng.uniform(0.5, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
-
-
 def gradgradcheck(
     fn: Callable[..., Tensor],
     *inputs: Any,
@@ -258,11 +252,11 @@ def gradgradcheck(
             if not out.requires_grad:  # fn does not depend on its inputs: all derivatives vanish
                 return Tensor(np.zeros(()), requires_grad=False)
             firsts = grad(
-                out, wanted, _weights(out.shape, 4321), retain_graph=True, create_graph=True
+                out, wanted, fixed_weights(out.shape, 4321), retain_graph=True, create_graph=True
             )
             total: Tensor | None = None
             for k, g in enumerate(firsts):
-                term = (g * Tensor(_weights(g.shape, 100 + k), requires_grad=False)).sum()
+                term = (g * Tensor(fixed_weights(g.shape, 100 + k), requires_grad=False)).sum()
                 total = term if total is None else total + term
             assert total is not None
             return total

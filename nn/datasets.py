@@ -19,13 +19,11 @@ not hashed, so any dataset in the MNIST format (Fashion-MNIST, say) can be loade
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import http.client
 import math
 import os
-import tempfile
 import urllib.request
 import warnings
 import zlib
@@ -34,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from nn.files import write_atomically
 
 __all__ = [
     "DATA_ENV_VAR",
@@ -187,19 +187,7 @@ def _gunzip(data: bytes, name: str) -> bytes:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder + os.replace: readers (and later runs)
-    only ever see no file or the complete file, never a partial one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, lambda f: f.write(data))
 
 
 def _fetch(url: str) -> bytes:

@@ -8,18 +8,16 @@ parameters are listed under `"<child.name>.<key>"`. There is no registration ste
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from autograd import Tensor
+from nn.files import write_atomically
 from viz.groups import group
 
 __all__ = ["Module", "Sequential"]
@@ -127,18 +125,9 @@ class Module:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the parameters to an `.npz` file, atomically: a crash mid-way leaves the old
         file (or none), never a truncated one."""
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **{key: p.data for key, p in self.named_parameters()})
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_atomically(
+            path, lambda f: np.savez(f, **{key: p.data for key, p in self.named_parameters()})
+        )
 
     def load(self: M, path: str | os.PathLike[str]) -> M:
         """Read parameters written by `save` into this module (same architecture); returns self."""

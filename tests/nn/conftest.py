@@ -1,4 +1,4 @@
-"""Fixtures of the nn tests: real MNIST, located as tests/nn/test_datasets.py does, loaded once."""
+"""Fixtures of the nn tests: real MNIST, located once (or skipped with the reason), loaded once."""
 
 from __future__ import annotations
 

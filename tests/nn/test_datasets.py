@@ -11,7 +11,6 @@ import gzip
 import hashlib
 import http.server
 import io
-import os
 import threading
 import urllib.error
 from pathlib import Path
@@ -35,25 +34,6 @@ from nn.datasets import (
 
 NAMES = list(MNIST_FILES.values())
 TRAIN_IMG, TRAIN_LABEL, TEST_IMG, TEST_LABEL = NAMES
-
-
-def _real_mnist_dir() -> Path | None:
-    candidates = []
-    if os.environ.get("SCRATCHGRAD_DATA"):
-        candidates.append(Path(os.environ["SCRATCHGRAD_DATA"]))
-    # /work/main/tests/nn/this_file -> /work/main/../shared/data/mnist
-    candidates.append(Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mnist")
-    for folder in candidates:
-        if all((folder / name).is_file() for name in NAMES):
-            return folder.resolve()
-    return None
-
-
-REAL_DIR = _real_mnist_dir()
-needs_real = pytest.mark.skipif(
-    REAL_DIR is None,
-    reason="no copy of real MNIST: set $SCRATCHGRAD_DATA or provide ../shared/data/mnist",
-)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -394,24 +374,22 @@ def test_download_from_a_real_local_http_server(tmp_path, monkeypatch, cache):
     assert sorted(leftovers(cache)) == sorted(NAMES)
 
 
-@needs_real
-def test_download_of_real_bytes_matches_the_hashes_in_the_source(cache, isolated):
+def test_download_of_real_bytes_matches_the_hashes_in_the_source(mnist_dir: Path, cache, isolated):
     """Serve the real files as a mirror would: verifies the SHA-256 table in nn/datasets.py."""
     isolated.routes.update(
-        {"https://m1.invalid/mnist/" + n: (REAL_DIR / n).read_bytes() for n in NAMES}
+        {"https://m1.invalid/mnist/" + n: (mnist_dir / n).read_bytes() for n in NAMES}
     )
     (x, _), (xt, _) = load_mnist(normalize=False)
     assert x.shape == (60000, 784) and xt.shape == (10000, 784)
     for name in NAMES:
-        assert (cache / name).read_bytes() == (REAL_DIR / name).read_bytes()
+        assert (cache / name).read_bytes() == (mnist_dir / name).read_bytes()
 
 
 # ----------------------------------------------------------------------------- real MNIST
 
 
-@needs_real
-def test_real_mnist_normalized_flat():
-    (x, t), (xt, tt) = load_mnist(data_dir=REAL_DIR)
+def test_real_mnist_normalized_flat(mnist_dir: Path):
+    (x, t), (xt, tt) = load_mnist(data_dir=mnist_dir)
     assert x.shape == (60000, 784) and x.dtype == np.float64
     assert xt.shape == (10000, 784) and xt.dtype == np.float64
     assert t.shape == (60000,) and t.dtype == np.uint8
@@ -425,10 +403,9 @@ def test_real_mnist_normalized_flat():
     assert t[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]  # the well-known first labels
 
 
-@needs_real
-def test_real_mnist_raw_images_one_hot_float32():
+def test_real_mnist_raw_images_one_hot_float32(mnist_dir: Path):
     (x, t), (xt, tt) = load_mnist(
-        normalize=False, flatten=False, one_hot_label=True, data_dir=REAL_DIR, dtype=np.float32
+        normalize=False, flatten=False, one_hot_label=True, data_dir=mnist_dir, dtype=np.float32
     )
     assert x.shape == (60000, 1, 28, 28) and x.dtype == np.uint8
     assert xt.shape == (10000, 1, 28, 28)
@@ -546,9 +523,8 @@ def test_dataloader_len_and_no_shuffle():
     assert "batch_size=4" in repr(loader)
 
 
-@needs_real
-def test_dataloader_on_real_mnist_shapes():
-    (x, t), _ = load_mnist(normalize=False, data_dir=REAL_DIR)
+def test_dataloader_on_real_mnist_shapes(mnist_dir: Path):
+    (x, t), _ = load_mnist(normalize=False, data_dir=mnist_dir)
     loader = DataLoader(x, t, 100, seed=0)
     assert len(loader) == 600
     bx, bt = next(iter(loader))
