@@ -6,8 +6,11 @@ STAMP := $(VENV)/.installed-stamp
 SHARED_MNIST := $(abspath ../shared/data/mnist)
 # real MNIST from the shared folder when it is there (tests that need it skip otherwise)
 export SCRATCHGRAD_DATA ?= $(if $(wildcard $(SHARED_MNIST)/train-images-idx3-ubyte.gz),$(SHARED_MNIST))
+# one BLAS thread for tests and benchmarks: on 2 cores, BLAS threads fighting with the test
+# runner or the other contender make timings swing 5-10x
+PINNED := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +23,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check .
-	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest
+	$(PINNED) HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/scalar.py
-	$(BIN)/python bench/twolayer.py
+	$(PINNED) $(BIN)/python bench/scalar.py
+	$(PINNED) $(BIN)/python bench/twolayer.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info out
