@@ -10,6 +10,7 @@ a picture cannot be written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,16 +22,32 @@ from viz.format import number
 from viz.render import RendererMissing
 
 PROG = "scratchgrad"
-MORE = """\
-More to try:
-  python examples/apple.py            Fig. 5-16 (also apple_orange, chain_rule, sigmoid, loss)
-  scratchgrad draw --help             draw your own formula, for example
-      scratchgrad draw "0.5 * (x * m * t - 219) ** 2" x=100 m=2 t=1.1
-  make test                           the test suite
-  python examples/gradient_check.py   neural networks: gradient check,
-  python examples/train_mnist.py      MNIST training and
-  python examples/optimizer_compare.py  optimizer comparison
-  bench/                              benchmarks (make bench)"""
+
+
+def _more(python: str, scratchgrad: str) -> str:
+    """Where everything else is, spelled with the commands that work from here (the venv's)."""
+    rows = [
+        (f"{python} examples/apple.py", "Fig. 5-16 (also apple_orange, chain_rule, sigmoid, loss)"),
+        (f"{scratchgrad} draw --help", "draw your own formula, for example"),
+        (f'  {scratchgrad} draw "0.5 * (x * m * t - 219) ** 2" x=100 m=2 t=1.1', ""),
+        (f"{python} examples/gradient_check.py", "the book's gradient check (5.7.3)"),
+        (f"{python} examples/train_mnist.py", "TwoLayerNet trained on MNIST (5.7.4)"),
+        (f"{python} examples/optimizer_compare.py", "SGD, Momentum, AdaGrad, Adam (ch. 6)"),
+        ("make test / make bench", "the test suite / the benchmarks in bench/"),
+        ("README.md", "the API tour, section by section of the book"),
+    ]
+    width = max(len(command) for command, note in rows if note)
+    lines = [f"  {command:<{width}}  {note}".rstrip() for command, note in rows]
+    return "\n".join(["More to try:", *lines])
+
+
+def _command(path: str) -> str:
+    """`path` relative to the current folder when it lies below it (.venv/bin/python)."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if relative.startswith("..") else relative
 
 
 class UsageError(Exception):
@@ -133,7 +150,8 @@ def _demo(args: argparse.Namespace) -> int:
     print_gradients(price, inputs)
     save_all(draw(price, title="Fig. 5-17: apples and oranges"), args.output_dir, "apple_orange")
     print()
-    print(MORE)
+    script = Path(sys.executable).with_name(PROG)
+    print(_more(_command(sys.executable), _command(str(script)) if script.exists() else PROG))
     return 0
 
 
