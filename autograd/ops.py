@@ -123,7 +123,7 @@ def unary(op: Op, x: Tensor, params: dict[str, Any] | None = None) -> Tensor:
     if x.requires_grad and _GradMode.enabled:
         out.requires_grad = True
         out._op = op
-        out._inputs = (x,)
+        out._x = x
         out._params = params
     return out
 
@@ -144,12 +144,13 @@ def binary(op: Op, a: ArrayLike, b: ArrayLike) -> Tensor:
     if (a.requires_grad or b.requires_grad) and _GradMode.enabled:
         out.requires_grad = True
         out._op = op
-        out._inputs = (a, b)
+        out._x = a
+        out._y = b
     return out
 
 
 def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] | None = None) -> Tensor:
-    """Apply an op to any number of Tensors (the general form of `unary` and `binary`)."""
+    """Apply an op to one or two Tensors (the general form of `unary` and `binary`)."""
     arrays = [t.data for t in inputs]
     try:
         data = op.forward(*arrays, **params) if params else op.forward(*arrays)
@@ -161,7 +162,8 @@ def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] | None = No
             if t.requires_grad:
                 out.requires_grad = True
                 out._op = op
-                out._inputs = inputs
+                out._x = inputs[0]
+                out._y = inputs[1] if len(inputs) > 1 else None
                 out._params = params
                 break
     return out

@@ -67,7 +67,8 @@ class Tensor:
         "requires_grad",
         "name",
         "_op",
-        "_inputs",
+        "_x",
+        "_y",
         "_params",
         "_id",
         "_released",
@@ -88,7 +89,8 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.name = name
         self._op: Op | None = None
-        self._inputs: tuple[Tensor, ...] = ()
+        self._x: Tensor | None = None  # first input, if made by an op
+        self._y: Tensor | None = None  # second input, if the op has two
         self._params: dict[str, Any] | None = None
         self._id = next(_ids)
         self._released = False
@@ -102,7 +104,8 @@ class Tensor:
         t.requires_grad = False
         t.name = None
         t._op = None
-        t._inputs = ()
+        t._x = None
+        t._y = None
         t._params = None
         t._id = next(_ids) if ident is None else ident
         t._released = False
@@ -117,7 +120,9 @@ class Tensor:
     @property
     def inputs(self) -> tuple[Tensor, ...]:
         """The tensors this one was computed from (empty for a leaf)."""
-        return self._inputs
+        if self._y is not None:
+            return (self._x, self._y)  # type: ignore[return-value]
+        return () if self._x is None else (self._x,)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -403,8 +408,9 @@ def _reverse_topological_order(root: Tensor) -> list[Tensor]:
     nodes = [root]
     stack = [root]
     while stack:
-        for parent in stack.pop()._inputs:
-            if parent.requires_grad and id(parent) not in seen:
+        node = stack.pop()
+        for parent in (node._x, node._y):
+            if parent is not None and parent.requires_grad and id(parent) not in seen:
                 seen.add(id(parent))
                 nodes.append(parent)
                 stack.append(parent)
@@ -468,7 +474,7 @@ def _backpropagate(
                     "first backward to go through it again"
                 )
             node._released = release
-            inputs = node._inputs
+            inputs = (node._x,) if node._y is None else (node._x, node._y)
             params = node._params
             for parent, vjp in zip(inputs, op.vjps, strict=False):
                 if not parent.requires_grad:
