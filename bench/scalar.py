@@ -112,14 +112,8 @@ class MLP:
         return [p for layer in self.layers for n in layer for p in n.parameters()]
 
 
-def our_step(model: MLP, X: np.ndarray, y: np.ndarray, k: int) -> float:
-    params = model.parameters()
-    inputs = [[Value(a, requires_grad=False), Value(b, requires_grad=False)] for a, b in X]
-    scores = [model(x) for x in inputs]
-    losses = [(1 + -yi * si).relu() for yi, si in zip(y.tolist(), scores, strict=True)]
-    data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = 1e-4 * sum(p * p for p in params)
-    total = data_loss + reg_loss
+def sgd_step(total: Any, params: list[Any], k: int) -> float:
+    """Backward and the demo's update, with its learning rate 1.0 - 0.9·k/100."""
     for p in params:
         p.grad = None
     total.backward()
@@ -127,6 +121,16 @@ def our_step(model: MLP, X: np.ndarray, y: np.ndarray, k: int) -> float:
     for p in params:
         p.data -= lr * p.grad.data
     return total.item()
+
+
+def our_step(model: MLP, X: np.ndarray, y: np.ndarray, k: int) -> float:
+    params = model.parameters()
+    inputs = [[Value(a, requires_grad=False), Value(b, requires_grad=False)] for a, b in X]
+    scores = [model(x) for x in inputs]
+    losses = [(1 + -yi * si).relu() for yi, si in zip(y.tolist(), scores, strict=True)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = 1e-4 * sum(p * p for p in params)
+    return sgd_step(data_loss + reg_loss, params, k)
 
 
 # --- the same network on tensors ----------------------------------------------------------------
@@ -155,14 +159,7 @@ def tensor_step(params: list[Tensor], X: np.ndarray, y: np.ndarray, k: int) -> f
     scores = h.reshape(-1)
     data_loss = (1 - Tensor(y, requires_grad=False) * scores).relu().mean()
     reg_loss = 1e-4 * sum((p * p).sum() for p in params)
-    total = data_loss + reg_loss
-    for p in params:
-        p.grad = None
-    total.backward()
-    lr = 1.0 - 0.9 * k / 100
-    for p in params:
-        p.data -= lr * p.grad.data
-    return total.item()
+    return sgd_step(data_loss + reg_loss, params, k)
 
 
 # --- micrograd ----------------------------------------------------------------------------------
