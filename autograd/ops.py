@@ -410,14 +410,21 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
 
 # --- reductions ---------------------------------------------------------------------------
 def _normalize_axis(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
+    """Axes as non-negative ints; anything else (floats, out of range, repeats) is an error."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    if not isinstance(axes, (tuple, list)) or not all(
+        isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes
+    ):
+        raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
     out = []
     for a in axes:
-        if not -ndim <= a < builtins.max(ndim, 1):
+        if not -ndim <= a < ndim:
             raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(a) % builtins.max(ndim, 1))
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"axis {axis!r} repeats an axis")
     return tuple(out)
 
 
@@ -479,10 +486,8 @@ def _reduction(op: Op, x: ArrayLike, axis: int | Sequence[int] | None, keepdims:
     t = _operand(x, None, op.name)
     try:
         axes = _normalize_axis(axis, t.ndim)
-    except ValueError as exc:
-        raise ValueError(f"{op.name}: {exc} (shape {t.shape})") from None
-    if t.ndim == 0:
-        axes = ()
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{op.name}: {exc} (shape {t.shape})") from None
     if op is MAX and t.size == 0:
         raise ValueError(f"max: the input of shape {t.shape} is empty; max needs an element")
     return unary(op, t, {"axis": axes, "keepdims": bool(keepdims)})
@@ -571,7 +576,16 @@ def reshape(x: ArrayLike, shape: Sequence[int]) -> Tensor:
 def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Tensor:
     t = _operand(x, None, "transpose")
     if axes is not None:
-        axes = tuple(int(a) % builtins.max(t.ndim, 1) for a in axes)
+        try:
+            normalized = _normalize_axis(tuple(axes), t.ndim)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"transpose: {exc} (shape {t.shape})") from None
+        if len(normalized) != t.ndim:
+            raise ValueError(
+                f"transpose: axes {tuple(axes)} must list each of the {t.ndim} axes of "
+                f"shape {t.shape} once"
+            )
+        axes = normalized
     return unary(TRANSPOSE, t, {"axes": axes})
 
 
@@ -607,9 +621,7 @@ def _scatter_forward(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.nd
 
 
 def _getitem_forward(x: np.ndarray, index: Any) -> np.ndarray:
-    picked = x[index]
-    # basic indexing gives a view; copy so that later in-place updates of x do not leak in
-    return picked if _has_array_index(index) else np.array(picked, copy=True)
+    return x[index]  # a view for basic indexing, as reshape and transpose give (numpy's rule)
 
 
 GETITEM = defop(
@@ -633,7 +645,11 @@ SCATTER = defop(
 
 def _plain_index(index: Any) -> Any:
     if isinstance(index, Tensor):
-        return index.data.astype(np.intp) if index.dtype.kind == "f" else index.data
+        # a Tensor holds floats (bools became 0.0/1.0), so a mask would silently pick rows 0/1
+        raise TypeError(
+            "getitem: index with numpy arrays, not a Tensor: a boolean mask such as "
+            "t.data > 0, or integer positions such as labels.astype(int)"
+        )
     if isinstance(index, tuple):
         return tuple(_plain_index(i) for i in index)
     if isinstance(index, list):

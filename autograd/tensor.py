@@ -357,8 +357,7 @@ class Tensor:
         `create_graph=True` the gradients are themselves recorded, for higher derivatives, and
         the graph is kept (the gradients' graph refers to it), as in PyTorch.
         """
-        grads = _backpropagate(self, grad, retain_graph, create_graph, targets=None)
-        del grads
+        _backpropagate(self, grad, retain_graph, create_graph, targets=None)
 
 
 def _refuse_numpy_args(op: str, numpy_args: dict[str, Any]) -> None:
@@ -464,6 +463,9 @@ def _backpropagate(
                 stored.add(id(g.data))
                 node._grad = g if node._grad is None else node._grad + g
             elif id(node) in wanted:
+                if not create_graph:  # each result an array of its own, as .grad is
+                    g = _owned(g, stored)
+                    stored.add(id(g.data))
                 found[id(node)] = g
             if op is None:
                 continue

@@ -27,6 +27,13 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 }
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
@@ -37,9 +44,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="default: 0.1 for sgd (the book's), else the optimizer's own default",
     )
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
-    parser.add_argument("--iters", type=int, default=10_000)
-    parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--hidden", type=int, default=50)
+    parser.add_argument("--iters", type=_positive, default=10_000)
+    parser.add_argument("--batch-size", type=_positive, default=100)
+    parser.add_argument("--hidden", type=_positive, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("out"))
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

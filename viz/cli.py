@@ -50,6 +50,29 @@ def _command(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
+_DRAW_OPTIONS_WITH_VALUE = {"-o", "--output", "--style"}
+
+
+def _formula_may_start_with_minus(argv: Sequence[str]) -> list[str]:
+    """`draw "-x * 2" x=1`: argparse would take "-x * 2" for an option; put it after `--`."""
+    argv = list(argv)
+    if not argv or argv[0] != "draw" or "--" in argv:
+        return argv
+    options: list[str] = []
+    positionals: list[str] = []
+    rest = iter(argv[1:])
+    for token in rest:
+        if token in _DRAW_OPTIONS_WITH_VALUE:
+            options += [token, next(rest, "")]
+        elif token in ("-h", "--help") or token.startswith(("--output=", "--style=")):
+            options.append(token)
+        else:
+            positionals.append(token)
+    if not positionals or not positionals[0].startswith("-"):
+        return argv
+    return ["draw", *options, "--", *positionals]
+
+
 class UsageError(Exception):
     """A command line we refuse; reported in one line with exit status 2."""
 
@@ -58,7 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(
+            _formula_may_start_with_minus(sys.argv[1:] if argv is None else argv)
+        )
     except SystemExit as exc:  # --help, or a usage error argparse has already reported
         return exc.code if isinstance(exc.code, int) else 2
     try:

@@ -101,7 +101,18 @@ def _check(node: ast.AST, names: set[str]) -> None:
         ast.DictComp: "comprehensions",
         ast.GeneratorExp: "comprehensions",
     }.get(type(node), type(node).__name__)
+    if isinstance(node, (ast.operator, ast.unaryop, ast.boolop, ast.cmpop)):
+        raise ExprError(
+            f"not allowed in a formula: the operator {_OPERATOR_NAMES.get(type(node), kind)}"
+        )
     raise ExprError(f"not allowed in a formula: {kind} ({_show(node)})")
+
+
+_OPERATOR_NAMES = {
+    ast.MatMult: "@", ast.FloorDiv: "//", ast.Mod: "%", ast.BitAnd: "&", ast.BitOr: "|",
+    ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>", ast.Invert: "~", ast.Not: "not",
+    ast.And: "and", ast.Or: "or",
+}  # fmt: skip
 
 
 def _show(node: ast.AST) -> str:

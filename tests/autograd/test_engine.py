@@ -690,3 +690,12 @@ def test_local_derivative_matches_book() -> None:
     assert autograd.local_derivative(price, 0) == 2.0
     assert autograd.local_derivative(price, 1) == 100.0
     assert autograd.local_derivative(apple, 0) is None
+
+
+def test_grad_results_are_arrays_of_their_own() -> None:
+    """autograd.grad, like .grad, never hands out the caller's seed or one array twice."""
+    a, b = Tensor([1.0, 2.0]), Tensor([3.0, 4.0])
+    seed = np.ones(2)
+    ga, gb = autograd.grad(a + b, [a, b], seed)
+    ga.data[0] = 7.0
+    assert gb.data.tolist() == [1.0, 1.0] and seed.tolist() == [1.0, 1.0]

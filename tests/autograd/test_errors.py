@@ -99,7 +99,7 @@ def test_labels_out_of_range() -> None:
         (ValueError, lambda: autograd.log_softmax(Tensor([1.0]), axis=1), "log_softmax"),
         (TypeError, lambda: Tensor([1.0]) + "a", ""),
         (ValueError, lambda: Tensor([1.0]) + [[1.0, 2.0], [3.0]], "rectangular"),
-        (TypeError, lambda: ops.add(1.0, 2.0), "Tensor"),
+        (TypeError, lambda: ops.binary(ops.ADD, 1.0, 2.0), "Tensor"),
     ],
     ids=[
         "reshape",
@@ -185,3 +185,28 @@ def test_numpy_reductions_accept_tensors() -> None:
     np.testing.assert_array_equal(np.max(t, axis=0).data, [2.0, 3.0])
     with pytest.raises(TypeError, match=r"sum: out= is not supported on a Tensor"):
         np.sum(t, out=np.zeros(()))
+
+
+def test_a_tensor_is_refused_as_an_index() -> None:
+    """A Tensor holds floats (a bool mask becomes 0/1), so it would pick rows 0 and 1."""
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(TypeError, match=r"getitem: index with numpy arrays, not a Tensor"):
+        x[Tensor(x.data > 2, requires_grad=False)]
+    np.testing.assert_array_equal(x[x.data > 2].data, [3.0, 4.0, 5.0])
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: Tensor(np.ones((2, 3))).transpose(0, 3), ValueError, r"transpose: axis 3"),
+        (lambda: Tensor(np.ones((2, 3))).transpose(0, 0), ValueError, r"repeats an axis"),
+        (lambda: Tensor(np.ones((2, 3))).transpose(0), ValueError, r"each of the 2 axes"),
+        (lambda: Tensor(np.ones((2, 3))).sum(axis=1.0), TypeError, r"sum: axis must be an int"),
+        (lambda: Tensor(3.0).sum(axis=0), ValueError, r"sum: axis 0 is out of range"),
+        (lambda: Tensor(np.ones(3)).max(axis=(0, 0)), ValueError, r"max: .*repeats"),
+    ],
+)
+def test_bad_axes_are_refused(make: Callable[[], Any], error: type, message: str) -> None:
+    with pytest.raises(error, match=message) as info:
+        make()
+    assert info.value.__cause__ is None

@@ -4,6 +4,7 @@ are written atomically and refuse to load into the wrong architecture."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -198,3 +199,18 @@ def test_layers_draw_as_named_clusters() -> None:
     assert source.count("subgraph cluster") == 4
     for name in ("x", "W1", "b1", "W2", "b2"):
         assert f"label=<{name}>" in source
+
+
+def test_saved_files_get_ordinary_permissions_and_a_clear_error_for_a_missing_folder(
+    tmp_path: Path,
+) -> None:
+    from nn import TwoLayerNet
+
+    net = TwoLayerNet(3, 2, 2, rng=0)
+    path = tmp_path / "w.npz"
+    net.save(path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask  # what open() would give
+    with pytest.raises(FileNotFoundError, match=r"the folder .*missing does not exist"):
+        net.save(tmp_path / "missing" / "w.npz")

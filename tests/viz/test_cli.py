@@ -151,3 +151,22 @@ def test_python_dash_m_viz(in_tmp: Path) -> None:
         check=False,
     )
     assert refused.returncode == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["draw", "-(-x)", "x=3", "-o", "g.dot"],
+        ["draw", "-o", "g.dot", "-x * -1", "x=3"],
+    ],
+)
+def test_a_formula_may_start_with_minus(
+    argv: list[str], in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 0
+    assert "= 3" in capsys.readouterr().out
+
+
+def test_refused_operators_are_named(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["draw", "x @ x", "x=1"]) == 2
+    assert "not allowed in a formula: the operator @" in capsys.readouterr().err
