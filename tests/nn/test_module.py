@@ -201,7 +201,7 @@ def test_layers_draw_as_named_clusters() -> None:
         assert f"label=<{name}>" in source
 
 
-def test_saved_files_get_ordinary_permissions_and_a_clear_error_for_a_missing_folder(
+def test_saved_files_get_ordinary_permissions_and_missing_folders_are_created(
     tmp_path: Path,
 ) -> None:
     from nn import TwoLayerNet
@@ -212,5 +212,5 @@ def test_saved_files_get_ordinary_permissions_and_a_clear_error_for_a_missing_fo
     umask = os.umask(0)
     os.umask(umask)
     assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask  # what open() would give
-    with pytest.raises(FileNotFoundError, match=r"the folder .*missing does not exist"):
-        net.save(tmp_path / "missing" / "w.npz")
+    net.save(tmp_path / "missing" / "deeper" / "w.npz")  # as draw().save does
+    TwoLayerNet(3, 2, 2).load(tmp_path / "missing" / "deeper" / "w.npz")
