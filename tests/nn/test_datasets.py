@@ -319,7 +319,8 @@ def test_download_progress_is_shown_per_file(cache, served, capsys):
 
 def test_each_mirror_gets_a_bounded_wait(tmp_path, monkeypatch, cache, isolated):
     """A mirror that accepts the connection and then says nothing (or stops mid-file) is given
-    up on after DOWNLOAD_TIMEOUT seconds of silence, and the next one is tried."""
+    up on after DOWNLOAD_TIMEOUT seconds of silence, and the next one is tried. (Only silence is
+    timed here: no assertion depends on how fast this machine answers.)"""
     assert datasets.DOWNLOAD_TIMEOUT <= 20  # the old 60 s per mirror was two minutes of silence
     files = synthetic(label=4)
     monkeypatch.setattr(datasets, "SHA256", hashes_of(files))
@@ -358,9 +359,9 @@ def test_each_mirror_gets_a_bounded_wait(tmp_path, monkeypatch, cache, isolated)
         monkeypatch.setattr(datasets, "MIRRORS", (base + "silent/", base + "stops/"))
         with pytest.raises(MNISTNotFoundError) as info:
             load_mnist()
-        assert str(info.value).count("timed out") == 2, str(info.value)
-        monkeypatch.setattr(datasets, "MIRRORS", (base + "silent/", base + "good/"))
-        assert _label() == 4
+        message = str(info.value)
+        assert f"{base}silent/{TRAIN_IMG}: " in message and "timed out" in message, message
+        assert message.count("timed out") == 2 and f"{base}stops/{TRAIN_IMG}: " in message
     finally:
         release.set()
         server.shutdown()
