@@ -174,7 +174,13 @@ def _describe(folder: Path | None) -> str:
 def _find_dir(data_dir: str | os.PathLike[str] | None) -> Path | None:
     """First candidate folder that holds all four files, or None."""
     for label, folder in _candidate_dirs(data_dir):
-        if folder is None or not folder.is_dir():
+        if folder is None:
+            continue
+        if not folder.is_dir():
+            if label == f"${DATA_ENV_VAR}":  # set, but wrong: say so if another copy is used
+                warnings.warn(
+                    f"MNIST: skipping ${DATA_ENV_VAR}={folder}: it is not a folder", stacklevel=4
+                )
             continue
         missing = _missing(folder)
         if not missing:

@@ -6,9 +6,6 @@ draw(price).save("price.png")
 
 # ruff: noqa: E402
 
-import sys
-from pathlib import Path
-
 
 def _check_engine() -> None:
     """HIPS autograd (PyPI "autograd") installs the same top-level name and replaces our engine's
@@ -21,6 +18,9 @@ def _check_engine() -> None:
         "scratchgrad ('pip install --force-reinstall scratchgrad', or 'pip install -e .' in a "
         "checkout)"
     )
+    import sys
+    from pathlib import Path
+
     try:
         import autograd
     except ImportError as exc:

@@ -165,6 +165,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except (RecursionError, MemoryError):
         print(f"{PROG}: error: the expression is too large to compute and draw", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `scratchgrad demo | head -3`: the reader has all it wanted
+        with contextlib.suppress(OSError, ValueError):  # no complaint from the final flush
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (RendererMissing, OSError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1

@@ -221,6 +221,13 @@ def test_lookup_order_data_dir_then_env_then_cache(tmp_path, monkeypatch, cache,
     assert isolated.calls == []  # never tried to download
 
 
+def test_a_wrong_env_var_is_pointed_out_when_the_cache_is_used(tmp_path, monkeypatch, cache):
+    write_files(cache, synthetic(label=3))
+    monkeypatch.setenv("SCRATCHGRAD_DATA", str(tmp_path / "typo"))
+    with pytest.warns(UserWarning, match=r"skipping \$SCRATCHGRAD_DATA=.*typo: it is not a folder"):
+        assert _label() == 3
+
+
 def test_incomplete_folder_is_skipped_with_a_warning(tmp_path, cache):
     files = synthetic(label=1)
     del files[TEST_LABEL]
@@ -274,7 +281,12 @@ def test_offline_error_says_where_to_put_the_files(tmp_path, cache, isolated, ca
 def test_with_the_env_var_set_nothing_is_downloaded_elsewhere(tmp_path, monkeypatch, isolated):
     """The old loader quietly downloaded 11 MB into ~/.cache when $SCRATCHGRAD_DATA was wrong."""
     monkeypatch.setenv("SCRATCHGRAD_DATA", str(tmp_path / "envdir"))
-    with pytest.raises(MNISTNotFoundError) as info:
+    with (
+        pytest.warns(
+            UserWarning, match=r"skipping \$SCRATCHGRAD_DATA=.*envdir: it is not a folder"
+        ),
+        pytest.raises(MNISTNotFoundError) as info,
+    ):
         load_mnist()
     msg = str(info.value)
     assert msg.startswith(

@@ -353,3 +353,19 @@ def test_overflow_is_shown_as_inf_without_warnings_on_stderr(
         assert main(["draw", "x * x * y", "x=1e200", "y=1e200", "-o", "g.dot"]) == 0
     captured = capsys.readouterr()
     assert "∂/∂x = inf" in captured.out and captured.err == ""
+
+
+def test_a_closed_pipe_ends_quietly(in_tmp: Path) -> None:
+    """`scratchgrad draw ... | head -1`: no "Broken pipe" error or traceback on stderr."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "viz", "draw", "x * y", "x=3", "y=4", "-o", "g.dot"],
+            stdout=write_end, stderr=subprocess.PIPE, env=env, cwd=in_tmp, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert done.stderr == b""
