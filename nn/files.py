@@ -76,20 +76,27 @@ def _refuse_unless_regular_and_writable(shown: Path, target: Path, old: os.stat_
     via = f" (a symlink to {target})" if shown != target else ""
     if stat.S_ISDIR(old.st_mode):
         raise IsADirectoryError(f"cannot write {shown}{via}: it is a folder; give a file name")
-    if not stat.S_ISREG(old.st_mode):
-        kind = (
-            "a character device" if stat.S_ISCHR(old.st_mode)
-            else "a block device" if stat.S_ISBLK(old.st_mode)
-            else "a named pipe" if stat.S_ISFIFO(old.st_mode)
-            else "a socket" if stat.S_ISSOCK(old.st_mode)
-            else "not a regular file"
-        )  # fmt: skip
+    kind = _special_kind(old.st_mode)
+    if kind:
         raise FileExistsError(
             f"cannot write {shown}{via}: it exists and is {kind}, not a regular file; "
             "nothing was written (choose another name)"
         )
     if not os.access(target, os.W_OK):
         raise PermissionError(f"cannot write {shown}{via}: the file is read-only")
+
+
+def _special_kind(mode: int) -> str:
+    """What a path that is not a regular file is ("" for a regular file)."""
+    return (
+        "" if stat.S_ISREG(mode)
+        else "a folder" if stat.S_ISDIR(mode)
+        else "a character device" if stat.S_ISCHR(mode)
+        else "a block device" if stat.S_ISBLK(mode)
+        else "a named pipe" if stat.S_ISFIFO(mode)
+        else "a socket" if stat.S_ISSOCK(mode)
+        else "a special file"
+    )  # fmt: skip
 
 
 def _create_beside(target: Path, shown: Path) -> tuple[Path, int]:
@@ -149,6 +156,9 @@ def read_npz(
     archive, always naming `path`.
     """
     shown = Path(path)
+    kind = _special_kind(os.stat(shown).st_mode)  # a named pipe would block open() forever
+    if kind and kind != "a folder":
+        raise WeightsFileError(f"{shown}: this is {kind}, not a file; expected {expected}")
     with open(shown, "rb") as f:
         head = f.read(64)
         if not head.startswith(_ZIP_MAGIC):

@@ -216,6 +216,8 @@ def _draw(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.suffix.lower().lstrip(".") not in SAVE_FORMATS:
         raise UsageError(f"-o {output}: the name must end in .svg, .png, .pdf or .dot")
+    if output.exists() and not output.is_file():  # a folder, a pipe (would block), a device
+        raise UsageError(f"-o {output}: it exists and is not a file; choose another name")
     root, variables = build(args.expr, values)
     with np.errstate(all="ignore"):  # an overflow shows as inf, as in the values: no warnings
         if root.requires_grad:

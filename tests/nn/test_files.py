@@ -292,3 +292,9 @@ def test_a_file_where_a_folder_should_be_is_named(tmp_path):
     (tmp_path / "plain").write_text("not a folder")
     with pytest.raises(OSError, match=rf"cannot write {tmp_path}/plain/w.npz: "):
         write_atomically(tmp_path / "plain" / "w.npz", lambda f: f.write(b"x"))
+
+
+def test_loading_from_a_named_pipe_is_refused_instead_of_waiting(tmp_path):
+    os.mkfifo(tmp_path / "w.npz")
+    with pytest.raises(WeightsFileError, match=r"w\.npz: this is a named pipe, not a file"):
+        TwoLayerNet(2, 2, 2).load(tmp_path / "w.npz")

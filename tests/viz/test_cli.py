@@ -369,3 +369,14 @@ def test_a_closed_pipe_ends_quietly(in_tmp: Path) -> None:
         os.close(write_end)
     assert done.returncode == 1
     assert done.stderr == b""
+
+
+def test_an_output_that_is_not_a_file_is_refused(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A named pipe called g.svg made the command wait forever for a reader."""
+    os.mkfifo(in_tmp / "g.svg")
+    (in_tmp / "pictures.png").mkdir()
+    for name in ("g.svg", "pictures.png"):
+        assert main(["draw", "x", "x=1", "-o", name]) == 2
+        assert f"-o {name}: it exists and is not a file" in _one_line_error(capsys)
