@@ -1,5 +1,6 @@
 """scratchgrad's engine: tensors that record operations, and reverse-mode backward over them."""
 
+from autograd.check import check_layer
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd.numeric import GradcheckError, gradcheck, numerical_gradient
 from autograd.ops import (
@@ -25,6 +26,7 @@ __all__ = [
     "Op",
     "Tensor",
     "Value",
+    "check_layer",
     "enable_grad",
     "edge_gradient",
     "exp",
