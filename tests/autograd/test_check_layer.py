@@ -360,3 +360,12 @@ def test_report_lookup_and_export() -> None:
     assert report["W"] is report["dW"]
     with pytest.raises(KeyError, match="rows: x, W, b"):
         report["V"]
+
+
+def test_the_readme_example_prints_what_the_readme_shows(capsys) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Checking your own layers", 1)[1].split("\n### ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+    assert capsys.readouterr().out == shown
