@@ -191,7 +191,7 @@ def test_the_engine_is_used_where_forward_runs_on_tensors() -> None:
 
 def test_central_differences_alone_say_why_the_engine_was_not_used() -> None:
     report = check_layer(affine(), shape=(2, 3))
-    assert report.truth.startswith("central differences in float64")
+    assert report.truth.startswith("central differences (float64")
     assert "not the engine" in report.truth and "np.dot" in report.truth
 
 
@@ -369,3 +369,57 @@ def test_the_readme_example_prints_what_the_readme_shows(capsys) -> None:
     shown = section.split("```text\n", 1)[1].split("```", 1)[0]
     exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
     assert capsys.readouterr().out == shown
+
+
+def test_arrays_forward_assigns_are_state_not_parameters() -> None:
+    """A layer used before keeps self.out; with a self.dout beside it, it is still no parameter."""
+
+    class KeepsOut(book.Sigmoid):
+        def __init__(self):
+            super().__init__()
+            self.dout = None
+
+        def backward(self, dout):
+            self.dout = dout
+            return super().backward(dout)
+
+    layer = KeepsOut()
+    layer.forward(np.ones(3))
+    report = check_layer(layer, shape=(3,))
+    assert report.ok and [row.name for row in report.rows] == ["x"]
+
+
+def test_prints_in_forward_show_once_not_per_nudge(capsys) -> None:
+    class Chatty(book.Relu):
+        def forward(self, x):
+            print("forward called")
+            return super().forward(x)
+
+    assert check_layer(Chatty(), shape=(2, 3)).ok
+    assert capsys.readouterr().out == "forward called\n"  # the real run's only
+
+
+def test_a_bad_seed_is_refused() -> None:
+    with pytest.raises(LayerCheckError, match="seed must be a whole number >= 0"):
+        check_layer(book.Relu(), shape=(2,), seed=-1)
+
+
+def test_tensor_inputs_and_a_layer_returning_tensors() -> None:
+    class OnTheEngine:
+        def forward(self, x):
+            self.x = x
+            return autograd.Tensor(x).tanh()
+
+        def backward(self, dout):
+            return dout * (1 - np.tanh(self.x) ** 2)
+
+    assert check_layer(OnTheEngine(), autograd.Tensor([0.5, -1.0])).ok
+
+
+def test_nan_in_backward_fails_its_row() -> None:
+    class NanBackward(book.Relu):
+        def backward(self, dout):
+            return dout * np.nan
+
+    report = check_layer(NanBackward(), shape=(2,))
+    assert report["x"].diagnoses == ["backward gives nan at (0,)"]
