@@ -5,6 +5,7 @@ from autograd.numeric import GradcheckError, gradcheck, numerical_gradient
 from autograd.ops import (
     REGISTRY,
     Op,
+    abs,
     edge_gradient,
     exp,
     local_derivative,
@@ -15,6 +16,7 @@ from autograd.ops import (
     sigmoid,
     softmax,
     softmax_cross_entropy,
+    sqrt,
     tanh,
 )
 from autograd.tensor import Tensor, Value, grad, next_id
@@ -25,6 +27,7 @@ __all__ = [
     "Op",
     "Tensor",
     "Value",
+    "abs",
     "enable_grad",
     "edge_gradient",
     "exp",
@@ -43,5 +46,6 @@ __all__ = [
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",
+    "sqrt",
     "tanh",
 ]
