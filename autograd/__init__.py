@@ -6,6 +6,7 @@ from autograd.numeric import GradcheckError, gradcheck, numerical_gradient
 from autograd.ops import (
     REGISTRY,
     Op,
+    abs,
     edge_gradient,
     exp,
     local_derivative,
@@ -16,6 +17,7 @@ from autograd.ops import (
     sigmoid,
     softmax,
     softmax_cross_entropy,
+    sqrt,
     tanh,
 )
 from autograd.tensor import Tensor, Value, grad, next_id
@@ -26,6 +28,7 @@ __all__ = [
     "Op",
     "Tensor",
     "Value",
+    "abs",
     "check_layer",
     "enable_grad",
     "edge_gradient",
@@ -45,5 +48,6 @@ __all__ = [
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",
+    "sqrt",
     "tanh",
 ]
