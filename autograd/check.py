@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from autograd.grad_mode import enable_grad
-from autograd.numeric import fixed_weights, mismatch, numerical_gradient
+from autograd.numeric import central_differences, fixed_weights, mismatch
 from autograd.tensor import Tensor, grad
 
 __all__ = ["LayerCheckError", "LayerReport", "Row", "check_layer"]
@@ -93,7 +93,16 @@ class LayerReport:
     def __str__(self) -> str:
         failed = [row for row in self.rows if not row.ok]
         verdict = "ok" if not failed else f"FAILED ({len(failed)} of {len(self.rows)} rows)"
-        head = ["name", "shape", "max abs err", "max rel err", "worst at", "backward", "true", ""]
+        head = [
+            "name",
+            "shape",
+            "max abs err",
+            "max rel err",
+            "worst at",
+            "backward",
+            "true",
+            "verdict",
+        ]
         table = [head] + [_cells(row) for row in self.rows]
         widths = [max(len(line[i]) for line in table) for i in range(len(head))]
         lines = [
@@ -438,7 +447,7 @@ def check_layer(
             return float(np.sum(forward64() * dout64))
 
         slots = [values64[i] for i in differentiated] + params64
-        numeric = [numerical_gradient(lambda _: weighted(), s, h=eps) for s in slots]
+        numeric = [central_differences(weighted, s, eps) for s in slots]
         engine, engine_note = _engine_gradients(
             layer, forward, names, values64, differentiated, params, params64, dout64, out64
         )
