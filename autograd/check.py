@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import io
 import math
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -165,6 +166,32 @@ def _signature(method: Callable[..., Any]) -> inspect.Signature | None:
         return None
 
 
+def _arguments(
+    forward: Callable[..., Any], inputs: tuple[Any, ...], shape: Any, rng: Any, label: str
+) -> tuple[list[str], list[Any]]:
+    """forward's argument names and the values to call it with (given, or drawn for `shape`)."""
+    if shape is not None:
+        if inputs:
+            raise LayerCheckError(f"{label}: give inputs or shape=, not both")
+        names = _input_names(forward, None)
+        values = _random_inputs(names, shape, rng, label)
+    else:
+        if not inputs:
+            raise LayerCheckError(
+                f"{label}: give the inputs of forward, e.g. check_layer(layer, x), "
+                "or their shape, e.g. check_layer(layer, shape=(2, 3))"
+            )
+        names = _input_names(forward, len(inputs))
+        values = [_user_input(v, n, label) for v, n in zip(inputs, names, strict=True)]
+    sig = _signature(forward)
+    if sig is not None:
+        try:
+            sig.bind(*values)
+        except TypeError as exc:
+            raise LayerCheckError(f"{label}.forward{sig}: {exc}") from None
+    return names, values
+
+
 def _input_names(forward: Callable[..., Any], count: int | None) -> list[str]:
     """forward's positional argument names (x, y, t); extra *args are x0, x1, ..."""
     sig = _signature(forward)
@@ -211,8 +238,10 @@ def _shapes(shape: Any, n: int, label: str) -> list[tuple[int, ...]]:
         raise LayerCheckError(
             f"{label}: forward takes {n} inputs but shape= gives {len(shapes)} shapes"
         )
-    if any(d < 0 for s in shapes for d in s):
-        raise LayerCheckError(f"{label}: shape= has a negative size: {shape!r}")
+    if any(d < 1 for s in shapes for d in s):
+        raise LayerCheckError(
+            f"{label}: shape= {shape!r} has a size below 1: every axis needs an element to check"
+        )
     return shapes
 
 
@@ -327,12 +356,16 @@ def _preserved(layer: Any) -> Iterator[None]:
         state.update(saved)
 
 
+_QUIET = threading.RLock()  # sys.stdout and the warning filters are per process: one at a time
+
+
 @contextmanager
 def _quiet() -> Iterator[None]:
     """Hundreds of nudged calls would repeat a warning (or a debugging print) hundreds of times."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"), redirect_stdout(io.StringIO()):
+    with _QUIET, warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        yield
+        with redirect_stdout(io.StringIO()):
+            yield
 
 
 def _call(method: Callable[..., Any], args: list[Any], what: str) -> Any:
@@ -390,26 +423,7 @@ def check_layer(
         raise LayerCheckError(f"{label}: seed must be a whole number >= 0, got {seed!r}")
     forward = _method(layer, "forward", label)
     backward = _method(layer, "backward", label)
-    rng = np.random.default_rng(seed)
-    if shape is not None:
-        if inputs:
-            raise LayerCheckError(f"{label}: give inputs or shape=, not both")
-        names = _input_names(forward, None)
-        values = _random_inputs(names, shape, rng, label)
-    else:
-        if not inputs:
-            raise LayerCheckError(
-                f"{label}: give the inputs of forward, e.g. check_layer(layer, x), "
-                "or their shape, e.g. check_layer(layer, shape=(2, 3))"
-            )
-        names = _input_names(forward, len(inputs))
-        values = [_user_input(v, n, label) for v, n in zip(inputs, names, strict=True)]
-    sig = _signature(forward)
-    if sig is not None:
-        try:
-            sig.bind(*values)
-        except TypeError as exc:
-            raise LayerCheckError(f"{label}.forward{sig}: {exc}") from None
+    names, values = _arguments(forward, inputs, shape, np.random.default_rng(seed), label)
     differentiated = [i for i, n in enumerate(names) if n not in TARGET_NAMES]
     is_loss = len(differentiated) < len(names)
     params = _find_params(layer, set(names))
@@ -471,18 +485,15 @@ def check_layer(
     actuals = _input_gradients(result, [names[i] for i in differentiated])
     actuals += [_gradient_array(p.read_grad()) for p in params]
 
+    checked = [(names[i], "input", f"d{names[i]}", values[i]) for i in differentiated]
+    checked += [(p.name, "parameter", p.grad_name, p.value) for p in params]
     rows: list[Row] = []
-    for k, truth in enumerate(numeric):
-        if k < len(differentiated):
-            name, kind = names[differentiated[k]], "input"
-            grad_name, value = f"d{name}", values[differentiated[k]]
-        else:
-            p = params[k - len(differentiated)]
-            name, kind, grad_name, value = p.name, "parameter", p.grad_name, p.value
+    for k, (name, kind, grad_name, value) in enumerate(checked):
+        truth = numeric[k]
         engine_differs = engine is not None and not _close(engine[k], truth, atol, rtol)
-        row = Row(name, grad_name, kind, tuple(np.shape(value)), truth)
         if engine is not None and not engine_differs:
-            row.expected = engine[k]
+            truth = engine[k]  # exact where it agrees: no step-size error
+        row = Row(name, grad_name, kind, tuple(np.shape(value)), truth)
         _compare(row, *actuals[k], atol, rtol)
         if engine_differs:
             row.notes.append(
@@ -493,12 +504,7 @@ def check_layer(
 
     with _preserved(layer):
         _kinks(rows, slots, weighted, eps, atol, rtol)
-    for k, row in enumerate(rows):
-        value = (
-            values[differentiated[k]]
-            if k < len(differentiated)
-            else params[k - len(differentiated)].value
-        )
+    for row, (_, _, _, value) in zip(rows, checked, strict=True):
         if _is_integer(value):
             row.fail(
                 f"integer {row.kind}: use float arrays ({row.name}.astype(float)); the book's "

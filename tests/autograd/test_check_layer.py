@@ -4,6 +4,8 @@ with the right words, and a layer that cannot be checked gets one clear error.""
 from __future__ import annotations
 
 import importlib.util
+import sys
+import threading
 from pathlib import Path
 from types import ModuleType
 
@@ -310,7 +312,8 @@ def test_a_kink_at_zero_is_not_a_failure() -> None:
         (lambda: check_layer(book.Relu(), "x"), "input x is a str"),
         (lambda: check_layer(book.Relu(), np.array(["a"])), "give a float numpy array"),
         (lambda: check_layer(book.Relu(), shape="2,3"), "shape= must be a tuple of ints"),
-        (lambda: check_layer(book.Relu(), shape=(2, -1)), "negative size"),
+        (lambda: check_layer(book.Relu(), shape=(2, -1)), "has a size below 1"),
+        (lambda: check_layer(book.Relu(), shape=(0, 3)), "has a size below 1"),
         (
             lambda: check_layer(book.MulLayer(), shape=(2, 3), dout=np.ones(3)),
             "dout has shape (3,) but forward's output has shape (2, 3)",
@@ -423,3 +426,18 @@ def test_nan_in_backward_fails_its_row() -> None:
 
     report = check_layer(NanBackward(), shape=(2,))
     assert report["x"].diagnoses == ["backward gives nan at (0,)"]
+
+
+def test_checks_in_threads_leave_stdout_alone() -> None:
+    stdout = sys.stdout
+    reports: list[bool] = []
+
+    def work(seed: int) -> None:
+        reports.append(check_layer(book.Sigmoid(), shape=(4, 5), seed=seed).ok)
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert reports == [True] * 4 and sys.stdout is stdout
