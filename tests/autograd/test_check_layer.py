@@ -441,3 +441,9 @@ def test_checks_in_threads_leave_stdout_alone() -> None:
     for thread in threads:
         thread.join()
     assert reports == [True] * 4 and sys.stdout is stdout
+
+
+def test_a_saturated_sigmoid_using_x_warns_nothing(recwarn) -> None:
+    report = check_layer(book.SigmoidUsingX(), np.array([-800.0, 0.5, 2.0]))
+    assert not report.ok and "uses the input x" in words(report, "x")
+    assert [str(w.message) for w in recwarn] == ["overflow encountered in exp"]  # the real run's
