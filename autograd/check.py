@@ -582,12 +582,11 @@ def _input_gradients(result: Any, names: list[str]) -> list[tuple[np.ndarray | N
         if isinstance(result, (tuple, list)) and len(result) == 1:
             result = result[0]
         return [_gradient_array(result)]
-    if not isinstance(result, (tuple, list)):
-        return [(None, f"backward returned one value for {n} inputs: return {wanted}")] * n
-    if len(result) != n:
-        return [
-            (None, f"backward returned {len(result)} values for {n} inputs: return {wanted}")
-        ] * n
+    count = len(result) if isinstance(result, (tuple, list)) else 1
+    if count != n:
+        labels = f" (if {names[-1]} holds labels, name it t as the book does)" if count < n else ""
+        said = "one value" if count == 1 else f"{count} values"
+        return [(None, f"backward returned {said} for {n} inputs: return {wanted}{labels}")] * n
     return [_gradient_array(g) for g in result]
 
 

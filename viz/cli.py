@@ -233,6 +233,9 @@ def _check_layer(args: argparse.Namespace) -> int:
     except (_CannotCheck, LayerCheckError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except SystemExit as exc:  # the layer's own code called sys.exit()
+        print(f"{PROG}: error: the layer called sys.exit({exc.code!r})", file=sys.stderr)
+        return 2
     print(report)
     return 0 if report.ok else 1
 
@@ -268,7 +271,8 @@ def _user_folder(path: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        sys.path.remove(folder)
+        if folder in sys.path:
+            sys.path.remove(folder)
 
 
 def _load_user_file(path: Path) -> ModuleType:

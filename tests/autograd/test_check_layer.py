@@ -276,6 +276,7 @@ def test_backward_returning_the_wrong_number_of_values() -> None:
 
     report = check_layer(OneForTwo(), shape=(2,))
     assert "backward returned one value for 2 inputs: return dx, dy" in words(report, "y")
+    assert "(if y holds labels, name it t as the book does)" in words(report, "y")
     assert "end it with `return dx`" in words(check_layer(Forgot(), shape=(2,)), "x")
 
 

@@ -135,6 +135,16 @@ def test_the_files_folder_is_importable_while_it_runs(in_tmp: Path) -> None:
             "    def backward(self, dout):\n        return dout\n",
             "Layer.forward raised AttributeError",
         ),
+        (
+            "import sys\nclass Layer:\n    def forward(self, x):\n        return x\n"
+            "    def backward(self, dout):\n        sys.exit('bye')\n",
+            "the layer called sys.exit('bye')",
+        ),
+        (
+            "import sys, os\nsys.path.remove(os.path.dirname(os.path.abspath(__file__)))\n"
+            "class Layer:\n    def forward(self, x):\n        return x\n",
+            "has no backward method",
+        ),
     ],
 )
 def test_errors_in_the_users_file_are_one_line_and_exit_2(
