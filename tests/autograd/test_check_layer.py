@@ -55,6 +55,7 @@ def words(report: LayerReport, name: str) -> str:
         (book.Sigmoid, ["x"]),
         (affine, ["x", "W", "b"]),
         (book.SoftmaxWithLoss, ["x"]),
+        (lambda: book.BatchNormalization(np.ones(3), np.zeros(3)), ["x", "gamma", "beta"]),
     ],
 )
 def test_the_books_layers_pass(make, rows: list[str]) -> None:
