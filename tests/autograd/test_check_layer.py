@@ -449,3 +449,11 @@ def test_a_saturated_sigmoid_using_x_warns_nothing(recwarn) -> None:
     report = check_layer(book.SigmoidUsingX(), np.array([-800.0, 0.5, 2.0]))
     assert not report.ok and "uses the input x" in words(report, "x")
     assert [str(w.message) for w in recwarn] == ["overflow encountered in exp"]  # the real run's
+
+
+def test_state_forward_keeps_reflects_only_the_real_run() -> None:
+    """BatchNormalization's running mean moves once (the real forward), not once per nudge."""
+    layer = book.BatchNormalization(np.ones(3), np.zeros(3))
+    x = rng.standard_normal((4, 3))
+    assert check_layer(layer, x).ok
+    np.testing.assert_allclose(layer.running_mean, 0.1 * x.mean(axis=0), rtol=1e-12)
