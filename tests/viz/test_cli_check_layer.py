@@ -165,6 +165,7 @@ def test_errors_in_the_users_file_are_one_line_and_exit_2(
         (["check-layer", "layers.py:", "--shape", "2,3"], "expected FILE:NAME"),
         (["check-layer", f"{BOOK_LAYERS}:Affine", "--shape", "2,x"], "--shape '2,x'"),
         (["check-layer", f"{BOOK_LAYERS}:Affine", "--shape", "0,3"], "at least 1"),
+        (["check-layer", f"{BOOK_LAYERS}:LogLayer", "--shape", "3"], "returned nan at output"),
         (["check-layer", f"{BOOK_LAYERS}:MulLayer", "--shape", "2", "--shape", "2", "--shape", "2"],
          "forward takes 2 inputs but shape= gives 3"),
     ],
