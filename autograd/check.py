@@ -751,7 +751,7 @@ def _explain(
                 if batch > 1 and math.isclose(factor, batch, rel_tol=1e-6):
                     row.fail(
                         f"off by a factor of the batch size: {row.grad_name} is {batch} times "
-                        "the true gradient (divide by batch_size = x.shape[0])"
+                        f"the true gradient (divide by batch_size = {inputs[0].name}.shape[0])"
                     )
                 elif batch > 1 and math.isclose(factor, 1 / batch, rel_tol=1e-6):
                     row.fail(
@@ -800,8 +800,8 @@ def _input_for_output(
                 sigmoid = np.allclose(out, 1 / (1 + np.exp(-x.astype(np.float64))))
             hint = ": the sigmoid's derivative is y * (1 - y)" if sigmoid else ""
             row.fail(
-                f"looks like backward uses the input x (self.{attr}) where it needs the output "
-                f"y = forward(x){hint}"
+                f"looks like backward uses the input {row.name} (self.{attr}) where it needs "
+                f"the output y = forward({row.name}){hint}"
             )
             return
 
