@@ -20,18 +20,22 @@ from autograd.ops import (
     sqrt,
     tanh,
 )
+from autograd.steps import Sent, Step, backward_steps
 from autograd.tensor import RemovableHandle, Tensor, Value, grad, next_id
 
 __all__ = [
     "REGISTRY",
     "AnomalyError",
     "RemovableHandle",
+    "Sent",
+    "Step",
     "GradcheckError",
     "Op",
     "Tensor",
     "Value",
     "abs",
     "anomaly_of",
+    "backward_steps",
     "detect_anomaly",
     "enable_grad",
     "edge_gradient",

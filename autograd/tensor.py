@@ -638,11 +638,15 @@ def _backpropagate(
     create_graph: bool,
     targets: Sequence[Tensor] | None,
     detect_anomaly: bool | None = None,
+    steps: list[tuple[Tensor, Tensor, list[tuple[int, Tensor, Tensor]]]] | None = None,
 ) -> dict[int, Tensor]:
     """The engine: one pass over the graph in reverse topological order.
 
     With `targets=None` gradients accumulate into `.grad`; otherwise nothing is stored and the
-    gradients of `targets` are returned by id (for `autograd.grad`).
+    gradients of `targets` are returned by id (for `autograd.grad`). A `steps` list receives,
+    per op node in the order run, (node, its gradient, [(input index, what that edge sent, the
+    input's running sum)]): `autograd.backward_steps` shows the pass from this very loop. Such
+    a pass only reads the graph, so it neither needs nor uses up `retain_graph`.
     """
     anomaly = _grad_state.anomaly
     if detect_anomaly is not None:
@@ -685,7 +689,7 @@ def _backpropagate(
                 found[id(node)] = g
             if op is None:
                 continue
-            if node._released:
+            if node._released and steps is None:
                 raise RuntimeError(
                     f"backward: the graph through '{op.name}' (node {node._id}) was "
                     "already used by an earlier backward; pass retain_graph=True to the "
@@ -698,9 +702,11 @@ def _backpropagate(
                 or (y is not None and y._modified > node._id)
             ):
                 _refuse_changed(node)
-            node._released = release
+            if steps is None:
+                node._released = release
             inputs = (x,) if y is None else (x, y)
             params = node._params
+            sent: list[tuple[int, Tensor, Tensor]] | None = None if steps is None else []
             for index, (parent, vjp) in enumerate(zip(inputs, op.vjps, strict=False)):
                 if not parent.requires_grad:
                     continue
@@ -714,7 +720,11 @@ def _backpropagate(
                     pg = astype(pg, target.dtype)
                 key = id(parent)
                 prev = pending.get(key)
-                pending[key] = pg if prev is None else prev + pg
+                pending[key] = total = pg if prev is None else prev + pg
+                if sent is not None:
+                    sent.append((index, pg, total))
+            if sent is not None:
+                steps.append((node, g, sent))  # type: ignore[union-attr]
     finally:
         _grad_state.enabled = recording_was
         if collector_was_on:
