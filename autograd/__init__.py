@@ -1,5 +1,6 @@
 """scratchgrad's engine: tensors that record operations, and reverse-mode backward over them."""
 
+from autograd.anomaly import AnomalyError, anomaly_of, detect_anomaly
 from autograd.check import check_layer
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd.numeric import GradcheckError, gradcheck, numerical_gradient
@@ -20,16 +21,24 @@ from autograd.ops import (
     sqrt,
     tanh,
 )
-from autograd.tensor import Tensor, Value, grad, next_id
+from autograd.steps import Sent, Step, backward_steps
+from autograd.tensor import RemovableHandle, Tensor, Value, grad, next_id
 
 __all__ = [
     "REGISTRY",
+    "AnomalyError",
+    "RemovableHandle",
+    "Sent",
+    "Step",
     "GradcheckError",
     "Op",
     "Tensor",
     "Value",
     "abs",
+    "anomaly_of",
+    "backward_steps",
     "check_layer",
+    "detect_anomaly",
     "enable_grad",
     "edge_gradient",
     "exp",

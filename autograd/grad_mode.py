@@ -15,9 +15,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _ThreadState(threading.local):
-    """Per-thread engine state. Class attributes are each new thread's starting values."""
+    """Per-thread engine state. Class attributes are each new thread's starting values.
 
-    enabled: bool = True
+    `enabled` is what the ops test on every call: False, True, or, while recording inside
+    `autograd.detect_anomaly()`, the anomaly settings themselves (truthy), so that watching for
+    NaN costs the normal path nothing.
+    """
+
+    enabled: Any = True
+    anomaly: Any = None  # the innermost detect_anomaly's settings, or None
+
+
+def recording(on: bool) -> Any:
+    """The value `state.enabled` takes for recording on or off in this thread."""
+    return (state.anomaly or True) if on else False
 
 
 state = _ThreadState()
@@ -25,7 +36,7 @@ state = _ThreadState()
 
 def is_grad_enabled() -> bool:
     """True when new operations are being recorded for backward (in this thread)."""
-    return state.enabled
+    return bool(state.enabled)
 
 
 class set_grad_enabled:
@@ -33,11 +44,11 @@ class set_grad_enabled:
 
     def __init__(self, mode: bool) -> None:
         self._mode = bool(mode)
-        self._previous: list[bool] = []
+        self._previous: list[Any] = []
 
     def __enter__(self) -> None:
         self._previous.append(state.enabled)
-        state.enabled = self._mode
+        state.enabled = recording(self._mode)
 
     def __exit__(self, *exc: object) -> None:
         state.enabled = self._previous.pop()

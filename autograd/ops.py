@@ -129,11 +129,13 @@ def unary(op: Op, x: Tensor, params: dict[str, Any] | None = None) -> Tensor:
     except (ValueError, IndexError, TypeError) as exc:
         raise _input_error(op, (x,), params, exc) from None
     out = _new_value(data) if type(x) is Value and data.ndim == 0 else _new_tensor(data)
-    if x.requires_grad and _grad_state.enabled:
+    if x.requires_grad and (recording := _grad_state.enabled):
         out.requires_grad = True
         out._op = op
         out._x = x
         out._params = params
+        if recording is not True:  # inside detect_anomaly()
+            recording.watch(out)
     return out
 
 
@@ -153,11 +155,13 @@ def binary(op: Op, a: ArrayLike, b: ArrayLike) -> Tensor:
         out = _new_value(data)
     else:
         out = _new_tensor(data)
-    if (a.requires_grad or b.requires_grad) and _grad_state.enabled:
+    if (a.requires_grad or b.requires_grad) and (recording := _grad_state.enabled):
         out.requires_grad = True
         out._op = op
         out._x = a
         out._y = b
+        if recording is not True:  # inside detect_anomaly()
+            recording.watch(out)
     return out
 
 
@@ -172,15 +176,15 @@ def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] | None = No
         out = _new_value(data)
     else:
         out = _new_tensor(data)
-    if _grad_state.enabled:
-        for t in inputs:
-            if t.requires_grad:
-                out.requires_grad = True
-                out._op = op
-                out._x = inputs[0]
-                out._y = inputs[1] if len(inputs) > 1 else None
-                out._params = params
-                break
+    recording = _grad_state.enabled
+    if recording and builtins.any(t.requires_grad for t in inputs):
+        out.requires_grad = True
+        out._op = op
+        out._x = inputs[0]
+        out._y = inputs[1] if len(inputs) > 1 else None
+        out._params = params
+        if recording is not True:  # inside detect_anomaly()
+            recording.watch(out)
     return out
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import gc
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
+from autograd.anomaly import Anomaly
 from autograd.grad_mode import state as _grad_state
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ class Tensor:
         "_id",
         "_released",
         "_modified",
+        "_meta",  # None, or rarely used extras: hooks, where anomaly mode saw it made
         "__weakref__",
     )
     __array_priority__ = 1000
@@ -107,6 +109,7 @@ class Tensor:
         self._id = next(_ids)
         self._released = False
         self._modified = _NEVER
+        self._meta: dict[str, Any] | None = None
 
     @classmethod
     def _wrap(cls, data: Any, ident: int | None = None) -> Tensor:
@@ -127,6 +130,7 @@ class Tensor:
         t._id = next(_ids) if ident is None else ident
         t._released = False
         t._modified = _NEVER
+        t._meta = None
         return t
 
     # --- copies and pickles ---------------------------------------------------------------
@@ -143,6 +147,7 @@ class Tensor:
             object.__setattr__(self, slot, state[slot])
         self._id = next(_ids)
         self._modified = _NEVER
+        self._meta = None  # hooks and anomaly notes stay with the original
 
     # --- graph introspection (used by the visualizer) -------------------------------------
     @property
@@ -518,6 +523,7 @@ class Tensor:
         *,
         retain_graph: bool | None = None,
         create_graph: bool = False,
+        detect_anomaly: bool | None = None,
     ) -> None:
         """Run the chain rule from this tensor back to every tensor it depends on.
 
@@ -526,8 +532,29 @@ class Tensor:
         is marked used afterwards: going through it again needs `retain_graph=True`. With
         `create_graph=True` the gradients are themselves recorded, for higher derivatives, and
         the graph is kept (the gradients' graph refers to it), as in PyTorch.
+        `detect_anomaly=True` stops at the first NaN/Inf gradient (default: on inside
+        `autograd.detect_anomaly()`).
         """
-        _backpropagate(self, grad, retain_graph, create_graph, targets=None)
+        _backpropagate(self, grad, retain_graph, create_graph, None, detect_anomaly)
+
+    def register_hook(self, fn: Callable[[Tensor], ArrayLike | None]) -> RemovableHandle:
+        """Call `fn(grad)` when backward has this tensor's gradient (all branches summed).
+
+        `fn` may return a replacement (same shape), which is stored and passed on; returning
+        None keeps the gradient. The handle's `.remove()` takes the hook off again.
+        """
+        if not callable(fn):
+            raise TypeError(f"register_hook: expected a function of the gradient, got {fn!r}")
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook: this tensor does not require grad, so backward never reaches it"
+            )
+        if self._meta is None:
+            self._meta = {}
+        hooks = self._meta.setdefault("hooks", {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.key] = fn
+        return handle
 
 
 _COMPARISONS = (np.less, np.less_equal, np.greater, np.greater_equal)
@@ -610,12 +637,20 @@ def _backpropagate(
     retain_graph: bool | None,
     create_graph: bool,
     targets: Sequence[Tensor] | None,
+    detect_anomaly: bool | None = None,
+    steps: list[tuple[Tensor, Tensor, list[tuple[int, Tensor, Tensor]]]] | None = None,
 ) -> dict[int, Tensor]:
     """The engine: one pass over the graph in reverse topological order.
 
     With `targets=None` gradients accumulate into `.grad`; otherwise nothing is stored and the
-    gradients of `targets` are returned by id (for `autograd.grad`).
+    gradients of `targets` are returned by id (for `autograd.grad`). A `steps` list receives,
+    per op node in the order run, (node, its gradient, [(input index, what that edge sent, the
+    input's running sum)]): `autograd.backward_steps` shows the pass from this very loop. Such
+    a pass only reads the graph, so it neither needs nor uses up `retain_graph`.
     """
+    anomaly = _grad_state.anomaly
+    if detect_anomaly is not None:
+        anomaly = (anomaly or Anomaly()) if detect_anomaly else None
     if not root.requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad (it was made from constants or "
@@ -639,6 +674,8 @@ def _backpropagate(
             g = pending.pop(id(node), None)
             if g is None:
                 continue
+            if node._meta is not None and "hooks" in node._meta:
+                g = _run_hooks(node, g)
             op = node._op
             if wanted is None:
                 if op is None and not create_graph:  # the user may update a leaf's .grad in place
@@ -652,7 +689,7 @@ def _backpropagate(
                 found[id(node)] = g
             if op is None:
                 continue
-            if node._released:
+            if node._released and steps is None:
                 raise RuntimeError(
                     f"backward: the graph through '{op.name}' (node {node._id}) was "
                     "already used by an earlier backward; pass retain_graph=True to the "
@@ -665,26 +702,69 @@ def _backpropagate(
                 or (y is not None and y._modified > node._id)
             ):
                 _refuse_changed(node)
-            node._released = release
+            if steps is None:
+                node._released = release
             inputs = (x,) if y is None else (x, y)
             params = node._params
-            for parent, vjp in zip(inputs, op.vjps, strict=False):
+            sent: list[tuple[int, Tensor, Tensor]] | None = None if steps is None else []
+            for index, (parent, vjp) in enumerate(zip(inputs, op.vjps, strict=False)):
                 if not parent.requires_grad:
                     continue
                 pg = vjp(g, node, *inputs, **params) if params else vjp(g, node, *inputs)
                 data, target = pg._data, parent._data
+                if anomaly is not None:
+                    anomaly.check_gradient(node, index, data, g._data)
                 if data.shape != target.shape:
                     pg = sum_to(pg, target.shape)
                 if data.dtype != target.dtype:
                     pg = astype(pg, target.dtype)
                 key = id(parent)
                 prev = pending.get(key)
-                pending[key] = pg if prev is None else prev + pg
+                pending[key] = total = pg if prev is None else prev + pg
+                if sent is not None:
+                    sent.append((index, pg, total))
+            if sent is not None:
+                steps.append((node, g, sent))  # type: ignore[union-attr]
     finally:
         _grad_state.enabled = recording_was
         if collector_was_on:
             gc.enable()
     return found
+
+
+class RemovableHandle:
+    """What `register_hook` returns: `.remove()` takes the hook off (twice is harmless)."""
+
+    __slots__ = ("_hooks", "key")
+    _keys = itertools.count()
+
+    def __init__(self, hooks: dict[int, Any]) -> None:
+        self._hooks = hooks
+        self.key = next(RemovableHandle._keys)
+
+    def remove(self) -> None:
+        self._hooks.pop(self.key, None)
+
+
+def _run_hooks(node: Tensor, g: Tensor) -> Tensor:
+    for fn in list(node._meta["hooks"].values()):  # type: ignore[index]
+        replaced = fn(g)
+        if replaced is None:
+            continue
+        new = (
+            replaced
+            if isinstance(replaced, Tensor)
+            else Tensor._wrap(as_float_array(replaced, "hook"))
+        )
+        if new.shape != node.shape:
+            raise ValueError(
+                f"hook {getattr(fn, '__name__', fn)!r} returned a gradient of shape {new.shape} "
+                f"for {_describe(node)}; return one of the same shape, or None to keep it"
+            )
+        if new._data.dtype != node._data.dtype:
+            new = Tensor._wrap(new._data.astype(node._data.dtype))
+        g = new
+    return g
 
 
 def _refuse_changed(node: Tensor) -> None:
