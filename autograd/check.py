@@ -48,6 +48,7 @@ class Row:
     shape: tuple[int, ...]
     expected: np.ndarray
     actual: np.ndarray | None = None
+    checked: np.ndarray | None = None  # which elements were compared (None: all of them)
     ok: bool = False
     max_abs: float | None = None
     max_rel: float | None = None
@@ -401,6 +402,7 @@ def check_layer(
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
+    sample: int | None = 1000,
 ) -> LayerReport:
     """Run `layer.forward(*inputs)` and `layer.backward(dout)` and check every gradient.
 
@@ -411,6 +413,8 @@ def check_layer(
     with one is a loss layer, called as `backward()` (the book's `dout=1`) unless `dout` is given.
     Otherwise `dout` defaults to fixed random weights (from `seed`), so a backward that ignores
     dout fails. `shape=(2, 3)` draws random inputs of that shape (one shape per input also works).
+    Central differences cost two forward calls per element: of an array with more than `sample`
+    elements, that many are checked, chosen at random from `seed` (`sample=None`: all of them).
 
     Returns a `LayerReport`; raises `LayerCheckError` when the layer cannot be checked at all.
     """
@@ -421,6 +425,12 @@ def check_layer(
     label = type(layer).__name__
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise LayerCheckError(f"{label}: seed must be a whole number >= 0, got {seed!r}")
+    if sample is not None and (
+        isinstance(sample, bool) or not isinstance(sample, int) or sample < 1
+    ):
+        raise LayerCheckError(
+            f"{label}: sample must be a whole number >= 1 or None, got {sample!r}"
+        )
     forward = _method(layer, "forward", label)
     backward = _method(layer, "backward", label)
     names, values = _arguments(forward, inputs, shape, np.random.default_rng(seed), label)
@@ -461,7 +471,10 @@ def check_layer(
             return float(np.sum(forward64() * dout64))
 
         slots = [values64[i] for i in differentiated] + params64
-        numeric = [central_differences(weighted, s, eps) for s in slots]
+        chosen = [_sampled(s.shape, sample, seed) for s in slots]
+        numeric = [
+            central_differences(weighted, s, eps, c) for s, c in zip(slots, chosen, strict=True)
+        ]
         engine, engine_note = _engine_gradients(
             layer, forward, names, values64, differentiated, params, params64, dout64, out64
         )
@@ -489,12 +502,19 @@ def check_layer(
     checked += [(p.name, "parameter", p.grad_name, p.value) for p in params]
     rows: list[Row] = []
     for k, (name, kind, grad_name, value) in enumerate(checked):
-        truth = numeric[k]
-        engine_differs = engine is not None and not _close(engine[k], truth, atol, rtol)
+        truth, mask = numeric[k], _mask(slots[k].shape, chosen[k])
+        engine_differs = engine is not None and not _close(
+            _on(mask, engine[k]), _on(mask, truth), atol, rtol
+        )
         if engine is not None and not engine_differs:
-            truth = engine[k]  # exact where it agrees: no step-size error
-        row = Row(name, grad_name, kind, tuple(np.shape(value)), truth)
+            truth, mask = engine[k], None  # exact, and for every element
+        row = Row(name, grad_name, kind, tuple(np.shape(value)), truth, checked=mask)
         _compare(row, *actuals[k], atol, rtol)
+        if mask is not None:
+            row.notes.append(
+                f"checked at {int(mask.sum())} of its {mask.size} elements, chosen at random "
+                "(sample=None checks all)"
+            )
         if engine_differs:
             row.notes.append(
                 "the engine's gradient differs from central differences here (forward may "
@@ -604,6 +624,31 @@ def _gradient_array(value: Any) -> tuple[np.ndarray | None, str | None]:
     return array, None
 
 
+def _sampled(shape: tuple[int, ...], sample: int | None, seed: int) -> list[tuple[int, ...]] | None:
+    """`sample` element indices of an array of `shape`, or None for all. Arrays of one shape get
+    the same elements, so rows can still be compared with each other (x and y swapped)."""
+    size = math.prod(shape)
+    if sample is None or size <= sample:
+        return None
+    rng = np.random.default_rng([seed, *shape])
+    flat = np.sort(rng.choice(size, sample, replace=False))
+    return [tuple(int(j) for j in np.unravel_index(i, shape)) for i in flat]
+
+
+def _mask(shape: tuple[int, ...], chosen: list[tuple[int, ...]] | None) -> np.ndarray | None:
+    if chosen is None:
+        return None
+    mask = np.zeros(shape, dtype=bool)
+    for idx in chosen:
+        mask[idx] = True
+    return mask
+
+
+def _on(mask: np.ndarray | None, array: np.ndarray) -> np.ndarray:
+    """The checked elements of `array` (all of it without a mask)."""
+    return array if mask is None else array[mask]
+
+
 def _close(a: np.ndarray, b: np.ndarray, atol: float, rtol: float) -> bool:
     """Same shape and every element within tolerance of `b`."""
     return a.shape == b.shape and bool(np.max(mismatch(a, b, atol, rtol), initial=-1.0) <= 0)
@@ -628,23 +673,25 @@ def _compare(
         )
         return
     a = actual.astype(np.float64)
-    excess = mismatch(a, expected, atol, rtol)
+    checked = np.ones(a.shape, dtype=bool) if row.checked is None else row.checked
+    excess = np.where(checked, mismatch(a, expected, atol, rtol), -np.inf)
     with np.errstate(all="ignore"):
         diff = np.abs(a - expected)
         scale = np.maximum(np.maximum(np.abs(a), np.abs(expected)), atol)
     diff = np.where(np.isnan(diff), np.inf, diff)
-    row.max_abs = float(diff.max())
-    row.max_rel = float((diff / scale).max())
+    row.max_abs = float(diff[checked].max())
+    row.max_rel = float((diff / scale)[checked].max())
     row.ok = not np.any(excess > 0)
-    row.worst = tuple(
-        int(j) for j in np.unravel_index(np.argmax(excess if not row.ok else diff), a.shape)
-    )
+    ranking = excess if not row.ok else np.where(checked, diff, -1.0)
+    row.worst = tuple(int(j) for j in np.unravel_index(np.argmax(ranking), a.shape))
     if not np.all(np.isfinite(a)):
         row.fail(f"backward gives {a[_first_nonfinite(a)]} at {_first_nonfinite(a)}")
-    if not np.all(np.isfinite(expected)):
+    shown = np.where(checked, expected, 0.0)
+    if not np.all(np.isfinite(shown)):
+        where = _first_nonfinite(shown)
         row.fail(
-            f"central differences give {expected[_first_nonfinite(expected)]} at "
-            f"{_first_nonfinite(expected)}: forward is not finite next to this point"
+            f"central differences give {shown[where]} at {where}: forward is not finite next "
+            "to this point"
         )
 
 
@@ -660,7 +707,8 @@ def _kinks(
     for row, array in zip(rows, slots, strict=True):
         if row.ok or row.diagnoses or row.actual is None or row.actual.shape != array.shape:
             continue
-        failing = np.argwhere(mismatch(row.actual.astype(np.float64), row.expected, atol, rtol) > 0)
+        excess = mismatch(row.actual.astype(np.float64), row.expected, atol, rtol)
+        failing = np.argwhere((excess > 0) if row.checked is None else (excess > 0) & row.checked)
         if len(failing) > _KINK_ELEMENTS:
             continue
         center = weighted()
@@ -703,10 +751,10 @@ def _explain(
     atol: float,
     rtol: float,
 ) -> None:
-    """Name the common mistakes a failed row looks like."""
+    """Name the common mistakes a failed row looks like (comparing the elements it checked)."""
 
-    def close(a: np.ndarray, b: np.ndarray) -> bool:
-        return _close(a, b, atol, rtol)
+    def closeness(row: Row) -> Callable[[np.ndarray, np.ndarray], bool]:
+        return lambda a, b: _close(_on(row.checked, a), _on(row.checked, b), atol, rtol)
 
     first = values[differentiated[0]] if differentiated else None
     batch = np.shape(first)[0] if np.ndim(first) >= 2 else 1
@@ -715,6 +763,7 @@ def _explain(
         if row.ok or row.actual is None:
             continue
         a, t = row.actual.astype(np.float64), row.expected
+        close = closeness(row)
         if a.shape != t.shape:
             if a.shape == (batch, *t.shape) and batch > 1 and close(a.sum(axis=0), t):
                 row.fail(
@@ -744,27 +793,28 @@ def _explain(
             row.fail(
                 f"looks like backward ignores dout: multiply by it ({row.grad_name} = dout * ...)"
             )
-        norm = float(np.sum(t * t))
+        am, tm = _on(row.checked, a), _on(row.checked, t)
+        norm = float(np.sum(tm * tm))
         if norm > 0 and not row.diagnoses:
-            factor = float(np.sum(a * t)) / norm
+            factor = float(np.sum(am * tm)) / norm
             if close(a, factor * t) and not math.isclose(factor, 1.0, rel_tol=rtol):
-                if batch > 1 and math.isclose(factor, batch, rel_tol=1e-6):
+                if batch > 1 and math.isclose(factor, batch, rel_tol=rtol):
                     row.fail(
                         f"off by a factor of the batch size: {row.grad_name} is {batch} times "
                         f"the true gradient (divide by batch_size = {inputs[0].name}.shape[0])"
                     )
-                elif batch > 1 and math.isclose(factor, 1 / batch, rel_tol=1e-6):
+                elif batch > 1 and math.isclose(factor, 1 / batch, rel_tol=rtol):
                     row.fail(
                         f"off by a factor of the batch size: {row.grad_name} is the true "
                         f"gradient divided by {batch} (divided by batch_size once too often?)"
                     )
-                elif math.isclose(factor, -1.0, rel_tol=1e-6):
+                elif math.isclose(factor, -1.0, rel_tol=rtol):
                     row.fail(f"the sign of {row.grad_name} is flipped")
                 else:
                     row.fail(f"{row.grad_name} is {factor:.4g} times the true gradient")
     if len(inputs) == 1 and not inputs[0].ok and not inputs[0].diagnoses:
         _input_for_output(inputs[0], values[differentiated[0]], layer, backward, out_real,
-                          dout_real, close)  # fmt: skip
+                          dout_real, closeness(inputs[0]))  # fmt: skip
 
 
 def _input_for_output(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -33,11 +33,19 @@ def numerical_gradient(
         return central_differences(lambda: f(x), array, h)
 
 
-def central_differences(f: Callable[[], Any], array: np.ndarray, h: float) -> np.ndarray:
+def central_differences(
+    f: Callable[[], Any],
+    array: np.ndarray,
+    h: float,
+    indices: Iterable[tuple[int, ...]] | None = None,
+) -> np.ndarray:
     """(f(a + h) - f(a - h)) / 2h for each element a of `array`, nudged in place and restored
-    exactly afterwards, also when `f` raises. `f` takes no argument: it reads `array`."""
-    grad = np.zeros_like(array)
-    for idx in np.ndindex(array.shape):
+    exactly afterwards, also when `f` raises. `f` takes no argument: it reads `array`.
+
+    With `indices`, only those elements are computed and the others are NaN.
+    """
+    grad = np.zeros_like(array) if indices is None else np.full_like(array, np.nan)
+    for idx in np.ndindex(array.shape) if indices is None else indices:
         original = array[idx]
         try:
             array[idx] = original + h

@@ -457,3 +457,37 @@ def test_state_forward_keeps_reflects_only_the_real_run() -> None:
     x = rng.standard_normal((4, 3))
     assert check_layer(layer, x).ok
     np.testing.assert_allclose(layer.running_mean, 0.1 * x.mean(axis=0), rtol=1e-12)
+
+
+def test_large_arrays_are_checked_at_a_sample_of_elements() -> None:
+    """An MNIST-sized Affine: 1000 elements of x and of W by central differences, not 86,000."""
+    layer = book.Affine(rng.standard_normal((784, 10)), rng.standard_normal(10))
+    report = check_layer(layer, shape=(100, 784))
+    assert report.ok, str(report)
+    assert report["x"].notes == [
+        "checked at 1000 of its 78400 elements, chosen at random (sample=None checks all)"
+    ]
+    assert report["x"].checked.sum() == 1000 and report["b"].checked is None
+    assert np.isnan(report["x"].expected).sum() == 78400 - 1000
+    wrong = check_layer(affine(book.AffineNoSum, 784, 10), shape=(100, 784))
+    assert failed(wrong) == ["b"] and "np.sum(dout, axis=0)" in words(wrong, "b")
+
+
+def test_diagnoses_work_on_sampled_rows() -> None:
+    class SwappedOnArrays(book.MulLayerSwapped):
+        def forward(self, x, y):  # np.asarray: the engine cannot follow, central differences only
+            self.x, self.y = x, y
+            return np.asarray(x) * np.asarray(y)
+
+    report = check_layer(SwappedOnArrays(), shape=(40, 30), sample=200)
+    assert report["x"].checked is not None and report["x"].checked.sum() == 200
+    assert "looks like x and y are swapped" in words(report, "x")
+    batch = check_layer(book.SoftmaxWithLossNoBatchSize(), shape=(50, 30), sample=100)
+    assert "off by a factor of the batch size: dx is 50 times" in words(batch, "x")
+
+
+def test_sample_none_checks_every_element_and_bad_samples_are_refused() -> None:
+    report = check_layer(book.Relu(), shape=(40, 30), sample=None)
+    assert report.ok and report["x"].checked is None and report["x"].notes == []
+    with pytest.raises(LayerCheckError, match="sample must be a whole number >= 1 or None"):
+        check_layer(book.Relu(), shape=(2,), sample=0)
