@@ -40,7 +40,8 @@ class LayerCheckError(ValueError):
 
 @dataclass
 class Row:
-    """One input or parameter: the layer's gradient (`actual`) against the true one."""
+    """One input or parameter: the layer's gradient (`actual`) against the true one (`expected`,
+    NaN at the elements a sample left out; `checked` marks the compared ones)."""
 
     name: str  # "x", "W", "params['W1']"
     grad_name: str  # "dx", "dW", "grads['W1']"
