@@ -17,14 +17,17 @@ from autograd.ops import (
     softmax_cross_entropy,
     tanh,
 )
+from autograd.scope import Region, current_region, region_of, scope
 from autograd.tensor import Tensor, Value, grad, next_id
 
 __all__ = [
     "REGISTRY",
     "GradcheckError",
     "Op",
+    "Region",
     "Tensor",
     "Value",
+    "current_region",
     "enable_grad",
     "edge_gradient",
     "exp",
@@ -38,8 +41,10 @@ __all__ = [
     "next_id",
     "no_grad",
     "numerical_gradient",
+    "region_of",
     "relu",
     "set_grad_enabled",
+    "scope",
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from autograd.grad_mode import _GradMode
+from autograd.scope import _open as _open_scope
 
 if TYPE_CHECKING:
     from autograd.ops import Op
@@ -72,6 +73,7 @@ class Tensor:
         "_params",
         "_id",
         "_released",
+        "_scope",
         "__weakref__",
     )
     __array_ufunc__ = None  # make `ndarray + Tensor` call Tensor.__radd__ instead of numpy
@@ -94,6 +96,7 @@ class Tensor:
         self._params: dict[str, Any] | None = None
         self._id = next(_ids)
         self._released = False
+        self._scope = _open_scope.region  # the innermost `autograd.scope` block open here
 
     @classmethod
     def _wrap(cls, data: np.ndarray, ident: int | None = None) -> Tensor:
@@ -109,6 +112,7 @@ class Tensor:
         t._params = None
         t._id = next(_ids) if ident is None else ident
         t._released = False
+        t._scope = _open_scope.region
         return t
 
     # --- graph introspection (used by the visualizer) -------------------------------------
