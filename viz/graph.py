@@ -33,7 +33,7 @@ SOFTMAX_LOSS = "softmax_cross_entropy"  # drawn as the book's two layers (Fig. 5
 SPELLED_BRANCHES = 4  # a sum of more branches is written "4 + 4 + … (9 branches)"
 FAN_OUT = 6  # a leaf used more often is drawn at each use: long fan-outs make Graphviz crawl
 LOCAL_TEXT_LIMIT = 60  # past this many nodes the blue local derivatives are left out
-MAX_RINGS = 24  # ops from the output before a picture is cut (wider ones would shrink the text)
+MAX_RINGS = 12  # ops from the output before a picture is cut (wider ones would shrink the text)
 LAYOUT_BUDGET = 1500  # predicted layout work (nodes + rank spans) drawn in a few seconds
 
 
@@ -377,8 +377,8 @@ def _plain_links(
     spread: dict[int, int] = {}  # leaves drawn at each use, with how many uses
     if not everything:
         for t in drawn:
-            n_uses = len({h.id for h, _ in uses.get(t.id, ())})
-            if t.is_leaf and n_uses > FAN_OUT:
+            n_uses = len(uses.get(t.id, ()))
+            if t.is_leaf and len({h.id for h, _ in uses.get(t.id, ())}) > FAN_OUT:
                 spread[t.id] = n_uses
                 name = names[t.id][0]
                 grad = (
@@ -730,7 +730,8 @@ def _edge(
     explain = None
     if grad is not None and op_head:
         explain = _chain_rule(link.targets, source, context)
-    name = _shown_name(source, context.names)
+    # out of a collapsed layer only a name the user gave is worth repeating
+    name = source.name if tail.kind == "group" else _shown_name(source, context.names)
     return Edge(link.tail, link.head, source, name, local, grad, explain, group,
                 len(link.targets))  # fmt: skip
 

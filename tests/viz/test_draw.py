@@ -201,3 +201,27 @@ def test_bad_arguments() -> None:
         draw(Value(1.0), style="fancy")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_nodes"):
         draw(Value(1.0), max_nodes=0)
+
+
+def test_names_with_control_characters_draw() -> None:
+    """Issue 7: a name holding control characters was a Graphviz syntax error."""
+    hostile = "a\x00b\x1b[31m\x7f\x0c\ud800\tc"
+    x = Value(2.0, hostile)
+    y = x * 3
+    y.name = "y\r\n2"
+    y.backward()
+    drawing = draw(y, groups={"grp\x01": [y]}, title="t\x08")
+    assert "\\x00" in drawing.source and "\\x1b" in drawing.source and "\\x09" in drawing.source
+    assert drawing.svg().startswith("<?xml")
+    assert draw(y, style="nodes").pipe("png").startswith(b"\x89PNG")
+
+
+def test_legend_on_book_pictures_and_off_on_request() -> None:
+    price, _ = apple()
+    price.backward()
+    source = draw(price).source
+    assert "black: forward value" in source
+    assert "red: ∂price/∂· (gradient)" in source and "blue: local derivative" in source
+    assert "black: forward value" not in draw(price, legend=False).source
+    fresh, _ = apple()
+    assert "red:" not in draw(fresh).source  # before backward there is no red to explain
