@@ -18,6 +18,7 @@ The target (issue 8): any `draw()` with default arguments under 5 s on 2 cores, 
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import sys
 import time
@@ -46,7 +47,7 @@ def scalar_mlp(widths: list[int], seed: int = 0) -> Tensor:
     """One forward/backward of a micrograd-style MLP of scalar Values."""
     rng = random.Random(seed)
     xs = [Value(rng.uniform(-1, 1), f"x{i}") for i in range(widths[0])]
-    for n_in, n_out in zip(widths, widths[1:]):
+    for n_in, n_out in itertools.pairwise(widths):
         outs = []
         for _ in range(n_out):
             act = Value(0.0, "b")

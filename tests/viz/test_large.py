@@ -6,6 +6,7 @@ measured in bench/draw.py.
 
 from __future__ import annotations
 
+import itertools
 import re
 import struct
 import warnings
@@ -30,7 +31,7 @@ def fan_out(terms: int) -> Tensor:
 def scalar_mlp(widths: list[int]) -> Tensor:
     rng = np.random.default_rng(0)
     xs = [Value(float(v), f"x{i}") for i, v in enumerate(rng.uniform(-1, 1, widths[0]))]
-    for n_in, n_out in zip(widths, widths[1:]):
+    for n_in, n_out in itertools.pairwise(widths):
         outs = []
         for _ in range(n_out):
             act = Value(0.0, "b")
