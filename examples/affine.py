@@ -24,9 +24,8 @@ def main(out_dir: str | Path = "out") -> Drawing:
     Y.name = "Y"
     dY = np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 0.0]])  # ∂L/∂Y, from the layers above
     Y.backward(dY)
-    print("∂L/∂X =", X.grad.data.tolist())  # type: ignore[union-attr]
-    print("∂L/∂W =", W.grad.data.tolist())  # type: ignore[union-attr]
-    print("∂L/∂B =", B.grad.data.tolist())  # type: ignore[union-attr]
+    for name, t in (("X", X), ("W", W), ("B", B)):
+        print(f"∂L/∂{name} =", np.round(t.grad.data, 6).tolist())  # type: ignore[union-attr]
     drawing = draw(Y, title="Fig. 5-27: the batch Affine layer")
     save_all(drawing, out_dir, "affine")
     return drawing

@@ -108,3 +108,25 @@ def test_other_graphviz_messages_still_reach_stderr(capfd: pytest.CaptureFixture
     bad.pipe("svg")
     err = capfd.readouterr().err
     assert "nosuchshape" in err and "Fontconfig" not in err
+
+
+@pytest.mark.usefixtures("no_dot")
+def test_graphviz_conventions_without_dot(tmp_path: Path) -> None:
+    """Item 8: the calls people bring from micrograd's draw_dot and torchviz."""
+    assert shutil.which("dot") is None
+    d = drawing()
+    assert d.source.startswith("digraph")
+    path = d.render(str(tmp_path / "graph"), format="svg")  # graphviz: writes graph.svg
+    assert path == str(tmp_path / "graph.svg")
+    assert Path(path).read_text(encoding="utf-8").startswith("<?xml")
+    assert d.render("graph.png", directory=tmp_path, format="png") == str(tmp_path / "graph.png")
+    assert Path(d.render(tmp_path / "default")).suffix == ".svg"  # Drawing.format
+    assert d.pipe(format="png").startswith(MAGIC["png"])
+    assert d.pipe().startswith(MAGIC["svg"])
+    source = d.to_graphviz()
+    import graphviz
+
+    assert isinstance(source, graphviz.Source) and source.source == d.source
+    with pytest.raises(ValueError, match="svg, png, pdf"):
+        d.render(tmp_path / "x", format="jpeg")
+    assert not list(tmp_path.glob("x*"))
