@@ -28,6 +28,7 @@ ATOM = 100  # precedence of names, numbers and calls: never parenthesised
 INFIX = {"add": ("+", 10), "sub": ("−", 10), "mul": ("×", 20), "div": ("/", 20),
          "matmul": ("·", 20), "pow": ("**", 30)}  # fmt: skip
 CALLS = {"sigmoid": "σ", "sum": "sum"}
+SUPERSCRIPTS = {"2": "²", "3": "³"}
 ELEMENTWISE = {"add", "sub", "mul", "div", "pow"}  # ops whose inputs may have been broadcast
 SOFTMAX_LOSS = "softmax_cross_entropy"  # drawn as the book's two layers (Fig. 5-29/5-30)
 SPELLED_BRANCHES = 4  # a sum of more branches is written "4 + 4 + … (9 branches)"
@@ -231,9 +232,9 @@ def _expressions(order: Sequence[Tensor]) -> dict[int, tuple[str, int]]:
             if t.name is None and not is_constant(t):
                 unnamed += 1
             name = _leaf_name(t, unnamed)
-            names[t.id] = (name, 5 if name.startswith("−") else ATOM)  # x×(−1), not x×−1
+            names[t.id] = (name, _precedence(name))
         elif t.name is not None:
-            names[t.id] = (t.name, ATOM)
+            names[t.id] = (t.name, _precedence(t.name))
         else:
             names[t.id] = _expression(t, [names[i.id] for i in t.inputs])
             if len(names[t.id][0]) > NAME_LIMIT:
@@ -253,6 +254,20 @@ def _shown_name(t: Tensor, names: Mapping[int, tuple[str, int]]) -> str | None:
     return text if text[:1] == "v" and text[1:].isdigit() else None
 
 
+def _precedence(name: str) -> int:
+    """A name the user wrote as a formula (`1+exp(−x)`) is parenthesised like one: x×(−1),
+    ∂y/∂(1+exp(−x)); plain names and calls are atoms."""
+    if name.startswith(("−", "-")):
+        return 5
+    depth = 0
+    for ch in name:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and ch in "+−-×·*/ ":
+            return 10
+    return ATOM
+
+
 def _expression(t: Tensor, args: list[tuple[str, int]]) -> tuple[str, int]:
     short = list(args)
     op = t.op
@@ -263,6 +278,8 @@ def _expression(t: Tensor, args: list[tuple[str, int]]) -> tuple[str, int]:
     if op.name in INFIX and len(short) == 2:
         sign, prec = INFIX[op.name]
         (a, pa), (b, pb) = short
+        if op.name == "pow" and b in SUPERSCRIPTS:  # (f−219)², as people write it
+            return (a if pa >= ATOM else f"({a})") + SUPERSCRIPTS[b], ATOM
         left = a if pa > prec or (pa == prec and op.name != "pow") else f"({a})"
         commutes = op.name in ("add", "mul")
         right = b if pb > prec or (pb == prec and commutes) else f"({b})"
