@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from autograd import Tensor
 from viz.dot import Style, emit
 from viz.graph import build
@@ -135,5 +137,6 @@ def draw(
     roots = [root] if isinstance(root, Tensor) else list(root) if isinstance(root, Sequence) else []
     if not roots or not all(isinstance(r, Tensor) for r in roots):
         raise TypeError(f"draw: expected a Tensor (or a list of them), got {type(root).__name__}")
-    graph = build(roots, groups=groups, collapse=collapse, max_nodes=max_nodes)
+    with np.errstate(all="ignore"):  # re-running a VJP on inf/NaN values is no news
+        graph = build(roots, groups=groups, collapse=collapse, max_nodes=max_nodes)
     return Drawing(emit(graph, style, title, legend))

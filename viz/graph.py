@@ -10,6 +10,7 @@ only fills in names.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections import ChainMap, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -125,8 +126,10 @@ def build(
     """
     if max_nodes is not None and max_nodes < 1:
         raise ValueError(f"max_nodes must be at least 1 (or None for everything), got {max_nodes}")
-    order = walk(roots)
-    names = _expressions(order)
+    limit = max_nodes or 0
+    frontier = set() if max_nodes is None else _frontier(roots, limit, collapse or bool(groups))
+    order = walk(roots, stop=frontier)
+    names = _expressions(order, frontier)
     root_ids = {r.id for r in roots}
     # a number in the code is drawn at each use, as in the book (the engine may share one
     # constant tensor between uses, and a shared "2" fanning out across the picture misleads)
@@ -136,7 +139,8 @@ def build(
     notes: list[str] = []
     loss = _loss_name(roots)
     everything = max_nodes is None
-    limit = len(drawn) if max_nodes is None else max_nodes
+    if everything:
+        limit = len(drawn)
 
     if any(cluster_of.values()) and (collapse or len(drawn) > limit):
         if not collapse:
@@ -144,11 +148,20 @@ def build(
         units, unit_of, links = _collapsed(drawn, cluster_of, clusters, roots, names, uses, loss)
     else:
         unit_of = {t.id: f"n{k}" for k, t in enumerate(drawn)}
-        units = [_node(f"n{k}", t, names, cluster_of[t.id]) for k, t in enumerate(drawn)]
-        units, links = _plain_links(drawn, units, unit_of, uses, everything, notes, names, loss)
+        units = [_node(f"n{k}", t, names, cluster_of[t.id], frontier) for k, t in enumerate(drawn)]
+        units, links = _plain_links(
+            drawn, units, unit_of, uses, everything, notes, names, loss, frontier
+        )
 
     if not everything:
-        units, links = _cut(units, links, [unit_of[r.id] for r in roots], limit, notes)
+        said: list[str] = []
+        units, links = _cut(units, links, [unit_of[r.id] for r in roots], limit, said)
+        if frontier:  # the walk itself stopped early: how much is hidden is not counted
+            said = [
+                f"a big graph: showing the {sum(n.kind != 'stub' for n in units)} nodes nearest "
+                "the output; the ⋯ stubs stand for the rest (see max_nodes=)"
+            ]
+        notes += said
     elif _layout_cost(units, links) > LAYOUT_BUDGET:
         warnings.warn(
             f"draw: drawing all {len(units)} nodes and {len(links)} edges; Graphviz may take "
@@ -174,8 +187,35 @@ def build(
                  loss)  # fmt: skip
 
 
-def walk(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Every tensor the roots depend on, each after its inputs (iterative: depth is free)."""
+def _frontier(roots: Sequence[Tensor], limit: int, grouped: bool) -> set[int]:
+    """For a graph too big to draw whole, the values where a walk from the outputs stops:
+    the first ring of ops that no longer fits in `limit` nodes or `MAX_RINGS` rings. Found
+    without visiting the rest, so a 100,000-op chain costs no more than a small graph. Empty
+    when everything fits, or when layers (scopes) are marked: those are collapsed instead,
+    which needs the whole graph."""
+    seen = {r.id for r in roots}
+    ring = list(roots)
+    for _ in range(MAX_RINGS + 1):
+        if grouped or any(region_of(t) is not None for t in ring):
+            return set()
+        nxt = []
+        for t in ring:
+            for source in t.inputs:
+                if source.id not in seen and not is_number(source):
+                    seen.add(source.id)
+                    nxt.append(source)
+        if not nxt:
+            return set()
+        if len(seen) > 2 * limit:  # leaves are cheap, and _cut fits the rest exactly
+            return {t.id for t in nxt if not t.is_leaf}
+        ring = nxt
+    return {t.id for t in ring if not t.is_leaf}
+
+
+def walk(roots: Sequence[Tensor], stop: set[int] | None = None) -> list[Tensor]:
+    """Every tensor the roots depend on, each after its inputs (iterative: depth is free);
+    the inputs of tensors in `stop` are not visited."""
+    stop = stop or set()
     order: list[Tensor] = []
     seen: set[int] = set()
     for root in roots:
@@ -189,7 +229,8 @@ def walk(roots: Sequence[Tensor]) -> list[Tensor]:
                 continue
             seen.add(node.id)
             stack.append((node, True))
-            stack.extend((t, False) for t in reversed(node.inputs) if t.id not in seen)
+            if node.id not in stop:
+                stack.extend((t, False) for t in reversed(node.inputs) if t.id not in seen)
     return order
 
 
@@ -222,11 +263,13 @@ def _leaf_name(t: Tensor, unnamed: int) -> str:
     return f"t{unnamed}"
 
 
-def _expressions(order: Sequence[Tensor]) -> dict[int, tuple[str, int]]:
-    """Each tensor's name, or for an unnamed result the expression that made it, e.g. `x+y`."""
+def _expressions(order: Sequence[Tensor], frontier: set[int]) -> dict[int, tuple[str, int]]:
+    """Each tensor's name, or for an unnamed result the expression that made it, e.g. `x+y`;
+    a long expression, or a value whose inputs are not drawn, is called v1, v2, ..."""
     names: dict[int, tuple[str, int]] = {}
     unnamed = 0
-    long = 0
+    taken = {t.name for t in order if t.name is not None}
+    auto = (f"v{k}" for k in itertools.count(1) if f"v{k}" not in taken)
     for t in order:
         if t.is_leaf:
             if t.name is None and not is_constant(t):
@@ -235,11 +278,12 @@ def _expressions(order: Sequence[Tensor]) -> dict[int, tuple[str, int]]:
             names[t.id] = (name, _precedence(name))
         elif t.name is not None:
             names[t.id] = (t.name, _precedence(t.name))
+        elif t.id in frontier:
+            names[t.id] = (next(auto), ATOM)
         else:
             names[t.id] = _expression(t, [names[i.id] for i in t.inputs])
             if len(names[t.id][0]) > NAME_LIMIT:
-                long += 1
-                names[t.id] = (f"v{long}", ATOM)  # written on its arrow: "v1 = 650"
+                names[t.id] = (next(auto), ATOM)  # written on its arrow: "v1 = 650"
     return names
 
 
@@ -251,7 +295,7 @@ def _shown_name(t: Tensor, names: Mapping[int, tuple[str, int]]) -> str | None:
     if t.name is not None:
         return t.name
     text = names[t.id][0]
-    return text if text[:1] == "v" and text[1:].isdigit() else None
+    return text if text[:1] == "v" and text[1:].isdigit() else None  # not user-given: auto
 
 
 def _precedence(name: str) -> int:
@@ -328,8 +372,16 @@ def _constant_exponent(t: Tensor) -> bool:
 
 
 # --- nodes and clusters -----------------------------------------------------------------
-def _node(key: str, t: Tensor, names: Mapping[int, tuple[str, int]], group: str | None) -> Node:
+def _node(
+    key: str,
+    t: Tensor,
+    names: Mapping[int, tuple[str, int]],
+    group: str | None,
+    frontier: set[int] | None = None,
+) -> Node:
     title = names[t.id][0]
+    if frontier and t.id in frontier:  # where the walk stopped: a stub for what feeds it
+        return Node(key, "stub", "⋯ earlier nodes", title, t)
     if not t.is_leaf:
         assert t.op is not None
         if t.op.name == SOFTMAX_LOSS:
@@ -388,6 +440,7 @@ def _plain_links(
     notes: list[str],
     names: Mapping[int, tuple[str, int]],
     loss: str,
+    frontier: set[int],
 ) -> tuple[list[Node], list[Link]]:
     """One edge per (value, op) pair, parallel uses merged; the softmax loss split in two."""
     by_key = {n.key: n for n in units}
@@ -398,16 +451,14 @@ def _plain_links(
             if t.is_leaf and len({h.id for h, _ in uses.get(t.id, ())}) > FAN_OUT:
                 spread[t.id] = n_uses
                 name = names[t.id][0]
-                grad = (
-                    ""
-                    if t.grad is None or t.size != 1
-                    else f"; ∂{loss}/∂{name} = {shown(t.grad.data)}"
-                )
-                notes.append(f"{name} is used {n_uses} times: drawn at each use{grad}")
+                grad = ""
+                if t.grad is not None and t.size == 1:
+                    grad = f"; ∂{loss}/∂{name} = {shown(t.grad.data)} in all"
+                notes.append(f"{name} is used {n_uses} times here: drawn at each use{grad}")
     merged: dict[tuple[str, str], Link] = {}
     extra: list[Node] = []
     for h in drawn:
-        if h.is_leaf:
+        if h.is_leaf or h.id in frontier:
             continue
         loss_key = unit_of[h.id]
         scores_key = loss_key
@@ -867,14 +918,22 @@ def _branch_totals(
         if node.kind not in ("input", "op") or t is None or not t.requires_grad or node.spread:
             continue
         parts = [edge_gradient(h, i) for h, i in uses.get(t.id, ())]
-        if len(parts) < 2 or any(p is None for p in parts):
+        if not parts or any(p is None for p in parts):
             continue
         total = sum(parts[1:], parts[0])  # type: ignore[arg-type]
+        # uses beyond a cut are not walked: the engine's accumulated gradient is the total
+        hidden = t.grad is not None and not np.allclose(total, t.grad.data)
+        if len(parts) < 2 and not hidden:
+            continue
+        if hidden:
+            total = np.asarray(t.grad.data)  # type: ignore[union-attr]
         lhs = _grad_name(loss, names, t)
         if t.size == 1:
             terms = [shown(np.sum(p)) for p in parts]  # type: ignore[arg-type]
             if len(terms) > SPELLED_BRANCHES:
                 terms = [*terms[:2], f"… ({len(terms)} branches)"]
+            if hidden:
+                terms.append("uses not drawn")
             node.total = Total(f"{lhs} = {' + '.join(terms)} = {shown(np.sum(total))}", total)
         else:
             node.total = Total(f"{lhs} = sum of its {len(parts)} branches", total)

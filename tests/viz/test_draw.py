@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -225,3 +226,26 @@ def test_legend_on_book_pictures_and_off_on_request() -> None:
     assert "black: forward value" not in draw(price, legend=False).source
     fresh, _ = apple()
     assert "red:" not in draw(fresh).source  # before backward there is no red to explain
+
+
+def test_automatic_names_never_clash_with_the_users() -> None:
+    x = Value(1.5, "x")
+    a = x * x * x * x * x * x * x * x * x * x
+    a.name = "v1"
+    b = a * x * x * x * x * x * x * x * x * x * x
+    b.backward()
+    graph = build([b])
+    named = {e.name: e.tensor for e in graph.edges if e.name}
+    assert named["v1"] is a  # the user's v1; the automatic names skip it
+    assert len(named) >= 2
+
+
+def test_drawing_nan_and_inf_values_warns_nothing() -> None:
+    with np.errstate(all="ignore"):
+        x = Value(0.0, "x")
+        y = x.log() * 0
+        y.backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        source = draw(y).source
+    assert "nan" in source and "−inf" in source
