@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from autograd.grad_mode import _GradMode
+from autograd.scope import _anywhere as _scopes_open
 from autograd.scope import _open as _open_scope
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ class Tensor:
         self._params: dict[str, Any] | None = None
         self._id = next(_ids)
         self._released = False
-        self._scope = _open_scope.region  # the innermost `autograd.scope` block open here
+        self._scope = _open_scope.region if _scopes_open.n else None  # see autograd/scope.py
 
     @classmethod
     def _wrap(cls, data: np.ndarray, ident: int | None = None) -> Tensor:
@@ -112,7 +113,7 @@ class Tensor:
         t._params = None
         t._id = next(_ids) if ident is None else ident
         t._released = False
-        t._scope = _open_scope.region
+        t._scope = _open_scope.region if _scopes_open.n else None
         return t
 
     # --- graph introspection (used by the visualizer) -------------------------------------

@@ -175,7 +175,7 @@ def build(
     seeded = {r.id for r in roots if r.size == 1 and r.grad is not None and r.grad.item() == 1}
     context = _Context(names, uses, loss, seeded)
     edges = [_edge(link, by_key, context, show_local) for link in links]
-    _branch_totals(units, drawn, uses, names, loss)
+    _branch_totals(units, uses, names, loss)
     kept = by_key.keys()
     outputs = [
         Output(unit_of[r.id], _output_name(r, k, len(roots)), r)
@@ -444,12 +444,12 @@ def _plain_links(
 ) -> tuple[list[Node], list[Link]]:
     """One edge per (value, op) pair, parallel uses merged; the softmax loss split in two."""
     by_key = {n.key: n for n in units}
-    spread: dict[int, int] = {}  # leaves drawn at each use, with how many uses
+    spread: set[int] = set()  # leaves drawn at each use
     if not everything:
         for t in drawn:
             n_uses = len(uses.get(t.id, ()))
             if t.is_leaf and len({h.id for h, _ in uses.get(t.id, ())}) > FAN_OUT:
-                spread[t.id] = n_uses
+                spread.add(t.id)
                 name = names[t.id][0]
                 grad = ""
                 if t.grad is not None and t.size == 1:
@@ -646,26 +646,20 @@ def _cut(
     inputs: dict[str, list[Link]] = defaultdict(list)
     for link in links:
         inputs[link.head].append(link)
-    distance: dict[str, int] = {}
-    ring = [k for k in dict.fromkeys(root_keys)]
-    depth = 0
+    seen = set(root_keys)
+    ring = list(dict.fromkeys(root_keys))
     rings: list[list[str]] = []
     while ring:
-        for key in ring:
-            distance[key] = depth
         rings.append(ring)
-        nxt = []
+        nxt: list[str] = []
         for key in ring:
             for link in inputs.get(key, ()):
-                if link.tail and link.tail not in distance and link.tail not in nxt:
+                if link.tail and link.tail not in seen:
+                    seen.add(link.tail)
                     nxt.append(link.tail)
         ring = nxt
-        depth += 1
-    if (
-        len(units) <= limit
-        and len(rings) <= MAX_RINGS
-        and _layout_cost(units, links) <= (LAYOUT_BUDGET)
-    ):
+    small = len(units) <= limit and len(rings) <= MAX_RINGS
+    if small and _layout_cost(units, links) <= LAYOUT_BUDGET:
         return units, links
     by_key = {n.key: n for n in units}
     keep: set[str] = set()
@@ -907,7 +901,6 @@ def _axes_name(axes: tuple[int, ...]) -> str:
 # --- branches sum -----------------------------------------------------------------------
 def _branch_totals(
     units: list[Node],
-    drawn: Sequence[Tensor],
     uses: Mapping[int, list[tuple[Tensor, int]]],
     names: Mapping[int, tuple[str, int]],
     loss: str,
