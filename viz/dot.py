@@ -91,7 +91,7 @@ class _Writer:
             lines.append(f"  subgraph cluster_{k} {{")
             lines.append(
                 f"    label=<<B>{html(self.graph.clusters.get(name, name))}</B>>; "
-                f'labelloc=b; labeljust=r; style="rounded,dashed"; color="{MUTED}"; '
+                f'labelloc=t; labeljust=r; style="rounded,dashed"; color="{MUTED}"; '
                 'fontcolor="#444444"; fontsize=12; margin=12;'
             )
             lines += ["    " + s for s in body]

@@ -4,6 +4,7 @@ collapsing; and the dependency rule that lets nn mark layers without importing v
 from __future__ import annotations
 
 import copy
+import itertools
 import pickle
 import re
 import subprocess
@@ -17,6 +18,8 @@ import autograd
 from autograd import Tensor, Value, region_of, scope
 from viz import draw, group
 from viz.graph import build
+
+from .conftest import load_example
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -181,3 +184,37 @@ def test_nn_does_not_import_viz() -> None:
     for package in ("autograd", "nn"):
         for path in sorted((ROOT / package).rglob("*.py")):
             assert not pattern.search(path.read_text(encoding="utf-8")), path
+
+
+def _title_boxes(svg: str) -> list[tuple[float, float, float, float]]:
+    """Bounding boxes of the cluster titles (text-anchor start, baseline y)."""
+    boxes = []
+    for m in re.finditer(
+        r'class="cluster">.*?<text[^>]*x="([-0-9.]+)" y="([-0-9.]+)"[^>]*font-size="([0-9.]+)"'
+        r"[^>]*>([^<]*)</text>",
+        svg,
+        re.DOTALL,
+    ):
+        x, y, size, text = float(m[1]), float(m[2]), float(m[3]), m[4]
+        boxes.append((x, y - 0.75 * size, x + 0.62 * size * len(text), y + 2))  # cap height
+    return boxes
+
+
+def _edge_points(svg: str) -> list[list[tuple[float, float]]]:
+    paths = re.findall(r'class="edge">.*?<path[^>]*d="([^"]+)"', svg, re.DOTALL)
+    return [
+        [(float(a), float(b)) for a, b in re.findall(r"([-0-9.]+),([-0-9.]+)", d)] for d in paths
+    ]
+
+
+def test_no_arrow_crosses_a_cluster_title(tmp_path: Path) -> None:
+    plain, _ = load_example("two_layer_graph").main(tmp_path)
+    svg = plain.svg()
+    boxes = _title_boxes(svg)
+    assert len(boxes) == 4  # Affine1, Relu1, Affine2, SoftmaxWithLoss
+    for points in _edge_points(svg):
+        for (x0, y0), (x1, y1) in itertools.pairwise(points):
+            for step in range(21):  # sample each (polyline) segment
+                x, y = x0 + (x1 - x0) * step / 20, y0 + (y1 - y0) * step / 20
+                for left, top, right, bottom in boxes:
+                    assert not (left <= x <= right and top <= y <= bottom), (x, y)
