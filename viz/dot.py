@@ -267,11 +267,14 @@ class _Nodes(_Writer):
 
     def edge(self, k: int, edge: Edge) -> None:
         tail = f"{edge.tail}_v" if edge.tail in self.ops else edge.tail
+        text = [edge.local] if edge.local is not None else []
+        if edge.count > 1:
+            text.append(f"×{edge.count} arrows")
         label = ""
-        if edge.local is not None:
+        if text:
             label = (
-                f' [label=<<FONT POINT-SIZE="{LOCAL_SIZE}" COLOR="{LOCAL}">{html(edge.local)}'
-                "</FONT>>]"
+                f' [label=<<FONT POINT-SIZE="{LOCAL_SIZE}" COLOR="{LOCAL}">'
+                f"{html(chr(10).join(text))}</FONT>>]"
             )
         self.edges.append(f"{tail} -> {edge.head}{label};")
 
