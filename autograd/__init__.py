@@ -1,10 +1,13 @@
 """scratchgrad's engine: tensors that record operations, and reverse-mode backward over them."""
 
+from autograd.anomaly import AnomalyError, anomaly_of, detect_anomaly
+from autograd.check import check_layer
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd.numeric import GradcheckError, gradcheck, numerical_gradient
 from autograd.ops import (
     REGISTRY,
     Op,
+    abs,
     edge_gradient,
     exp,
     local_derivative,
@@ -15,19 +18,30 @@ from autograd.ops import (
     sigmoid,
     softmax,
     softmax_cross_entropy,
+    sqrt,
     tanh,
 )
 from autograd.scope import Region, current_region, region_of, scope
-from autograd.tensor import Tensor, Value, grad, next_id
+from autograd.steps import Sent, Step, backward_steps
+from autograd.tensor import RemovableHandle, Tensor, Value, grad, next_id
 
 __all__ = [
     "REGISTRY",
+    "AnomalyError",
+    "RemovableHandle",
+    "Sent",
+    "Step",
     "GradcheckError",
     "Op",
     "Region",
     "Tensor",
     "Value",
+    "abs",
+    "anomaly_of",
+    "backward_steps",
+    "check_layer",
     "current_region",
+    "detect_anomaly",
     "enable_grad",
     "edge_gradient",
     "exp",
@@ -48,5 +62,6 @@ __all__ = [
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",
+    "sqrt",
     "tanh",
 ]

@@ -13,6 +13,8 @@ is not thread-safe, so renders also take turns (one lock).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -24,6 +26,7 @@ PNG_DPI = 144  # crisp on screens and in notebooks; SVG and PDF are vector anywa
 # cairo would fail on a bitmap over 32767 pixels
 PNG_MAX_INCHES = "200,200"
 NOISE = "Fontconfig warning:"  # the bundled fontconfig reading a newer system configuration
+BIG_NOTE = "Warning: graph has"  # pygraphviz on more than 1,000 nodes
 
 _lock = threading.Lock()
 
@@ -43,12 +46,17 @@ def render(source: str, fmt: str) -> bytes:
             "drawing pictures needs pygraphviz, whose wheels bundle Graphviz: "
             "pip install pygraphviz  (the DOT text in .source works without it)"
         ) from exc
-    with _lock, _quiet_fd2():
+    said = io.StringIO()  # pygraphviz's own "graph has N nodes" note: draw() warned already
+    with _lock, _quiet_fd2(), contextlib.redirect_stderr(said):
         graph = pygraphviz.AGraph(string=source)
         if fmt == "png":
             graph.graph_attr["dpi"] = str(PNG_DPI)
             graph.graph_attr["size"] = PNG_MAX_INCHES
-        return graph.draw(format=fmt, prog="dot")
+        picture = graph.draw(format=fmt, prog="dot")
+    kept = [line for line in said.getvalue().splitlines() if not line.startswith(BIG_NOTE)]
+    if kept:
+        sys.stderr.write("\n".join(kept) + "\n")
+    return picture
 
 
 class _quiet_fd2:
