@@ -249,3 +249,20 @@ def test_drawing_nan_and_inf_values_warns_nothing() -> None:
         warnings.simplefilter("error")
         source = draw(y).source
     assert "nan" in source and "−inf" in source
+
+
+def test_branches_sum_where_they_meet() -> None:
+    """Item 2: a value used more than once shows its total, for scalars and shared weights."""
+    x = Value(2.0, "x")
+    y = x * x * x
+    y.backward()
+    source = draw(y).source
+    assert "∂L/∂x = 4 + 4 + 4 = 12" in source  # on the leaf x, where the three uses meet
+    W = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), name="W")
+    v = Tensor(np.array([[1.0, 1.0]]), requires_grad=False, name="v")
+    out = ((v @ W) @ W).sum()
+    out.backward()
+    source = draw(out).source
+    assert "∂L/∂W = sum of its 2 branches" in source
+    assert "(2, 2)<BR/>[7, 11]<BR/>[9, 13]" in source  # W.grad in full under the total
+    np.testing.assert_allclose(W.grad.data, [[7, 11], [9, 13]])  # type: ignore[union-attr]
