@@ -106,7 +106,9 @@ def test_nested_groups_innermost_wins() -> None:
 
 def test_drawing_inside_an_open_group() -> None:
     x = Value(1.0, "x")
-    with group("open"):
+    assert autograd.current_region() is None
+    with group("open") as region:
+        assert autograd.current_region() is region and region.name == "open"
         y = x.tanh()
         assert "<B>open</B>" in draw(y).source
 
