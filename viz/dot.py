@@ -113,9 +113,9 @@ class _Writer:
                 f"label=<<I>{html(node.label)}</I>>];"
             )
         elif node.kind == "const":
+            label = _const_label(node, with_shape=isinstance(self, _Nodes))
             self.add(
-                f'{node.key} [shape=plaintext, fontcolor="{MUTED}", label=<{_const_label(node)}>];',
-                node.group,
+                f'{node.key} [shape=plaintext, fontcolor="{MUTED}", label=<{label}>];', node.group
             )
         else:
             self.value_node(node)
@@ -292,11 +292,12 @@ def _value_rows(t: Tensor) -> list[str]:
     return rows
 
 
-def _const_label(node: Node) -> str:
+def _const_label(node: Node, with_shape: bool) -> str:
+    """A constant's name (`2`, `t`, `const`); boxes without arrows labels add its shape."""
     assert node.tensor is not None
-    if node.tensor.size == 1:
+    if node.tensor.size == 1 or not with_shape:
         return html(node.label)
-    return html(f"const\n{shape_dtype(np.asarray(node.tensor.data))}")
+    return html(f"{node.label}\n{shape_dtype(np.asarray(node.tensor.data))}")
 
 
 def _circle(symbol: str, small: bool = False) -> str:

@@ -269,12 +269,17 @@ def _expressions(order: Sequence[Tensor], frontier: set[int]) -> dict[int, tuple
     names: dict[int, tuple[str, int]] = {}
     unnamed = 0
     taken = {t.name for t in order if t.name is not None}
+    labels = {  # what a softmax loss compares with: the book's t, however it was passed in
+        t.inputs[1].id
+        for t in order
+        if t.op is not None and t.op.name == SOFTMAX_LOSS and len(t.inputs) == 2
+    }
     auto = (f"v{k}" for k in itertools.count(1) if f"v{k}" not in taken)
     for t in order:
         if t.is_leaf:
             if t.name is None and not is_constant(t):
                 unnamed += 1
-            name = _leaf_name(t, unnamed)
+            name = "t" if t.id in labels and t.name is None else _leaf_name(t, unnamed)
             names[t.id] = (name, _precedence(name))
         elif t.name is not None:
             names[t.id] = (t.name, _precedence(t.name))

@@ -266,3 +266,14 @@ def test_branches_sum_where_they_meet() -> None:
     assert "∂L/∂W = sum of its 2 branches" in source
     assert "(2, 2)<BR/>[7, 11]<BR/>[9, 13]" in source  # W.grad in full under the total
     np.testing.assert_allclose(W.grad.data, [[7, 11], [9, 13]])  # type: ignore[union-attr]
+
+
+def test_softmax_loss_labels_are_called_t() -> None:
+    """Item 3: one-hot labels passed as a plain array are `t`, never `const`."""
+    a = Tensor(np.array([[0.3, 2.9, 4.0]]), name="a")
+    for labels in (np.array([[0.0, 0.0, 1.0]]), np.array([2])):
+        loss = autograd.softmax_cross_entropy(a, labels)
+        loss.backward()
+        source = draw(loss).source
+        assert "label=<t>" in source and "const" not in source
+        assert "label=<Softmax>" in source and "y = (1, 3) float64" in source
