@@ -15,6 +15,7 @@ from autograd.ops import (
     sigmoid,
     softmax,
     softmax_cross_entropy,
+    softplus,
     tanh,
 )
 from autograd.tensor import Tensor, Value, grad, next_id
@@ -43,5 +44,6 @@ __all__ = [
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",
+    "softplus",
     "tanh",
 ]

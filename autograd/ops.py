@@ -369,6 +369,14 @@ RELU = defop(
     local=["1 if {x}>0 else 0"],
     rule=["g⊙[{x}>0]"],
 )
+SOFTPLUS = defop(
+    "softplus",
+    "softplus",
+    lambda x: np.logaddexp(0, x),  # log(1 + eˣ) without overflow for large x
+    [lambda g, out, x: g * sigmoid(x)],
+    local=["σ({x})"],
+    rule=["g⊙σ({x})"],
+)
 ASTYPE = defop(
     "astype",
     "astype",
@@ -401,6 +409,11 @@ def sigmoid(x: ArrayLike) -> Tensor:
 
 def relu(x: ArrayLike) -> Tensor:
     return unary(RELU, _operand(x, None, "relu"))
+
+
+def softplus(x: ArrayLike) -> Tensor:
+    """log(1 + eˣ): a smooth ReLU whose derivative is the sigmoid."""
+    return unary(SOFTPLUS, _operand(x, None, "softplus"))
 
 
 def astype(x: Tensor, dtype: Any) -> Tensor:

@@ -166,6 +166,7 @@ UNARY_DOMAIN: dict[str, dict[str, Any]] = {
     "tanh": {},
     "sigmoid": {"low": -6.0, "high": 6.0},
     "relu": {"away_from": 0.0},
+    "softplus": {"low": -30.0, "high": 30.0},
 }
 
 
