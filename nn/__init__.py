@@ -8,6 +8,7 @@ from nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 from nn.models import MLP, ParamDict, TwoLayerNet
 from nn.module import Module, Sequential
 from nn.optimizers import SGD, AdaGrad, Adam, Momentum, Optimizer, RMSprop
+from nn.train import History, train
 
 __all__ = [
     "MLP",
@@ -15,6 +16,7 @@ __all__ = [
     "AdaGrad",
     "Adam",
     "Affine",
+    "History",
     "Module",
     "Momentum",
     "Optimizer",
@@ -26,4 +28,5 @@ __all__ = [
     "SoftmaxWithLoss",
     "Tanh",
     "TwoLayerNet",
+    "train",
 ]
