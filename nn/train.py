@@ -64,6 +64,7 @@ class History:
         if self.test_acc:
             acc_ax.plot(self.epoch, self.test_acc, marker="s", linestyle="--", label="test acc")
         acc_ax.set(xlabel="epochs", ylabel="accuracy", ylim=(0, 1.0), title="accuracy")
+        acc_ax.set_xlim(left=0)
         acc_ax.legend(loc="lower right")
         if path is not None:
             fig.savefig(path, dpi=100)

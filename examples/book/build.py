@@ -229,7 +229,7 @@ section {{ border-top: 1px solid #ccc; padding: 0.8em 0; display: flex; gap: 1.5
 .text {{ flex: 0 0 38%; min-width: 0; }}
 .figures {{ flex: 1; min-width: 0; }}
 .figures img {{ max-width: 100%; display: block; margin-bottom: 0.6em; }}
-pre {{ background: #f6f6f6; padding: 0.6em; overflow-x: auto; font-size: 12px; }}
+pre {{ background: #f6f6f6; padding: 0.6em; white-space: pre-wrap; font-size: 12px; }}
 .failed h2 {{ color: #b00; }}
 .meta {{ color: #666; font-size: 0.9em; }}
 h2 {{ font-size: 1.05em; margin: 0 0 0.3em; font-family: monospace; }}

@@ -41,7 +41,7 @@ for lr in (0.1, 10.0, 1e-10):
     exact, _ = gradient_descent(
         function_2, np.array([-3.0, 4.0]), lr=lr, step_num=100, gradient=engine_gradient
     )
-    print(f"lr={lr:g}, 100 steps: numerical {x!r}, engine {exact!r}")
+    print(f"lr={lr:g}, 100 steps:\n  numerical {x!r}\n  engine    {exact!r}")
 
 init_x = np.array([-3.0, 4.0])
 lr = 0.1
