@@ -108,11 +108,11 @@ def _default_loss(model: Any, x: np.ndarray, t: np.ndarray) -> Tensor:
     return last(model(x), t)
 
 
-def _count(value: int | None, name: str) -> int | None:
+def _count(value: int | None, name: str, least: int = 1) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"train: {name} must be a whole number of at least 1, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(f"train: {name} must be a whole number of at least {least}, got {value!r}")
     return int(value)
 
 
@@ -136,13 +136,13 @@ def train(
       default the book's `SGD(lr=0.1)`;
     - `iters` steps or `epochs` passes over the data (one of them; default one epoch);
     - `eval_every`: steps between accuracy measurements (default: one epoch; the last step is
-      always measured); accuracy uses `model.accuracy(x, t)`;
+      always measured; 0: never, only the loss is kept); accuracy uses `model.accuracy(x, t)`;
     - `loss(model, x, t) -> Tensor` (default `model.lastLayer(model(x), t)`);
     - `seed` fixes the order of the batches.
     """
     (x, t), test = _split(data)
     iters, epochs = _count(iters, "iters"), _count(epochs, "epochs")
-    eval_every = _count(eval_every, "eval_every")
+    eval_every = _count(eval_every, "eval_every", least=0)
     if iters is not None and epochs is not None:
         raise ValueError("train: give iters or epochs, not both")
     loader = DataLoader(x, t, batch_size, shuffle=True, seed=seed)
@@ -150,7 +150,7 @@ def train(
     if per_epoch == 0:
         raise ValueError("train: the training data is empty")
     total = iters if iters is not None else per_epoch * (epochs or 1)
-    every = eval_every or per_epoch
+    every = per_epoch if eval_every is None else eval_every
     if optimizer is None:
         optimizer = SGD(lr=0.1)
     if not optimizer.params:
@@ -171,7 +171,7 @@ def train(
                 history.loss.append(float(value.item()))
                 step += 1
                 bar.update(1)
-                if step % every == 0 or step == total:
+                if every and (step % every == 0 or step == total):
                     _evaluate(model, history, x, t, test, step / per_epoch)
                     shown = {"loss": f"{history.loss[-1]:.3f}"}
                     if history.test_acc:

@@ -49,6 +49,19 @@ def run_script(tmp_path, monkeypatch, capsys) -> Callable[..., tuple[dict[str, A
         sys.modules.pop(name, None)
 
 
+@pytest.fixture(scope="session")
+def book_build() -> Any:
+    """examples/book/build.py, the `make book` builder, imported as a module."""
+    name = "scratchgrad_book_build"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, EXAMPLES / "book" / "build.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while being defined
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 @pytest.fixture
 def book_mnist(mnist_loader, monkeypatch) -> None:
     """The scripts' `load_mnist()` served from the session's parsed copy of real MNIST."""

@@ -23,9 +23,10 @@ def test_gradient_1d_prints_the_books_numbers_and_the_exact_derivative(run_scrip
     assert engine_diff(f, 5) == 0.2
     assert engine_diff(f, 10) == pytest.approx(0.3, abs=1e-16)
     # the book's numerical_diff is autograd's numerical_gradient on one variable
-    assert namespace["numerical_diff"](f, 5.0) == numerical_gradient(
-        lambda a: f(a[0]), np.array([5.0])
-    )[0]
+    assert (
+        namespace["numerical_diff"](f, 5.0)
+        == numerical_gradient(lambda a: f(a[0]), np.array([5.0]))[0]
+    )
     assert_png(OUT / "gradient_1d.png")
 
 

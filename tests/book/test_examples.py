@@ -24,7 +24,7 @@ def test_activations_derivatives_by_the_engine(tmp_path, assert_png, capsys):
     curves = load("activations").main(["--out", str(tmp_path)])
     x = np.linspace(-5, 5, 201)
     sig = 1 / (1 + np.exp(-x))
-    value, slope = curves["sigmoid"]
+    _, slope = curves["sigmoid"]
     assert slope[100] == 0.25 and x[100] == 0 and np.argmax(slope) == 100  # peak 0.25 at 0
     np.testing.assert_allclose(slope, sig * (1 - sig), rtol=1e-12)
     np.testing.assert_array_equal(curves["relu"][1], (x > 0).astype(float))

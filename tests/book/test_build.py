@@ -1,0 +1,68 @@
+"""`make book`'s builder: runs scripts and notebooks, writes out/book/index.html with each figure
+beside the printed output; a failure is shown, escaped, and makes the exit status 1."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+@pytest.fixture
+def build(book_build):
+    return book_build
+
+
+def test_every_book_script_has_a_job(build):
+    scripts = sorted(str(p.relative_to(build.EXAMPLES)) for p in build.BOOK.glob("ch0*/*.py"))
+    assert sorted({job.script for job in build.JOBS} - {"activations.py", "vanishing_gradient.py",
+                                                         "xor.py"}) == scripts  # fmt: skip
+    assert {"activations.py", "vanishing_gradient.py", "xor.py"} <= {j.script for j in build.JOBS}
+
+
+def test_index_shows_figures_beside_the_output(build, tmp_path, capsys, assert_png):
+    status = build.main(["--only", "gradient_1d", "buy_apple.py", "--root", str(tmp_path)])
+    assert status == 0
+    page = (tmp_path / "out" / "book" / "index.html").read_text(encoding="utf-8")
+    sections = re.findall(r"<section class=\"ok\">(.*?)</section>", page, re.DOTALL)
+    assert len(sections) == 2
+    first, second = sections
+    assert "examples/book/ch04/gradient_1d.py" in first and "0.1999999999990898" in first
+    assert '<img src="gradient_1d.png"' in first
+    assert "price: 220" in second and '<img src="buy_apple.png"' in second
+    assert_png(tmp_path / "out" / "book" / "gradient_1d.png")
+    assert "2 runs, 0 failed" in capsys.readouterr().out
+
+
+def test_a_failing_script_is_shown_escaped_and_fails_the_build(build, tmp_path, monkeypatch):
+    bad = tmp_path / "bad.py"
+    bad.write_text('print("<b>half</b>")\nraise SystemExit("broke <here> & there")\n')
+    monkeypatch.setattr(build, "JOBS", [build.Job(str(bad), note="a <note>")])
+    root = tmp_path / "root"
+    root.mkdir()
+    assert build.main(["--only", "bad.py", "--root", str(root)]) == 1
+    page = (root / "out" / "book" / "index.html").read_text(encoding="utf-8")
+    assert '<section class="failed">' in page and "FAILED" in page
+    assert "&lt;b&gt;half&lt;/b&gt;" in page and "broke &lt;here&gt; &amp; there" in page
+    assert "<here>" not in page and "a &lt;note&gt;" in page
+
+
+def test_a_failing_notebook_is_reported(build, tmp_path, monkeypatch):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    notebook = new_notebook(cells=[new_code_cell("1 / 0")])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(notebook, folder / "broken.ipynb")
+    monkeypatch.setattr(build, "NOTEBOOKS", folder)
+    assert build.main(["--only", "broken.ipynb", "--root", str(tmp_path)]) == 1
+    page = (tmp_path / "out" / "book" / "index.html").read_text(encoding="utf-8")
+    assert "examples/notebooks/broken.ipynb" in page and "ZeroDivisionError" in page
+
+
+def test_make_demo_names_make_book():
+    from viz.cli import _more
+
+    assert "make book" in _more("python", "scratchgrad")
