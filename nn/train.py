@@ -151,6 +151,11 @@ def train(
         raise ValueError("train: the training data is empty")
     total = iters if iters is not None else per_epoch * (epochs or 1)
     every = per_epoch if eval_every is None else eval_every
+    if every and not callable(getattr(model, "accuracy", None)):
+        raise TypeError(
+            f"train: {type(model).__name__} has no accuracy(x, t) to measure; "
+            "define one, or pass eval_every=0 to keep only the loss"
+        )
     if optimizer is None:
         optimizer = SGD(lr=0.1)
     if not optimizer.params:

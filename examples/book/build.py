@@ -295,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if wanted(path.name):
             results.append(build_notebook(path, root, args.quick))
             _report(results[-1])
+    if not results:
+        parser.error(f"--only {' '.join(args.only)}: no script or notebook has that in its name")
     index = write_index(results, root / OUT, args.quick)
     failed = [r for r in results if not r.ok]
     print(f"wrote {index}: {len(results)} runs, {len(failed)} failed")

@@ -62,7 +62,17 @@ def test_a_failing_notebook_is_reported(build, tmp_path, monkeypatch):
     assert "examples/notebooks/broken.ipynb" in page and "ZeroDivisionError" in page
 
 
-def test_make_demo_names_make_book():
-    from viz.cli import _more
+def test_make_demo_names_make_book(tmp_path, capsys):
+    from viz.cli import main
 
-    assert "make book" in _more("python", "scratchgrad")
+    assert main(["demo", "-o", str(tmp_path)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "make book" in x)
+    assert "out/book/index.html" in line
+
+
+def test_only_that_matches_nothing_is_a_usage_error(build, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        build.main(["--only", "no-such-script", "--root", str(tmp_path)])
+    assert exc.value.code == 2
+    assert "no script or notebook has that in its name" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "book" / "index.html").exists()

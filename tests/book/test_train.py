@@ -103,6 +103,13 @@ def test_custom_loss_for_a_model_without_last_layer():
     model = Linear()
     with pytest.raises(TypeError, match="no lastLayer; pass loss="):
         nn.train(model, _blobs(), iters=1, progress=False)
+    bare = Linear()
+    bare.accuracy = None  # nothing to measure accuracy with: refused before any step
+    before = bare.layer.W.copy()
+    with pytest.raises(TypeError, match="no accuracy"):
+        nn.train(bare, _blobs(), iters=5, loss=lambda m, x, t: m(x).sum(), progress=False)
+    np.testing.assert_array_equal(bare.layer.W, before)
+    nn.train(bare, _blobs(), iters=2, eval_every=0, loss=lambda m, x, t: m(x).sum(), progress=False)
     loss = lambda m, x, t: nn.SoftmaxWithLoss()(m(x), t)
     history = nn.train(model, _blobs(), iters=30, loss=loss, progress=False)
     assert history.train_acc[-1] > 0.8
