@@ -59,6 +59,8 @@ axes = fig.subplots(1, len(activations), sharey=True)
 for ax, (i, z) in zip(axes, activations.items(), strict=True):
     ax.hist(z.numpy().ravel(), 30, range=(-1, 1) if args.activation == "tanh" else (0, 1))
     ax.set_title(f"{i + 1}-layer")
+    if args.activation == "relu":
+        ax.set_ylim(0, 7000)  # as the book's Fig. 6-14: the spike at 0 would flatten the rest
 fig.suptitle(f"activations per layer: {label}")
 default = args.init == "1" and args.activation == "sigmoid"
 name = "weight_init_activation_histogram"
