@@ -56,10 +56,23 @@ class History:
             raise ImportError(
                 "History.plot needs matplotlib: pip install 'scratchgrad[plots]'"
             ) from None
-        fig = Figure(figsize=(10, 3.8), layout="constrained")
-        loss_ax, acc_ax = fig.subplots(1, 2)
-        loss_ax.plot(np.arange(1, self.steps + 1), self.loss, linewidth=0.6)
-        loss_ax.set(xlabel="iteration", ylabel="loss", title="training loss (minibatch)")
+        measured = bool(self.epoch)  # eval_every=0: the loss alone, in one panel
+        fig = Figure(figsize=(10 if measured else 5.5, 3.8), layout="constrained")
+        axes = fig.subplots(1, 2 if measured else 1, squeeze=False)[0]
+        axes[0].plot(np.arange(1, self.steps + 1), self.loss, linewidth=0.6)
+        axes[0].set(xlabel="iteration", ylabel="loss", title="training loss (minibatch)")
+        if measured:
+            acc_ax = axes[1]
+            acc_ax.plot(self.epoch, self.train_acc, marker="o", label="train acc")
+            if self.test_acc:
+                acc_ax.plot(self.epoch, self.test_acc, marker="s", linestyle="--", label="test acc")
+            acc_ax.set(xlabel="epochs", ylabel="accuracy", ylim=(0, 1.0), title="accuracy")
+            acc_ax.set_xlim(left=0)
+            acc_ax.legend(loc="lower right")
+        if path is not None:
+            fig.savefig(path, dpi=100)
+        return fig
+        acc_ax = axes[1]
         acc_ax.plot(self.epoch, self.train_acc, marker="o", label="train acc")
         if self.test_acc:
             acc_ax.plot(self.epoch, self.test_acc, marker="s", linestyle="--", label="test acc")

@@ -166,3 +166,14 @@ def test_on_mnist_a_few_hundred_steps_learn(mnist_loader):
     net = TwoLayerNet(784, 50, 10, rng=0)
     history = nn.train(net, data, optimizer=SGD(lr=0.1), iters=300, progress=False)
     assert history.epoch == [0.5] and history.test_acc[0] > 0.8
+
+
+def test_plot_of_a_loss_only_history_has_one_panel_and_no_warning(tmp_path, assert_png):
+    import warnings
+
+    history = nn.train(TwoLayerNet(4, 8, 3, rng=0), _data(), iters=5, eval_every=0, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = history.plot(tmp_path / "loss.png")
+    assert len(fig.axes) == 1
+    assert_png(tmp_path / "loss.png")
