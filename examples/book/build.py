@@ -102,7 +102,6 @@ def _environment(quick: bool, notebook: bool = False) -> dict[str, str]:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     if notebook:
         env.pop("MPLBACKEND", None)
-        env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # the kernel's debugger warning
     else:
         env["MPLBACKEND"] = "Agg"
     if quick:
