@@ -16,6 +16,7 @@ import argparse
 import base64
 import html
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,7 @@ ITERS_ENV = "SCRATCHGRAD_ITERS"
 QUICK_ITERS = "300"
 NOTEBOOK_TIMEOUT = 120  # seconds per cell
 OUT = "out/book"
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @dataclass
@@ -98,11 +100,9 @@ class Result:
 
 
 def _environment(quick: bool, notebook: bool = False) -> dict[str, str]:
-    """Scripts draw without a display (Agg); notebooks keep their inline backend."""
+    """Scripts draw without a display (Agg); notebooks say `%matplotlib inline` themselves."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    if notebook:
-        env.pop("MPLBACKEND", None)
-    else:
+    if not notebook:
         env["MPLBACKEND"] = "Agg"
     if quick:
         env[ITERS_ENV] = QUICK_ITERS
@@ -208,7 +208,8 @@ def build_notebook(path: Path, root: Path, quick: bool) -> Result:
         except Exception as exc:  # a failing cell: show it on the page, carry on with the rest
             kernel_stderr.seek(0)
             seconds = time.perf_counter() - start
-            return Result(title, "notebook", False, seconds, "", f"{kernel_stderr.read()}{exc}")
+            report = ANSI_COLOUR.sub("", f"{kernel_stderr.read()}{exc}")  # IPython's colours
+            return Result(title, "notebook", False, seconds, "", report)
         kernel_stderr.seek(0)
         errors = kernel_stderr.read()
     seconds = time.perf_counter() - start

@@ -60,6 +60,7 @@ def test_a_failing_notebook_is_reported(build, tmp_path, monkeypatch):
     assert build.main(["--only", "broken.ipynb", "--root", str(tmp_path)]) == 1
     page = (tmp_path / "out" / "book" / "index.html").read_text(encoding="utf-8")
     assert "examples/notebooks/broken.ipynb" in page and "ZeroDivisionError" in page
+    assert "\x1b" not in page  # the traceback's terminal colours are gone
 
 
 def test_make_demo_names_make_book(tmp_path, capsys):
