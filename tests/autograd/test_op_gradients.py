@@ -166,6 +166,8 @@ UNARY_DOMAIN: dict[str, dict[str, Any]] = {
     "tanh": {},
     "sigmoid": {"low": -6.0, "high": 6.0},
     "relu": {"away_from": 0.0},
+    "abs": {"away_from": 0.0},
+    "sqrt": {"low": 0.1, "high": 5.0},
     "softplus": {"low": -30.0, "high": 30.0},
 }
 
@@ -176,6 +178,8 @@ def unary_cases(draw: Any, name: str) -> Case:
     form = draw(st.sampled_from(["function", "method"]))
     if name == "neg":
         fn = operator.neg if form == "method" else ops.neg
+    elif name == "abs" and form == "method":
+        fn = draw(st.sampled_from([operator.abs, operator.methodcaller("abs")]))
     elif form == "method":
         fn = operator.methodcaller(name)
     else:
