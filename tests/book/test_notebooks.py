@@ -3,6 +3,7 @@ of the venv's Python without an error or a warning (short MNIST training, as `--
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -12,6 +13,15 @@ from jupyter_client.kernelspec import KernelSpecManager
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "examples" / "notebooks").glob("*.ipynb"))
 MNIST_NOTEBOOKS = {"ch5_twolayernet_mnist.ipynb", "optimizers_activations.ipynb"}
+# what each notebook must print (the book's numbers), short MNIST runs included
+PRINTS = {
+    "ch4_numerical_gradients": ["0.1999999999990898", "0.2999999999986347", "engine 0.2,"],
+    "ch5_backprop_graphs": [
+        "price: 220", "∂price/∂orange = 3.3", "× local 3 = 3.3 → orange", "y(1 - y) = 0.235004",
+    ],
+    "ch5_twolayernet_mnist": ["History(300 steps, 1 evaluations", "mistakes"],
+    "optimizers_activations": ["Adam: test acc", "largest |engine - delta rule|: "],
+}  # fmt: skip
 CELL_TIMEOUT = 90  # seconds; the short versions take a few seconds per cell
 
 
@@ -70,3 +80,12 @@ def test_notebook_runs_top_to_bottom(path, tmp_path, request, monkeypatch, book_
         if {"image/png", "image/svg+xml"} & set(o.get("data", {}))
     ]
     assert len(pictures) >= 2  # figures drawn inline
+    printed = "".join(o.get("text", "") for c in code for o in c.outputs) + "".join(
+        o.get("data", {}).get("text/plain", "") for c in code for o in c.outputs
+    )
+    for expected in PRINTS[path.stem]:
+        assert expected in printed, expected
+    for difference in re.findall(r"largest \|numerical - engine\|: ([0-9.e+-]+)", printed):
+        assert float(difference) < 1e-9
+    for difference in re.findall(r"largest \|engine - delta rule\|: ([0-9.e+-]+)", printed):
+        assert float(difference) < 1e-12
