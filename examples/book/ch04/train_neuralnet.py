@@ -17,6 +17,8 @@ from nn.datasets import load_mnist
 parser = argparse.ArgumentParser(description="the book's ch. 4 training loop")
 parser.add_argument("--iters", type=int, default=10000, help="iterations (book: 10000)")
 args = parser.parse_args()
+if args.iters < 1:
+    parser.error(f"--iters must be at least 1, got {args.iters}")
 
 (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, one_hot_label=True)
 

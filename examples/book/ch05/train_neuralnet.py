@@ -18,6 +18,8 @@ from nn.datasets import load_mnist
 parser = argparse.ArgumentParser(description="the book's ch. 5 training loop")
 parser.add_argument("--iters", type=int, default=10000, help="iterations (book: 10000)")
 args = parser.parse_args()
+if args.iters < 1:
+    parser.error(f"--iters must be at least 1, got {args.iters}")
 np.random.seed(0)
 
 # データの読み込み
