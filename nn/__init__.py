@@ -8,7 +8,7 @@ from nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 from nn.models import MLP, ParamDict, TwoLayerNet
 from nn.module import Module, Sequential
 from nn.optimizers import SGD, AdaGrad, Adam, Momentum, Optimizer, RMSprop
-from nn.train import History, train
+from nn.train import History, TrainingDiverged, train
 
 __all__ = [
     "MLP",
@@ -27,6 +27,7 @@ __all__ = [
     "Sigmoid",
     "SoftmaxWithLoss",
     "Tanh",
+    "TrainingDiverged",
     "TwoLayerNet",
     "train",
 ]

@@ -12,6 +12,7 @@ is the same computation for people who know `model.fit`.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from autograd import Tensor
 from nn.datasets import DataLoader
 from nn.optimizers import SGD, Optimizer
 
-__all__ = ["History", "train"]
+__all__ = ["History", "TrainingDiverged", "train"]
 
 LossFn = Callable[[Any, np.ndarray, np.ndarray], Tensor]
 
@@ -92,6 +93,19 @@ class History:
         return f"History({self.steps} steps, {len(self.epoch)} evaluations{last})"
 
 
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite: every later step would be meaningless. The model keeps
+    the weights of the step before; `.history` holds what was measured, that loss included."""
+
+    def __init__(self, step: int, history: History) -> None:
+        super().__init__(
+            f"train: the loss became {history.loss[-1]} at step {step}; the learning rate is "
+            "probably too large for this model (try a tenth of it)"
+        )
+        self.step = step
+        self.history = history
+
+
 def _split(data: Any) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray] | None]:
     """`(x, t)` or `((x_train, t_train), (x_test, t_test))`, as `load_mnist` returns it."""
     try:
@@ -152,6 +166,8 @@ def train(
       always measured; 0: never, only the loss is kept); accuracy uses `model.accuracy(x, t)`;
     - `loss(model, x, t) -> Tensor` (default `model.lastLayer(model(x), t)`);
     - `seed` fixes the order of the batches.
+
+    Raises `TrainingDiverged` (with the history so far) when the loss becomes NaN or infinite.
     """
     (x, t), test = _split(data)
     iters, epochs = _count(iters, "iters"), _count(epochs, "epochs")
@@ -184,10 +200,12 @@ def train(
             for x_batch, t_batch in loader:
                 optimizer.zero_grad()
                 value = loss_fn(model, x_batch, t_batch)
-                value.backward()
-                optimizer.step()
                 history.loss.append(float(value.item()))
                 step += 1
+                if not math.isfinite(history.loss[-1]):  # before the step: weights stay finite
+                    raise TrainingDiverged(step, history)
+                value.backward()
+                optimizer.step()
                 bar.update(1)
                 if every and (step % every == 0 or step == total):
                     _evaluate(model, history, x, t, test, step / per_epoch)

@@ -177,3 +177,19 @@ def test_plot_of_a_loss_only_history_has_one_panel_and_no_warning(tmp_path, asse
         fig = history.plot(tmp_path / "loss.png")
     assert len(fig.axes) == 1
     assert_png(tmp_path / "loss.png")
+
+
+def test_a_loss_that_becomes_nan_stops_training_with_the_history():
+    net = TwoLayerNet(4, 8, 3, rng=0)
+    calls = []
+
+    def loss(model, x, t):  # finite for three steps, then NaN (as a diverging run gives)
+        calls.append(1)
+        value = model.lastLayer(model(x), t)
+        return value * float("nan") if len(calls) > 3 else value
+
+    with pytest.raises(nn.TrainingDiverged, match="loss became nan at step 4") as exc:
+        nn.train(net, _data(), iters=50, loss=loss, progress=False)
+    assert exc.value.step == 4 and len(exc.value.history.loss) == 4
+    assert np.isfinite(exc.value.history.loss[:3]).all()
+    assert all(np.isfinite(p).all() for p in net.params.values())  # no NaN step was taken
