@@ -34,7 +34,7 @@ NOTEBOOKS = EXAMPLES / "notebooks"
 #: Environment variable the notebooks read for their MNIST training length.
 ITERS_ENV = "SCRATCHGRAD_ITERS"
 QUICK_ITERS = "300"
-NOTEBOOK_TIMEOUT = 120  # seconds per cell
+NOTEBOOK_TIMEOUT = 600  # seconds per cell: a guard against a hung kernel, not a speed test
 OUT = "out/book"
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -190,7 +190,7 @@ def _notebook_outputs(notebook: Any, folder: Path, stem: str) -> tuple[str, list
                 texts.append(data["text/plain"] + "\n")
             if picture is not None:
                 path = folder / f"{stem}-{len(figures) + 1}{picture[0]}"
-                path.write_bytes(picture[1])
+                write_atomically(path, lambda f, data=picture[1]: f.write(data))
                 figures.append(path)
     return "".join(texts), figures
 
@@ -213,7 +213,8 @@ def build_notebook(path: Path, root: Path, quick: bool) -> Result:
         kernel_stderr.seek(0)
         errors = kernel_stderr.read()
     seconds = time.perf_counter() - start
-    nbformat.write(notebook, folder / path.name)
+    executed = nbformat.writes(notebook).encode("utf-8")
+    write_atomically(folder / path.name, lambda f: f.write(executed))
     text, figures = _notebook_outputs(notebook, folder, path.stem)
     return Result(
         title, "notebook", True, seconds, text, errors + notebook_stderr(notebook), figures
