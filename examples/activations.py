@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> dict[str, tuple[np.ndarray, np.ndarra
         ax.legend(loc="upper left", fontsize="small")
     sigmoid_slope = curves["sigmoid"][1]
     fig.axes[0].annotate(
-        f"peak {sigmoid_slope.max():.2f} at 0", (0, sigmoid_slope.max()), (-4.5, 1.5),
+        f"peak {sigmoid_slope.max():.2f} at 0", (0, sigmoid_slope.max()), (0.5, -0.6),
         arrowprops={"arrowstyle": "->"},
     )  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
