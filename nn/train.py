@@ -109,6 +109,8 @@ class TrainingDiverged(FloatingPointError):
 def _split(data: Any) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray] | None]:
     """`(x, t)` or `((x_train, t_train), (x_test, t_test))`, as `load_mnist` returns it."""
     try:
+        if not isinstance(data, (tuple, list)):  # an array or a DataLoader would unpack too
+            raise TypeError
         first, second = data
     except (TypeError, ValueError):
         raise TypeError(

@@ -131,7 +131,17 @@ def test_bad_arguments_are_refused(kwargs, error, match):
         nn.train(TwoLayerNet(4, 8, 3), _blobs(), progress=False, **kwargs)
 
 
-@pytest.mark.parametrize("data", [np.zeros((3, 4)), 5, ((np.zeros((3, 4)), np.zeros(3)), 7)])
+@pytest.mark.parametrize(
+    "data",
+    [
+        np.zeros((3, 4)),
+        np.zeros((2, 5)),  # two rows would unpack as (x, t) without the check
+        DataLoader(*_blobs(200), batch_size=100),  # two batches: not (train, test)
+        5,
+        ((np.zeros((3, 4)), np.zeros(3)), 7),
+    ],
+    ids=["array", "two-row array", "DataLoader", "number", "nested garbage"],
+)
 def test_bad_data_is_refused(data):
     with pytest.raises(TypeError, match="train: data must be"):
         nn.train(TwoLayerNet(4, 8, 3), data, iters=1, progress=False)
