@@ -18,6 +18,7 @@ from autograd.ops import (
     sigmoid,
     softmax,
     softmax_cross_entropy,
+    softplus,
     sqrt,
     tanh,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",
+    "softplus",
     "sqrt",
     "tanh",
 ]
