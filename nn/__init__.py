@@ -15,8 +15,7 @@ def _check_engine() -> None:
         "HIPS autograd (pip package 'autograd') installs the same top-level name and replaces "
         "ours. Fix: install scratchgrad in a separate virtualenv (python3 -m venv ENV, then "
         "ENV/bin/pip install scratchgrad), or here run 'pip uninstall autograd' and reinstall "
-        "scratchgrad ('pip install --force-reinstall scratchgrad', or 'pip install -e .' in a "
-        "checkout)"
+        "scratchgrad as you installed it (e.g. 'pip install --force-reinstall .' in its folder)"
     )
     try:
         import autograd
@@ -42,6 +41,7 @@ from nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 from nn.models import MLP, ParamDict, TwoLayerNet
 from nn.module import Module, Sequential
 from nn.optimizers import SGD, AdaGrad, Adam, Momentum, Optimizer, RMSprop
+from nn.train import History, TrainingDiverged, train
 
 __all__ = [
     "MLP",
@@ -49,6 +49,7 @@ __all__ = [
     "AdaGrad",
     "Adam",
     "Affine",
+    "History",
     "Module",
     "Momentum",
     "Optimizer",
@@ -59,5 +60,7 @@ __all__ = [
     "Sigmoid",
     "SoftmaxWithLoss",
     "Tanh",
+    "TrainingDiverged",
     "TwoLayerNet",
+    "train",
 ]

@@ -15,8 +15,7 @@ def _check_engine() -> None:
         "HIPS autograd (pip package 'autograd') installs the same top-level name and replaces "
         "ours. Fix: install scratchgrad in a separate virtualenv (python3 -m venv ENV, then "
         "ENV/bin/pip install scratchgrad), or here run 'pip uninstall autograd' and reinstall "
-        "scratchgrad ('pip install --force-reinstall scratchgrad', or 'pip install -e .' in a "
-        "checkout)"
+        "scratchgrad as you installed it (e.g. 'pip install --force-reinstall .' in its folder)"
     )
     import sys
     from pathlib import Path
@@ -46,7 +45,8 @@ _check_engine()  # before anything below imports the engine
 
 from viz.drawing import Drawing, draw
 from viz.format import number
+from viz.graph import LargeDrawingWarning
 from viz.groups import group
 from viz.render import RendererMissing
 
-__all__ = ["Drawing", "RendererMissing", "draw", "group", "number"]
+__all__ = ["Drawing", "LargeDrawingWarning", "RendererMissing", "draw", "group", "number"]

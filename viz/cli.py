@@ -73,6 +73,7 @@ def _more(python: str, scratchgrad: str, checkout: Path | None) -> str:
             (f"{python} {examples}/gradient_check.py", "the book's gradient check (5.7.3)"),
             (f"{python} {examples}/train_mnist.py", "TwoLayerNet trained on MNIST (5.7.4)"),
             (f"{python} {examples}/optimizer_compare.py", "SGD, Momentum, AdaGrad, Adam (ch. 6)"),
+            (f"{make} book", "every ch. 4-6 script and notebook, run: out/book/index.html"),
             (f"{make} test / {make} bench", "the test suite / the benchmarks in bench/"),
             (
                 shlex.quote(_command(str(checkout / "README.md"))),
