@@ -13,13 +13,13 @@ import secrets
 import stat
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
-__all__ = ["WeightsFileError", "read_npz", "write_atomically"]
+__all__ = ["WeightsFileError", "read_npz", "write_atomically", "write_npz"]
 
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGIC = b"PK"
@@ -142,8 +142,18 @@ def _naming(exc: OSError, shown: Path, what: str | None = None) -> OSError:
 
 
 # --------------------------------------------------------------------------------------------
-# Reading weight archives
+# Weight archives
 # --------------------------------------------------------------------------------------------
+
+
+def write_npz(f: BinaryIO, arrays: Mapping[str, np.ndarray]) -> None:
+    """An `.npz` archive of `arrays` by name, as `np.savez` writes it, but any name works: through
+    `np.savez(f, **arrays)` a parameter called `allow_pickle` was silently dropped and one called
+    `file` was an error."""
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for key, array in arrays.items():
+            with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
 def read_npz(

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from autograd import Tensor, scope
-from nn.files import read_npz, write_atomically
+from nn.files import read_npz, write_atomically, write_npz
 
 __all__ = ["Module", "Sequential"]
 
@@ -143,9 +143,8 @@ class Module:
         """Write the parameters to an `.npz` file, atomically: a crash mid-way leaves the old
         file (or none), never a truncated one. Missing folders are created; a symlink is
         written through; a folder, device or read-only file at `path` is refused."""
-        write_atomically(
-            path, lambda f: np.savez(f, **{key: p.data for key, p in self.named_parameters()})
-        )
+        arrays = {key: p.data for key, p in self.named_parameters()}
+        write_atomically(path, lambda f: write_npz(f, arrays))
 
     def load(self: M, path: str | os.PathLike[str]) -> M:
         """Read parameters written by `save` into this module (same architecture); returns self.

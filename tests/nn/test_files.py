@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn import TwoLayerNet
+from autograd import Tensor
+from nn import Module, TwoLayerNet
 from nn.files import WeightsFileError, read_npz, write_atomically
 
 
@@ -264,7 +265,7 @@ def test_errors_name_the_users_path_never_the_temporary_file(tmp_path, monkeypat
             raise PermissionError(errno.EACCES, "Permission denied", str(name))
         return real_open(name, *args, **kwargs)
 
-    def failing_write(file, **arrays):
+    def failing_write(file, array, **options):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     def failing_replace(src, dst):
@@ -273,7 +274,7 @@ def test_errors_name_the_users_path_never_the_temporary_file(tmp_path, monkeypat
     if where == "open":
         monkeypatch.setattr(os, "open", failing_open)
     elif where == "write":
-        monkeypatch.setattr(np, "savez", failing_write)
+        monkeypatch.setattr(np.lib.format, "write_array", failing_write)
     else:
         monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(OSError) as caught:
@@ -298,3 +299,20 @@ def test_loading_from_a_named_pipe_is_refused_instead_of_waiting(tmp_path):
     os.mkfifo(tmp_path / "w.npz")
     with pytest.raises(WeightsFileError, match=r"w\.npz: this is a named pipe, not a file"):
         TwoLayerNet(2, 2, 2).load(tmp_path / "w.npz")
+
+
+@pytest.mark.parametrize("name", ["allow_pickle", "file", "arr_0", "Affine1.W"])
+def test_a_parameter_of_any_name_is_saved(tmp_path, name):
+    """Through np.savez(f, **arrays), a parameter called allow_pickle was silently dropped (numpy
+    took it for the flag) and one called file was a TypeError."""
+
+    class Odd(Module):
+        pass
+
+    model = Odd()
+    setattr(model, name, Tensor(np.arange(3.0)))
+    model.save(tmp_path / "odd.npz")
+    assert read_npz(tmp_path / "odd.npz").keys() == {name}
+    other = Odd()
+    setattr(other, name, Tensor(np.zeros(3)))
+    np.testing.assert_array_equal(getattr(other.load(tmp_path / "odd.npz"), name).data, [0, 1, 2])

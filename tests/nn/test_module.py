@@ -166,11 +166,11 @@ def test_save_is_atomic_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch)
     old.save(path)
     before = path.read_bytes()
 
-    def crash(file, **arrays):
-        file.write(b"half an archive")
+    def crash(file, array, **options):
+        file.write(b"half an array")
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "savez", crash)
+    monkeypatch.setattr(np.lib.format, "write_array", crash)
     with pytest.raises(OSError, match="disk full"):
         TwoLayerNet(6, 5, 3, rng=1).save(path)
     assert path.read_bytes() == before
