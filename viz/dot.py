@@ -23,7 +23,7 @@ import numpy as np
 
 from autograd import Tensor
 from viz.format import shape_dtype, shape_text, shown, values
-from viz.graph import Edge, Graph, Node
+from viz.graph import Edge, Graph, Node, Output
 
 Style = Literal["book", "nodes"]
 STYLES: tuple[Style, ...] = ("book", "nodes")
@@ -77,7 +77,7 @@ class _Writer:
         for k, edge in enumerate(self.graph.edges):
             self.edge(k, edge)
         for k, out in enumerate(self.graph.outputs):
-            self.output(k, out.key, out.name, out.tensor)
+            self.output(k, out)
         key = self.legend() if legend else None
         lines = [
             "digraph scratchgrad {",
@@ -126,7 +126,7 @@ class _Writer:
     def edge(self, k: int, edge: Edge) -> None:
         raise NotImplementedError
 
-    def output(self, k: int, key: str, name: str, tensor: Tensor) -> None:
+    def output(self, k: int, out: Output) -> None:
         raise NotImplementedError
 
 
@@ -180,11 +180,10 @@ class _Book(_Writer):
             lines[0] += f"   (×{edge.count} arrows)"
         self._through_label(f"e{k}", edge, lines)
 
-    def output(self, k: int, key: str, name: str, tensor: Tensor) -> None:
-        self.add(f"out{k} [shape=plaintext, label=<{html(name)}>];")
-        grad = None if tensor.grad is None else np.asarray(tensor.grad.data)
-        edge = Edge(key, f"out{k}", tensor, None, None, grad)
-        self._through_label(f"o{k}", edge, value_lines(tensor))
+    def output(self, k: int, out: Output) -> None:
+        self.add(f"out{k} [shape=plaintext, label=<{html(out.name)}>];")
+        edge = Edge(out.key, f"out{k}", out.tensor, None, None, out.grad)
+        self._through_label(f"o{k}", edge, value_lines(out.tensor))
 
     def _through_label(self, key: str, edge: Edge, lines: list[str]) -> None:
         size = "" if len(lines) == 1 else f' POINT-SIZE="{SMALL + 1}"'
@@ -278,7 +277,7 @@ class _Nodes(_Writer):
             )
         self.edges.append(f"{tail} -> {edge.head}{label};")
 
-    def output(self, k: int, key: str, name: str, tensor: Tensor) -> None:
+    def output(self, k: int, out: Output) -> None:
         pass  # the root's own box is the output
 
 
