@@ -375,6 +375,15 @@ def axes_name(axes: tuple[int, ...]) -> str:
     return f"axis {axes[0]}" if len(axes) == 1 else "axes " + ", ".join(str(a) for a in axes)
 
 
+def symbol(t: Tensor) -> str:
+    """What the op's circle says: `×`, `exp`, and `**2` for a power by a constant."""
+    op = t.op
+    assert op is not None
+    if constant_exponent(t):
+        return "**" + shown(t.inputs[1].data)
+    return op.symbol
+
+
 def chain_rule(lhs: str, terms: Sequence[tuple[Any, Any]], total: Any) -> str:
     """The chain rule as the drawings write it: `∂L/∂apple = 1.1 × 2 = 2.2` (upstream gradient
     × local derivative = gradient), and `1 × 2 + 1 × 2 = 4` for parallel uses in one op."""

@@ -9,5 +9,15 @@ from viz.format import number
 from viz.graph import LargeDrawingWarning
 from viz.groups import group
 from viz.render import RendererMissing
+from viz.steps import Steps, steps
 
-__all__ = ["Drawing", "LargeDrawingWarning", "RendererMissing", "draw", "group", "number"]
+__all__ = [
+    "Drawing",
+    "LargeDrawingWarning",
+    "RendererMissing",
+    "Steps",
+    "draw",
+    "group",
+    "number",
+    "steps",
+]

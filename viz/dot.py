@@ -51,12 +51,56 @@ def value_lines(t: Tensor) -> list[str]:
     return [shape_dtype(data), *values(data).split("\n")]
 
 
-def emit(graph: Graph, style: Style, title: str | None = None, legend: bool = True) -> str:
-    """The DOT source for `graph`."""
+def emit(
+    graph: Graph,
+    style: Style,
+    title: str | None = None,
+    legend: bool = True,
+    ids: bool = False,
+) -> str:
+    """The DOT source for `graph`; with `ids`, every node and arrow gets a stable SVG id
+    (`sg-` + its DOT name, `sg-tail-head` for arrows) for a page's script to find it."""
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(STYLES)}; got {style!r}")
     writer = _Book(graph) if style == "book" else _Nodes(graph)
-    return writer.source(title, legend)
+    return writer.source(title, legend, ids)
+
+
+_NODE_STATEMENT = re.compile(r"^(\w+) \[")
+_EDGE_STATEMENT = re.compile(r"^(\w+)(?::\w+)* -> (\w+)((?::\w+)*)(?: \[(.*)\])?;$")
+
+
+def edge_ids(graph: Graph, k: int) -> tuple[str | None, list[str]]:
+    """The SVG ids the book style gives `graph.edges[k]`: its label node (None for a number's
+    plain arrow, whose label is the number itself) and its arrows."""
+    edge = graph.edges[k]
+    tail = next(n for n in graph.nodes if n.key == edge.tail)
+    if _is_number(tail):
+        return None, [svg_id(f"{edge.tail}-{edge.head}")]
+    label = f"e{k}"
+    return svg_id(label), [svg_id(f"{edge.tail}-{label}"), svg_id(f"{label}-{edge.head}")]
+
+
+def _is_number(node: Node) -> bool:
+    """A number's label node: its arrow needs no label of its own (the book style)."""
+    return node.kind == "const" and node.tensor is not None and node.tensor.size == 1
+
+
+def svg_id(key: str) -> str:
+    """The SVG id of the DOT node `key` (and `svg_id(f"{tail}-{head}")` for an arrow)."""
+    return f"sg-{key}"
+
+
+def _with_id(statement: str) -> str:
+    """`n0 [shape=...]` → `n0 [id="sg-n0", shape=...]`; arrows likewise with `sg-tail-head`."""
+    edge = _EDGE_STATEMENT.match(statement)
+    if edge:
+        tail, head, port, attrs = edge.groups()
+        rest = f", {attrs}" if attrs else ""
+        return (
+            f'{statement.split(" -> ")[0]} -> {head}{port} [id="{svg_id(f"{tail}-{head}")}"{rest}];'
+        )
+    return _NODE_STATEMENT.sub(lambda m: f'{m.group(1)} [id="{svg_id(m.group(1))}", ', statement)
 
 
 class _Writer:
@@ -71,7 +115,7 @@ class _Writer:
         self.has_grad = any(e.grad is not None for e in graph.edges)
         self.has_local = any(e.local is not None for e in graph.edges)
 
-    def source(self, title: str | None, legend: bool) -> str:
+    def source(self, title: str | None, legend: bool, ids: bool = False) -> str:
         for node in self.graph.nodes:
             self.node(node)
         for k, edge in enumerate(self.graph.edges):
@@ -79,6 +123,9 @@ class _Writer:
         for k, out in enumerate(self.graph.outputs):
             self.output(k, out)
         key = self.legend() if legend else None
+        if ids:
+            self.clusters = {g: [_with_id(s) for s in body] for g, body in self.clusters.items()}
+            self.edges = [_with_id(s) for s in self.edges]
         lines = [
             "digraph scratchgrad {",
             f'  graph [{self.graph_attrs}, fontname="{FONT}"'
@@ -137,11 +184,7 @@ class _Book(_Writer):
 
     def __init__(self, graph: Graph) -> None:
         super().__init__(graph)
-        self.numbers = {
-            n.key
-            for n in graph.nodes
-            if n.kind == "const" and n.tensor is not None and n.tensor.size == 1
-        }
+        self.numbers = {n.key for n in graph.nodes if _is_number(n)}
 
     def legend(self) -> str | None:
         parts = ["black: forward value"]

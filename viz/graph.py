@@ -35,6 +35,7 @@ from autograd.text import (
     loss_name,
     rule,
     shown,
+    symbol,
     tensor_rule,
     upstream_name,
     uses_of,
@@ -112,6 +113,8 @@ class Graph:
     clusters: dict[str, str] = field(default_factory=dict)  # key -> label
     notes: list[str] = field(default_factory=list)  # said in the picture (e.g. "collapsed")
     loss: str = "L"  # what the gradients are of: ∂L/∂x
+    context: Context | None = None  # the names the labels use, for captions that match them
+    unit_of: dict[int, str] = field(default_factory=dict)  # tensor id -> the node drawing it
 
 
 @dataclass
@@ -234,8 +237,9 @@ def build(
         if unit_of[r.id] in kept
     ]
     used = {n.group for n in units}
-    return Graph(units, edges, outputs, {k: v for k, v in clusters.items() if k in used}, notes,
-                 loss)  # fmt: skip
+    kept_clusters = {k: v for k, v in clusters.items() if k in used}
+    drawn_in = {t: key for t, key in unit_of.items() if key in kept}
+    return Graph(units, edges, outputs, kept_clusters, notes, loss, context, drawn_in)
 
 
 def _frontier(roots: Sequence[Tensor], limit: int, grouped: bool) -> set[int]:
@@ -283,15 +287,6 @@ def _output_name(root: Tensor, k: int, count: int) -> str:
     return "out" if count == 1 else f"out{k + 1}"
 
 
-def _symbol(t: Tensor) -> str:
-    """What the op's circle says: `×`, `exp`, and `**2` for a power by a constant."""
-    op = t.op
-    assert op is not None
-    if constant_exponent(t):
-        return "**" + shown(t.inputs[1].data)
-    return op.symbol
-
-
 # --- nodes and clusters -----------------------------------------------------------------
 def _node(
     key: str,
@@ -307,7 +302,7 @@ def _node(
         assert t.op is not None
         if t.op.name == SOFTMAX_LOSS:
             return Node(key, "op", "Cross Entropy\nError", title, t, group)
-        return Node(key, "op", _symbol(t), title, t, group)
+        return Node(key, "op", symbol(t), title, t, group)
     if is_constant(t):
         return Node(key, "const", title, title, t, group)
     return Node(key, "input", title, title, t, group)
