@@ -61,7 +61,7 @@ def context_for(roots: Sequence[Tensor], steps: Sequence[Step]) -> Context:
 def step_captions(steps: Sequence[Step], context: Context) -> list[str]:
     """One paragraph per step, in the engine's order."""
     if not steps:
-        return ["Nothing to do: the output is not computed from anything that needs a gradient."]
+        return ["Nothing to do: the output is an input itself (a leaf), not computed by any op."]
     arrived: dict[int, list[np.ndarray]] = {}
     return [_caption(step, len(steps), context, arrived) for step in steps]
 
@@ -84,8 +84,12 @@ def _caption(step: Step, count: int, context: Context, arrived: dict[int, list[n
     else:
         g = upstream_name(node, context, None) if not scalar else None
         called = f"∂{loss}/∂{g}" if g else grad_name(loss, names, node)
-        amount = shown(step.upstream) if scalar else f"shape {shape_text(step.upstream.shape)}"
-        receives = f"It receives {called} = {amount} from upstream."
+        amount = (
+            f" = {shown(step.upstream)}"
+            if scalar
+            else (f", shape {shape_text(step.upstream.shape)},")
+        )
+        receives = f"It receives {called}{amount} from upstream."
     lines = [head, receives]
     for sent in step.sent:
         source = sent.input

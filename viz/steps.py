@@ -29,6 +29,7 @@ from viz.render import render
 
 _XML_PROLOG = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.S)
 _NAMESPACES = re.compile(r'\s+xmlns(?::xlink)?="[^"]*"')
+_STEP_PREFIX = re.compile(r"^Step \d+ of \d+: the ")
 _SIZE = re.compile(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"')
 
 
@@ -152,8 +153,15 @@ def _plan(graph: Graph, recorded: Sequence[Step]) -> tuple[list[Frame], list[tup
             if f"{key}s" in keys:  # the softmax half of a Softmax-with-Loss drawn as two
                 current.append(svg_id(f"{key}s"))
         text = "\n\n".join(captions[k] for k in members)
-        if len(members) > 1:
-            text = f"Step {number} of {len(groups)}: the whole layer at once.\n\n{text}"
+        if len(groups) != len(recorded):  # numbered by frame, each op's paragraph under it
+            ops = [_STEP_PREFIX.sub("The ", captions[k], count=1) for k in members]
+            layer = next((n.label for n in graph.nodes if n.key == key and n.kind == "group"), None)
+            head = (
+                f"the {layer} layer, its {len(members)} ops in the engine's order"
+                if layer
+                else ("one op")
+            )
+            text = f"Step {number} of {len(groups)}: {head}.\n\n" + "\n\n".join(ops)
         frames.append(Frame(text, tuple(current), tuple(dict.fromkeys(incoming.get(number, [])))))
     return frames, reveal
 
@@ -164,7 +172,7 @@ def _is_layer(graph: Graph, key: str) -> bool:
 
 def _start_caption(count: int) -> str:
     if count == 0:
-        return "Nothing to step through: the output needs no gradient."
+        return "Nothing to step through: the output is an input itself (a leaf)."
     return (
         f"Step 0 of {count}: the forward pass is done; each arrow carries its value (black).\n"
         "Press → (or Next) to run backward one node at a time, from the output on the right."
