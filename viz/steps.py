@@ -156,11 +156,8 @@ def _plan(graph: Graph, recorded: Sequence[Step]) -> tuple[list[Frame], list[tup
         if len(groups) != len(recorded):  # numbered by frame, each op's paragraph under it
             ops = [_STEP_PREFIX.sub("The ", captions[k], count=1) for k in members]
             layer = next((n.label for n in graph.nodes if n.key == key and n.kind == "group"), None)
-            head = (
-                f"the {layer} layer, its {len(members)} ops in the engine's order"
-                if layer
-                else ("one op")
-            )
+            count = "one op" if len(members) == 1 else f"{len(members)} ops, in the engine's order"
+            head = f"the {layer} layer ({count})" if layer else "one op"
             text = f"Step {number} of {len(groups)}: {head}.\n\n" + "\n\n".join(ops)
         frames.append(Frame(text, tuple(current), tuple(dict.fromkeys(incoming.get(number, [])))))
     return frames, reveal
