@@ -59,7 +59,7 @@ def emit(
     ids: bool = False,
 ) -> str:
     """The DOT source for `graph`; with `ids`, every node and arrow gets a stable SVG id
-    (`sg-` + its DOT name, `sg-tail-head` for arrows) for a page's script to find it."""
+    (`sg_` + its DOT name, `sg_tail_head` for arrows) for a page's script to find it."""
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(STYLES)}; got {style!r}")
     writer = _Book(graph) if style == "book" else _Nodes(graph)
@@ -76,9 +76,9 @@ def edge_ids(graph: Graph, k: int) -> tuple[str | None, list[str]]:
     edge = graph.edges[k]
     tail = next(n for n in graph.nodes if n.key == edge.tail)
     if _is_number(tail):
-        return None, [svg_id(f"{edge.tail}-{edge.head}")]
+        return None, [svg_id(f"{edge.tail}_{edge.head}")]
     label = f"e{k}"
-    return svg_id(label), [svg_id(f"{edge.tail}-{label}"), svg_id(f"{label}-{edge.head}")]
+    return svg_id(label), [svg_id(f"{edge.tail}_{label}"), svg_id(f"{label}_{edge.head}")]
 
 
 def _is_number(node: Node) -> bool:
@@ -87,18 +87,18 @@ def _is_number(node: Node) -> bool:
 
 
 def svg_id(key: str) -> str:
-    """The SVG id of the DOT node `key` (and `svg_id(f"{tail}-{head}")` for an arrow)."""
-    return f"sg-{key}"
+    """The SVG id of the DOT node `key` (and `svg_id(f"{tail}_{head}")` for an arrow)."""
+    return f"sg_{key}"
 
 
 def _with_id(statement: str) -> str:
-    """`n0 [shape=...]` → `n0 [id="sg-n0", shape=...]`; arrows likewise with `sg-tail-head`."""
+    """`n0 [shape=...]` → `n0 [id="sg_n0", shape=...]`; arrows likewise with `sg_tail_head`."""
     edge = _EDGE_STATEMENT.match(statement)
     if edge:
         tail, head, port, attrs = edge.groups()
         rest = f", {attrs}" if attrs else ""
         return (
-            f'{statement.split(" -> ")[0]} -> {head}{port} [id="{svg_id(f"{tail}-{head}")}"{rest}];'
+            f'{statement.split(" -> ")[0]} -> {head}{port} [id="{svg_id(f"{tail}_{head}")}"{rest}];'
         )
     return _NODE_STATEMENT.sub(lambda m: f'{m.group(1)} [id="{svg_id(m.group(1))}", ', statement)
 

@@ -1,0 +1,191 @@
+"""`viz.steps`: the step-through page, checked as a file (the browser tests are in
+test_steps_browser.py)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+import pytest
+
+import viz
+from autograd import Tensor, Value, backward_steps, softmax_cross_entropy
+from autograd.explain import context_for, step_captions
+from nn import TwoLayerNet
+from viz.book import apple_orange
+
+pytest.importorskip("pygraphviz")
+
+_TEXT = re.compile(r"<text[^>]*>(.*?)</text>")
+
+
+def _texts(svg: str) -> list[str]:
+    return _TEXT.findall(svg)
+
+
+def _affine() -> Tensor:
+    X = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, name="X")
+    W = Tensor([[0.1, 0.3, 0.5], [0.2, 0.4, 0.6]], requires_grad=True, name="W")
+    B = Tensor([0.1, 0.2, 0.3], requires_grad=True, name="B")
+    Y = X @ W + B
+    Y.name = "Y"
+    return Y
+
+
+def _softmax_loss() -> Tensor:
+    a = Tensor([[0.3, 2.9, 4.0], [1.0, 0.5, -1.0]], requires_grad=True, name="a")
+    t = Tensor(np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]), requires_grad=False, name="t")
+    L = softmax_cross_entropy(a, t)
+    L.name = "L"
+    return L
+
+
+def two_layer_loss() -> Tensor:
+    rng = np.random.default_rng(0)
+    net = TwoLayerNet(input_size=3, hidden_size=4, output_size=2, weight_init_std=0.5, rng=rng)
+    x = rng.standard_normal((2, 3))
+    loss = net.lastLayer(net.predict(x), np.array([[1.0, 0.0], [0.0, 1.0]]))
+    loss.name = "L"
+    return loss
+
+
+@pytest.mark.parametrize(
+    "make, collapse",
+    [
+        (lambda: apple_orange()[0], False),
+        (lambda: Value(2.0, "x") * Value(2.0, "x") + 1, False),
+        (_softmax_loss, False),
+        (two_layer_loss, False),
+        (two_layer_loss, True),
+    ],
+    ids=["apple_orange", "two_leaves", "softmax_loss", "two_layer", "two_layer_collapsed"],
+)
+def test_the_last_step_is_the_finished_drawing_and_nothing_is_stored(make, collapse) -> None:
+    root = make()
+    page = viz.steps(root, collapse=collapse)
+    assert root.grad is None  # built from backward_steps, read-only
+    root.backward()
+    finished = viz.draw(root, collapse=collapse).svg()
+    assert _texts(page.html) == _texts(finished)  # the same layout, the same numbers
+
+
+def test_affine_with_a_given_upstream_gradient_ends_as_fig_5_27() -> None:
+    Y = _affine()
+    dY = np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 0.0]])
+    page = viz.steps(Y, dY)
+    Y.backward(dY)
+    assert _texts(page.html) == _texts(viz.draw(Y).svg())
+    assert "∂L/∂W = Xᵀ · ∂L/∂Y" in _texts(page.html)
+
+
+def test_captions_are_explains_paragraphs_after_a_first_forward_only_frame() -> None:
+    price, _ = apple_orange()
+    page = viz.steps(price)
+    recorded = backward_steps(price)
+    assert len(page) == len(recorded) == 4
+    assert page.frames[0].caption.startswith("Step 0 of 4: the forward pass is done")
+    assert page.frames[0].current == ()
+    want = step_captions(recorded, context_for([price], recorded))
+    assert [f.caption for f in page.frames[1:]] == want
+    assert page.frames[4].caption.endswith("∂price/∂num = 1.1 × 100 = 110")
+
+
+def test_each_gradient_label_shows_from_the_step_of_the_node_that_sends_it() -> None:
+    price, _ = apple_orange()
+    page = viz.steps(price)
+    plan = _plan(page.html)
+    reveal = dict(plan["reveal"])
+    svg = page.html
+    # the red label of each edge into the k-th node run appears at step k, not before
+    for k, frame in enumerate(page.frames[1:], 1):
+        labels = [i for i in frame.active if re.fullmatch(r"sg_e\d+", i)]
+        assert labels and all(reveal[i] == k for i in labels)
+        for current in frame.current:
+            assert f'id="{current}"' in svg
+    assert reveal["sg_o0"] == 1  # the seed 1 on the output arrow
+
+
+def test_a_branching_value_shows_its_total_when_the_last_branch_arrives() -> None:
+    x = Value(2.0, "x")
+    y = x * x * x
+    page = viz.steps(y)
+    reveal = dict(_plan(page.html)["reveal"])
+    totals = [key for key in reveal if key.startswith("sg_n") and key in _ids_with_red(page.html)]
+    assert totals and all(reveal[key] == len(page) for key in totals)
+    assert "∂L/∂x = 4 + 4 + 4 = 12" in _texts(page.html)
+
+
+def test_collapsed_two_layer_net_has_a_step_per_layer() -> None:
+    page = viz.steps(two_layer_loss(), collapse=True)
+    assert len(page) == 4  # SoftmaxWithLoss, Affine2, Relu1, Affine1
+    headings = [f.caption.split("\n")[0] for f in page.frames[1:]]
+    assert headings == [
+        "Step 1 of 4: the SoftmaxWithLoss layer (one op).",
+        "Step 2 of 4: the Affine2 layer (2 ops, in the engine's order).",
+        "Step 3 of 4: the Relu1 layer (one op).",
+        "Step 4 of 4: the Affine1 layer (2 ops, in the engine's order).",
+    ]
+    assert "The dot node making x·W1" in page.frames[4].caption
+    plain = viz.steps(two_layer_loss())
+    assert len(plain) == 6  # drawn op by op: a step per op
+
+
+def test_the_page_is_self_contained_and_asks_for_nothing() -> None:
+    price, _ = apple_orange()
+    text = viz.steps(price).html
+    assert not re.search(r"https?:|//[a-z]", text, re.I)
+    assert not re.search(r"\s(src|href|xlink:href)=", text)
+    assert "@import" not in text and "url(" not in text
+    assert "Content-Security-Policy" in text and "default-src 'none'" in text
+    assert text.startswith("<!DOCTYPE html>")
+
+
+def test_hostile_names_cannot_break_out_of_the_page() -> None:
+    x = Value(2.0, "</script><script>alert(1)</script>")
+    y = x * 3
+    y.name = "<!--"
+    page = viz.steps(y, title="<b>t</b>")
+    assert "<script>alert" not in page.html
+    assert page.html.count("<script") == 2  # the plan and the page's own script
+    assert "<!--" not in page.html.split("<body>")[1]
+    assert "&lt;b&gt;t&lt;/b&gt;" in page.html
+
+
+def test_save_writes_html_and_refuses_other_names(tmp_path) -> None:
+    price, _ = apple_orange()
+    page = viz.steps(price)
+    path = page.save(tmp_path / "sub" / "backprop.html")
+    assert path.read_text(encoding="utf-8") == page.html
+    with pytest.raises(ValueError, match=r"end the name with \.html"):
+        page.save(tmp_path / "backprop.svg")
+    assert not (tmp_path / "backprop.svg").exists()
+    assert "4 steps" in repr(page)
+
+
+def test_jupyter_shows_it_in_its_own_frame() -> None:
+    price, _ = apple_orange()
+    page = viz.steps(price)
+    frame = page._repr_html_()
+    assert frame.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in frame
+    assert html.unescape(re.search(r'srcdoc="([^"]*)"', frame).group(1)) == page.html
+
+
+def test_refusals_name_the_function() -> None:
+    with pytest.raises(TypeError, match="steps: expected a Tensor, got list"):
+        viz.steps([1.0])  # type: ignore[arg-type]
+    leaf = Value(2.0, "x")
+    assert viz.steps(leaf).frames[0].caption.startswith("Nothing to step through")
+
+
+def _plan(page: str) -> dict:
+    import json
+
+    found = re.search(r'<script id="plan" type="application/json">(.*?)</script>', page, re.S)
+    assert found
+    return json.loads(found.group(1))
+
+
+def _ids_with_red(page: str) -> set[str]:
+    groups = re.findall(r'<g id="(sg_[^"]+)" class="node">(.*?)</g>', page, re.S)
+    return {key for key, body in groups if 'fill="#d62728"' in body}
