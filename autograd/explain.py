@@ -11,7 +11,7 @@ label in the finished figure read the same.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 import numpy as np
@@ -24,6 +24,7 @@ from autograd.text import (
     chain_rule,
     expressions,
     grad_name,
+    is_number,
     loss_name,
     shape_text,
     shown,
@@ -35,45 +36,86 @@ from autograd.text import (
 )
 
 
-def explain(root: Tensor, grad: ArrayLike | None = None, *, file: TextIO | None = None) -> None:
+def explain(
+    root: Tensor,
+    grad: ArrayLike | None = None,
+    *,
+    forward: bool = False,
+    file: TextIO | None = None,
+) -> None:
     """Print the backward pass from `root`, one gate per paragraph (nothing is stored in
-    `.grad`; call `root.backward()` as usual afterwards)."""
-    print(explanation(root, grad), file=file or sys.stdout)
+    `.grad`; call `root.backward()` as usual afterwards). `forward=True` first says what each
+    op computed, left to right."""
+    print(explanation(root, grad, forward=forward), file=file or sys.stdout)
 
 
-def explanation(root: Tensor, grad: ArrayLike | None = None) -> str:
+def explanation(root: Tensor, grad: ArrayLike | None = None, *, forward: bool = False) -> str:
     """The text `explain` prints."""
     if not isinstance(root, Tensor):
         raise TypeError(f"explain: expected a Tensor, got {type(root).__name__}")
     steps = backward_steps(root, grad)
-    return "\n\n".join(step_captions(steps, context_for([root], steps)))
+    context = context_for([root], steps)
+    if not forward:
+        return "\n\n".join(step_captions(steps, context))
+    ops = [t for t in walk([root]) if t.op is not None]
+    ahead = "\n".join(forward_captions(ops, context))
+    return ahead + "\n\n" + "\n\n".join(step_captions(steps, context, "Backward step"))
 
 
-def context_for(roots: Sequence[Tensor], steps: Sequence[Step]) -> Context:
-    """Names as a full drawing of `roots` gives them, and what the gradients are of."""
+def context_for(roots: Sequence[Tensor], steps: Sequence[Step], auto: str = "v") -> Context:
+    """Names as a full drawing of `roots` gives them, and what the gradients are of (long
+    unnamed expressions are called v1, v2, ...: `auto` picks another letter)."""
     order = walk(roots)
     seeds = [steps[0].upstream if steps and steps[0].node is r else None for r in roots]
     loss = loss_name(roots, seeds)
     seeded = {r.id for r, s in zip(roots, seeds, strict=True) if r.size == 1 and _is_one(s)}
-    return Context(expressions(order, set()), uses_of(order), loss, seeded)
+    return Context(expressions(order, set(), auto), uses_of(order), loss, seeded)
 
 
-def step_captions(steps: Sequence[Step], context: Context) -> list[str]:
+def step_captions(steps: Sequence[Step], context: Context, prefix: str = "Step") -> list[str]:
     """One paragraph per step, in the engine's order."""
     if not steps:
         return ["Nothing to do: the output is an input itself (a leaf), not computed by any op."]
     arrived: dict[int, list[np.ndarray]] = {}
-    return [_caption(step, len(steps), context, arrived) for step in steps]
+    return [_caption(step, len(steps), context, arrived, prefix) for step in steps]
 
 
-def _caption(step: Step, count: int, context: Context, arrived: dict[int, list[np.ndarray]]) -> str:
+def forward_captions(ops: Sequence[Tensor], context: Context) -> list[str]:
+    """One line per op of the forward pass (inputs before the ops that read them): what it
+    computes and from what, as the book's Fig. 5-1 reads left to right."""
+    names = context.names
+    lines = []
+    for k, node in enumerate(ops, 1):
+        assert node.op is not None
+        what = "Softmax-with-Loss" if node.op.name == SOFTMAX_LOSS else symbol(node)
+        sources = " and ".join(_value_text(t, names) for t in node.inputs)
+        lines.append(
+            f"Forward step {k} of {len(ops)}: the {what} node computes "
+            f"{_value_text(node, names)} from {sources}."
+        )
+    return lines
+
+
+def _value_text(t: Tensor, names: Mapping[int, tuple[str, int]]) -> str:
+    """`apple = 100`, `X·W, shape (2, 3)`, or a constant number as itself."""
+    if is_number(t):
+        return shown(t.data)
+    name = names[t.id][0] if t.id in names else "y"
+    if t.size == 1 and np.ndim(t.data) == 0:
+        return f"{name} = {shown(t.data)}"
+    return f"{name}, shape {shape_text(t.shape)}"
+
+
+def _caption(
+    step: Step, count: int, context: Context, arrived: dict[int, list[np.ndarray]], prefix: str
+) -> str:
     node, names, loss = step.node, context.names, context.loss
     assert node.op is not None
     made = names[node.id][0]
     scalar = node.size == 1
     what = "Softmax-with-Loss" if node.op.name == SOFTMAX_LOSS else symbol(node)
     value = f" = {shown(node.data)}" if scalar else f", shape {shape_text(node.shape)}"
-    head = f"Step {step.number} of {count}: the {what} node making {made}{value}."
+    head = f"{prefix} {step.number} of {count}: the {what} node making {made}{value}."
     if step.number == 1 and node.id in context.seeded:
         start = f"∂{loss}/∂{loss} = 1"
         receives = (

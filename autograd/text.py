@@ -164,7 +164,9 @@ def leaf_name(t: Tensor, unnamed: int) -> str:
     return f"t{unnamed}"
 
 
-def expressions(order: Sequence[Tensor], frontier: set[int]) -> dict[int, tuple[str, int]]:
+def expressions(
+    order: Sequence[Tensor], frontier: set[int], auto: str = "v"
+) -> dict[int, tuple[str, int]]:
     """Each tensor's name, or for an unnamed result the expression that made it, e.g. `x+y`;
     a long expression, or a value whose inputs are not drawn, is called v1, v2, ..."""
     names: dict[int, tuple[str, int]] = {}
@@ -175,7 +177,7 @@ def expressions(order: Sequence[Tensor], frontier: set[int]) -> dict[int, tuple[
         for t in order
         if t.op is not None and t.op.name == SOFTMAX_LOSS and len(t.inputs) == 2
     }
-    auto = (f"v{k}" for k in itertools.count(1) if f"v{k}" not in taken)
+    auto_names = (f"{auto}{k}" for k in itertools.count(1) if f"{auto}{k}" not in taken)
     for t in order:
         if t.is_leaf:
             if t.name is None and not is_constant(t):
@@ -185,11 +187,11 @@ def expressions(order: Sequence[Tensor], frontier: set[int]) -> dict[int, tuple[
         elif t.name is not None:
             names[t.id] = (t.name, precedence(t.name))
         elif t.id in frontier:
-            names[t.id] = (next(auto), ATOM)
+            names[t.id] = (next(auto_names), ATOM)
         else:
             names[t.id] = expression(t, [names[i.id] for i in t.inputs])
             if len(names[t.id][0]) > NAME_LIMIT:
-                names[t.id] = (next(auto), ATOM)  # written on its arrow: "v1 = 650"
+                names[t.id] = (next(auto_names), ATOM)  # written on its arrow: "v1 = 650"
     return names
 
 

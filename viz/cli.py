@@ -68,6 +68,7 @@ def _command(path: str) -> str:
 
 
 _DRAW_OPTIONS_WITH_VALUE = {"-o", "--output", "--style"}
+_DRAW_FLAGS = ("--explain", "--forward")  # options without a value
 
 
 def _formula_may_start_with_minus(argv: Sequence[str]) -> list[str]:
@@ -81,7 +82,7 @@ def _formula_may_start_with_minus(argv: Sequence[str]) -> list[str]:
     for token in rest:
         if token in _DRAW_OPTIONS_WITH_VALUE:
             options += [token, next(rest, "")]
-        elif token in ("-h", "--help") or token.startswith(("--output=", "--style=")):
+        elif token in ("-h", "--help", *_DRAW_FLAGS) or token.startswith(("--output=", "--style=")):
             options.append(token)
         else:
             positionals.append(token)
@@ -143,6 +144,10 @@ def _parser() -> argparse.ArgumentParser:
         "--explain", action="store_true",
         help="also print the backward pass gate by gate, with the chain rule at each step",
     )  # fmt: skip
+    d.add_argument(
+        "--forward", action="store_true",
+        help="with --explain or -o page.html: step through the forward pass first",
+    )  # fmt: skip
     d.set_defaults(run=_draw)
 
     demo = sub.add_parser(
@@ -162,13 +167,17 @@ def _draw(args: argparse.Namespace) -> int:
     page = output.suffix.lower() == ".html"
     if output.suffix.lower().lstrip(".") not in SAVE_FORMATS and not page:
         raise UsageError(f"-o {output}: the name must end in .svg, .png, .pdf, .dot or .html")
+    if args.forward and not (page or args.explain):
+        raise UsageError("--forward goes with --explain or -o page.html (a step-through page)")
     if page and args.style != "book":
         raise UsageError("--style nodes: a step-through page (.html) is drawn in the book's style")
     root, variables = build(args.expr, values)
     if page and not root.requires_grad:
         raise UsageError(f"{args.expr.strip()!r} uses no variable: there is no backward to step")
-    explained = explanation(root) if args.explain and root.requires_grad else None
-    steps_page = steps(root) if page else None  # both read the pass before backward runs
+    explained = None
+    if args.explain and root.requires_grad:
+        explained = explanation(root, forward=args.forward)
+    steps_page = steps(root, forward=args.forward) if page else None  # both before backward
     if root.requires_grad:
         root.backward()
     print(f"{args.expr.strip()} = {number(root.item())}")

@@ -95,7 +95,7 @@ def test_each_gradient_label_shows_from_the_step_of_the_node_that_sends_it() -> 
     price, _ = apple_orange()
     page = viz.steps(price)
     plan = _plan(page.html)
-    reveal = dict(plan["reveal"])
+    reveal = {key: at for key, kind, at in plan["reveal"] if kind == "grad"}
     svg = page.html
     # the red label of each edge into the k-th node run appears at step k, not before
     for k, frame in enumerate(page.frames[1:], 1):
@@ -110,7 +110,7 @@ def test_a_branching_value_shows_its_total_when_the_last_branch_arrives() -> Non
     x = Value(2.0, "x")
     y = x * x * x
     page = viz.steps(y)
-    reveal = dict(_plan(page.html)["reveal"])
+    reveal = {key: at for key, kind, at in _plan(page.html)["reveal"] if kind == "grad"}
     totals = [key for key in reveal if key.startswith("sg_n") and key in _ids_with_red(page.html)]
     assert totals and all(reveal[key] == len(page) for key in totals)
     assert "∂L/∂x = 4 + 4 + 4 = 12" in _texts(page.html)
@@ -189,3 +189,109 @@ def _plan(page: str) -> dict:
 def _ids_with_red(page: str) -> set[str]:
     groups = re.findall(r'<g id="(sg_[^"]+)" class="node">(.*?)</g>', page, re.S)
     return {key for key, body in groups if 'fill="#d62728"' in body}
+
+
+def test_forward_first_shows_values_appearing_left_to_right() -> None:
+    price, _ = apple_orange()
+    page = viz.steps(price, forward=True)
+    assert len(page) == 8  # 4 ops forward, 4 backward
+    captions = [f.caption for f in page.frames]
+    assert captions[0].startswith("Step 0: only the inputs are known")
+    assert captions[1] == (
+        "Forward step 1 of 4: the × node computes apple×num = 200 from apple = 100 and num = 2."
+    )
+    assert captions[4].endswith("computes price = 715 from v1 = 650 and tax = 1.1.")
+    assert captions[5].startswith("Backward step 1 of 4: the × node making price = 715.")
+    plan = _plan(page.html)
+    values = {key: at for key, kind, at in plan["reveal"] if kind == "value"}
+    grads = {key: at for key, kind, at in plan["reveal"] if kind == "grad"}
+    assert values["sg_o0"] == 4 and grads["sg_o0"] == 5  # 715 is computed last, 1 seeds backward
+    assert min(grads.values()) == 5 and max(values.values()) == 4
+    assert sorted(set(values.values())) == [1, 2, 3, 4]
+    # the forward step of an op highlights the op and the arrows carrying its value on
+    assert page.frames[1].current == ("sg_n2",) and "sg_n2_e4" in page.frames[1].active
+    assert page.frames[8].current == ("sg_n2",)  # the same node, current again in backward
+
+
+def test_forward_option_in_explain_matches_the_page() -> None:
+    from autograd import explanation
+
+    price, _ = apple_orange()
+    text = explanation(price, forward=True)
+    page = viz.steps(price, forward=True)
+    assert text == "\n".join(f.caption for f in page.frames[1:5]) + "\n\n" + "\n\n".join(
+        f.caption for f in page.frames[5:]
+    )
+
+
+def test_cli_explains_and_writes_the_page(tmp_path, capsys) -> None:
+    from viz.cli import main
+
+    out = tmp_path / "steps.html"
+    assert main(["draw", "x * y + 3", "x=2", "y=5", "--explain", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Step 2 of 2: the × node making x×y = 10." in printed
+    assert "  ∂L/∂x = 1 × 5 = 5" in printed and "∂/∂x = 5" in printed
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "step 0 of" not in page  # the script counts
+    assert "∂L/∂y = 1 × 2 = 2" in page
+    assert main(["draw", "-x * 2", "x=3", "--explain", "--forward", "-o", str(out)]) == 0
+    assert "Forward step 1 of 2: the − node computes −x = −3 from x = 3." in (
+        capsys.readouterr().out
+    )
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["draw", "x * 2", "x=1", "--style", "nodes", "-o", "p.html"], "book's style"),
+        (["draw", "3 + 4", "-o", "p.html"], "uses no variable"),
+        (["draw", "x * 2", "x=1", "--forward", "-o", "p.svg"], "--forward goes with"),
+        (["draw", "x * 2", "x=1", "-o", "p.txt"], ".dot or .html"),
+    ],
+)
+def test_cli_refuses_pages_it_cannot_make(tmp_path, capsys, monkeypatch, argv, message) -> None:
+    from viz.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_odd_graphs_still_end_as_their_drawing() -> None:
+    """Merged parallel arrows, a leaf used at many places, NaN, a cut big graph."""
+
+    def chain() -> Value:
+        c = Value(1.0, "c")
+        for _ in range(40):
+            c = c * Value(1.01, None) + 1
+        return c
+
+    cases = [
+        lambda: Value(2.0, "x") * Value(2.0, "x"),
+        lambda: (lambda x: x * x)(Value(2.0, "x")),
+        lambda: (lambda x: sum([x] * 9, Value(0.0, "zero")))(Value(2.0, "x")),
+        lambda: Value(float("nan"), "n") * Value(2.0, "m"),
+        chain,
+    ]
+    for make in cases:
+        root = make()
+        with np.errstate(all="ignore"):
+            page = viz.steps(root, max_nodes=30)
+            root.backward()
+            assert _texts(page.html) == _texts(viz.draw(root, max_nodes=30).svg())
+
+
+def test_ops_behind_the_stubs_of_a_big_graph_run_as_one_step() -> None:
+    c = Value(1.0, "c")
+    for _ in range(40):
+        c = c * Value(1.01, None) + 1
+    recorded = backward_steps(c)
+    page = viz.steps(c, max_nodes=30)
+    assert len(page) < len(recorded) == 80
+    last = page.frames[-1].caption
+    assert re.match(r"Step \d+ of \d+: \d+ ops behind the ⋯ stubs, not drawn\.", last)
+    assert page.frames[-1].current == ()
+    hidden = set(re.findall(r"\bu\d+\b", last))  # their own names, never the picture's v1...
+    assert hidden and not hidden & set(re.findall(r"\bu\d+\b", "".join(_texts(page.html))))
