@@ -215,3 +215,37 @@ def _unescape(text: str) -> str:
     import html
 
     return html.unescape(text)
+
+
+VISIBLE_VALUES = """
+return Array.from(document.querySelectorAll('g[id^="sg_"].node text:not([fill])'))
+  .filter(function (t) { return getComputedStyle(t).visibility !== "hidden"; })
+  .map(function (t) { return t.textContent; });
+"""
+
+
+def test_forward_then_backward_as_fig_5_1_then_5_6(browser, tmp_path) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    price, _ = apple_orange()
+    _open(browser, viz.steps(price, forward=True), tmp_path, "forward")
+    leaves = {"100", "2", "150", "3", "1.1"}
+    names = {"apple", "num", "orange", "orange_num", "tax", "price", "×", "+"}
+
+    def values() -> set[str]:
+        return set(browser.execute_script(VISIBLE_VALUES)) - names
+
+    assert values() == leaves and _state(browser)[2] == []
+    seen = [values()]
+    for _ in range(4):
+        _press(browser, Keys.ARROW_RIGHT)
+        seen.append(values())
+    assert seen[1] == leaves | {"200"}
+    assert seen[3] == leaves | {"200", "450", "v1 = 650"}
+    assert seen[4] == seen[3] | {"715"} and _state(browser)[2] == []  # no gradient yet
+    _press(browser, Keys.ARROW_RIGHT)
+    counter, caption, red = _state(browser)
+    assert counter == "step 5 of 8" and caption.startswith("Backward step 1 of 4")
+    assert red == sorted(["1", "∂price/∂v1 = 1 × 1.1 = 1.1", "∂price/∂tax = 1 × 650 = 650"])
+    _press(browser, Keys.ARROW_LEFT)
+    assert _state(browser)[2] == [] and values() == seen[4]
