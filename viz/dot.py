@@ -199,7 +199,7 @@ class _Book(_Writer):
             xlabel = ""
             if node.total is not None:
                 xlabel = f", xlabel=<{_red_block(node.total.text, node.total.grad)}>"
-            self.add(f"{node.key} [{_circle(node.label)}{xlabel}];", node.group)
+            self.add(f"{node.key} [{_circle(node.label)}{_outline(node)}{xlabel}];", node.group)
         elif node.kind == "input":
             label = html(node.label)
             if node.total is not None:
@@ -210,7 +210,7 @@ class _Book(_Writer):
                 )
             self.add(f"{node.key} [shape=plaintext, label=<{label}>];", node.group)
         else:  # a collapsed layer
-            self.add(f"{node.key} [{_layer_box(node)}];")
+            self.add(f"{node.key} [{_layer_box(node)}{_outline(node)}];")
 
     def edge(self, k: int, edge: Edge) -> None:
         if edge.tail in self.numbers:  # the label already says it: a plain arrow
@@ -263,6 +263,11 @@ def _red_block(explain: str | None, grad: np.ndarray) -> str:
     return f'<FONT COLOR="{GRAD}" POINT-SIZE="{SMALL + 1}">{html(chr(10).join(lines))}</FONT>'
 
 
+def _outline(node: Node) -> str:
+    """A thick red outline on the node where `detect_anomaly` found NaN/Inf (else nothing)."""
+    return f', color="{GRAD}", penwidth=3' if node.anomaly else ""
+
+
 def _layer_box(node: Node) -> str:
     ops = f"{node.count} op" + ("" if node.count == 1 else "s")
     rules = "".join(
@@ -296,6 +301,8 @@ class _Nodes(_Writer):
             rows += _value_rows(node.tensor)
         body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
         style = ' BGCOLOR="#f4f4f4"' if node.kind == "group" else ""
+        if node.anomaly:
+            style += f' COLOR="{GRAD}"'  # where detect_anomaly found NaN/Inf
         box = (
             '<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
             f'STYLE="rounded"{style}>'
@@ -304,7 +311,10 @@ class _Nodes(_Writer):
         self.add(f"{target} [shape=plaintext, margin=0, label=<{box}{body}</TABLE>>];", node.group)
         if node.kind == "op":
             circle = _circle(node.label, small=True)
-            self.add(f'{node.key} [{circle}, style=filled, fillcolor="#eef3fa"];', node.group)
+            self.add(
+                f'{node.key} [{circle}, style=filled, fillcolor="#eef3fa"{_outline(node)}];',
+                node.group,
+            )
             self.edges.append(f"{node.key} -> {node.key}_v;")
 
     def edge(self, k: int, edge: Edge) -> None:

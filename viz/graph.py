@@ -18,7 +18,16 @@ from typing import Literal
 
 import numpy as np
 
-from autograd import Step, Tensor, edge_gradient, local_derivative, no_grad, region_of, softmax
+from autograd import (
+    Step,
+    Tensor,
+    anomaly_of,
+    edge_gradient,
+    local_derivative,
+    no_grad,
+    region_of,
+    softmax,
+)
 from autograd.text import (
     ATOM,
     SOFTMAX_LOSS,
@@ -51,6 +60,9 @@ MAX_RINGS = 12  # ops from the output before a picture is cut (wider ones would 
 LAYOUT_BUDGET = 1500  # predicted layout work (nodes + rank spans) drawn in a few seconds
 
 
+ANOMALY_NOTE = 90  # characters of a detect_anomaly message quoted in the picture
+
+
 class LargeDrawingWarning(UserWarning):
     """`max_nodes=None` on a graph whose layout is predicted to take long."""
 
@@ -69,6 +81,7 @@ class Node:
     total: Total | None = None  # where a value branches: its gradient as the sum of branches
     spread: bool = False  # one of the copies of a leaf drawn at each of its many uses
     lines: list[str] = field(default_factory=list)  # a collapsed layer's formula and rules
+    anomaly: str | None = None  # where detect_anomaly found NaN/Inf: the message (outlined red)
 
 
 @dataclass
@@ -220,6 +233,10 @@ def build(
             stacklevel=3,
         )
     units, links = _numbers_at_use(units, links, names)
+    for node in units:
+        if node.anomaly:  # say why the outline is red, in the message's own first words
+            said = ": ".join(node.anomaly.splitlines()[0].split(": ")[:2])[:ANOMALY_NOTE]
+            notes.append(f"outlined in red: {said} (all of it: autograd.anomaly_of)")
     by_key = {n.key: n for n in units}
     show_local = everything or len(units) <= LOCAL_TEXT_LIMIT
     seeded = {
@@ -300,9 +317,8 @@ def _node(
         return Node(key, "stub", "⋯ earlier nodes", title, t)
     if not t.is_leaf:
         assert t.op is not None
-        if t.op.name == SOFTMAX_LOSS:
-            return Node(key, "op", "Cross Entropy\nError", title, t, group)
-        return Node(key, "op", symbol(t), title, t, group)
+        label = "Cross Entropy\nError" if t.op.name == SOFTMAX_LOSS else symbol(t)
+        return Node(key, "op", label, title, t, group, anomaly=anomaly_of(t))
     if is_constant(t):
         return Node(key, "const", title, title, t, group)
     return Node(key, "input", title, title, t, group)
@@ -457,7 +473,8 @@ def _collapsed(
         ]
         out = leaving[0] if len({m.id for m in leaving}) == 1 else None
         ops = sum(1 for m in inside if not m.is_leaf)
-        node = Node(key, "group", clusters[key], clusters[key], out, count=ops)
+        found = next((m for m in (anomaly_of(m) for m in inside) if m), None)
+        node = Node(key, "group", clusters[key], clusters[key], out, count=ops, anomaly=found)
         is_root = out is not None and out.id in {r.id for r in roots}
         node.lines = _layer_rules(inside, ids, out, names, uses, loss, is_root)
         units[key] = node
