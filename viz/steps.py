@@ -272,7 +272,7 @@ h1 { font-size: 18px; margin: 0 0 8px; }
 button { font-size: 15px; padding: 4px 14px; }
 #counter { font-size: 15px; font-weight: bold; margin-left: 8px; }
 #caption { white-space: pre-wrap; font-size: 15px; line-height: 1.45; background: #f6f6f6;
-  border-left: 4px solid GRADCOLOR; padding: 8px 12px; margin: 0 0 10px; min-height: 4.5em; }
+  border-left: 4px solid GRADCOLOR; padding: 8px 12px; margin: 0 0 10px; min-height: 5.8em; }
 #figure { overflow: auto; }
 #figure svg { max-width: 100%; height: auto; }
 .sg-hidden { visibility: hidden; }
