@@ -16,11 +16,12 @@ from typing import TextIO
 
 import numpy as np
 
-from autograd.steps import Step, backward_steps
+from autograd.steps import Sent, Step, backward_steps
 from autograd.tensor import ArrayLike, Tensor
 from autograd.text import (
     SOFTMAX_LOSS,
     Context,
+    branch_sum,
     chain_rule,
     expressions,
     grad_name,
@@ -148,18 +149,15 @@ def _caption(
     return "\n".join(lines)
 
 
-def _branches(lhs: str, parts: list[np.ndarray], sent: object) -> str:
+def _branches(lhs: str, parts: list[np.ndarray], sent: Sent) -> str:
     """Where a value branches: the sum so far, as the figure writes it at the end."""
-    arrival, arrivals = sent.arrival, sent.arrivals  # type: ignore[attr-defined]
-    if parts[0].size != 1:
-        so_far = "all" if arrival == arrivals else "so far"
-        return f"branch {arrival} of {arrivals}: {so_far} the sum of {arrival} branches"
-    sum_text = " + ".join(shown(p) for p in parts)
-    total = shown(sent.total)  # type: ignore[attr-defined]
+    arrival, arrivals = sent.arrival, sent.arrivals
     if arrival == 1:
         return f"branch 1 of {arrivals}: more to add"
     done = "all branches in" if arrival == arrivals else "so far"
-    return f"branch {arrival} of {arrivals}, {done}: {lhs} = {sum_text} = {total}"
+    if parts[0].size != 1:
+        return f"branch {arrival} of {arrivals}, {done}: {lhs} is the sum of {arrival} branches"
+    return f"branch {arrival} of {arrivals}, {done}: {branch_sum(lhs, parts, sent.total)}"
 
 
 def _is_one(seed: np.ndarray | None) -> bool:

@@ -29,6 +29,7 @@ from autograd.ops import local_derivative
 from autograd.tensor import Tensor
 
 SIGNIFICANT = 6
+SPELLED_BRANCHES = 4  # a sum of more branches is written "4 + 4 + … (9 branches)"
 ARRAY_SIGNIFICANT = 3  # entries and summaries of arrays: enough to compare, short enough to fit
 SMALL_ARRAY = 16  # arrays with at most this many elements are printed in full
 FEW = 4  # entries listed in the summary of a bigger array
@@ -391,6 +392,17 @@ def chain_rule(lhs: str, terms: Sequence[tuple[Any, Any]], total: Any) -> str:
     × local derivative = gradient), and `1 × 2 + 1 × 2 = 4` for parallel uses in one op."""
     products = " + ".join(f"{shown(up)} × {shown(d)}" for up, d in terms)
     return f"{lhs} = {products} = {shown(total)}"
+
+
+def branch_sum(lhs: str, parts: Sequence[Any], total: Any, more: str | None = None) -> str:
+    """Branches sum: `∂L/∂x = 4 + 4 + 4 = 12`, and `4 + 4 + … (9 branches)` past a few;
+    `more` names a term that is not spelled out (uses not drawn)."""
+    terms = [shown(np.sum(p)) for p in parts]
+    if len(terms) > SPELLED_BRANCHES:
+        terms = [*terms[:2], f"… ({len(terms)} branches)"]
+    if more:
+        terms.append(more)
+    return f"{lhs} = {' + '.join(terms)} = {shown(np.sum(total))}"
 
 
 def tensor_rule(h: Tensor, i: int, context: Context) -> str:

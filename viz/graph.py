@@ -33,6 +33,7 @@ from autograd.text import (
     SOFTMAX_LOSS,
     Context,
     batch_rows,
+    branch_sum,
     chain_rule,
     constant_exponent,
     expression,
@@ -53,7 +54,6 @@ from autograd.text import (
 
 Kind = Literal["op", "input", "const", "group", "stub"]
 
-SPELLED_BRANCHES = 4  # a sum of more branches is written "4 + 4 + … (9 branches)"
 FAN_OUT = 6  # a leaf used more often is drawn at each use: long fan-outs make Graphviz crawl
 LOCAL_TEXT_LIMIT = 60  # past this many nodes the blue local derivatives are left out
 MAX_RINGS = 12  # ops from the output before a picture is cut (wider ones would shrink the text)
@@ -741,11 +741,7 @@ def _branch_totals(
             total = np.asarray(stored)
         lhs = grad_name(loss, names, t)
         if t.size == 1:
-            terms = [shown(np.sum(p)) for p in parts]  # type: ignore[arg-type]
-            if len(terms) > SPELLED_BRANCHES:
-                terms = [*terms[:2], f"… ({len(terms)} branches)"]
-            if hidden:
-                terms.append("uses not drawn")
-            node.total = Total(f"{lhs} = {' + '.join(terms)} = {shown(np.sum(total))}", total)
+            said = branch_sum(lhs, parts, total, "uses not drawn" if hidden else None)  # type: ignore[arg-type]
+            node.total = Total(said, total)
         else:
             node.total = Total(f"{lhs} = sum of its {len(parts)} branches", total)

@@ -31,6 +31,7 @@ from viz.render import render
 
 _XML_PROLOG = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.S)
 _NAMESPACES = re.compile(r'\s+xmlns(?::xlink)?="[^"]*"')
+HIDDEN_SHOWN = 10  # paragraphs of ops behind the ⋯ stubs written in their one step
 _STEP_PREFIX = re.compile(r"^(?:Backward step|Forward step|Step) \d+ of \d+: the ")
 _SIZE = re.compile(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"')
 
@@ -235,6 +236,9 @@ def _frame(
         text = _STEP_PREFIX.sub(f"{prefix} {number} of {count}: the ", texts[0], count=1)
     elif renumber:  # numbered by frame, each op's paragraph under it
         ops = [_STEP_PREFIX.sub("The ", t, count=1) for t in texts]
+        if key is None and len(ops) > HIDDEN_SHOWN:  # a big graph: the page stays small
+            more = len(ops) - HIDDEN_SHOWN
+            ops = [*ops[:HIDDEN_SHOWN], f"… and {more} more (autograd.explain(root) prints all)."]
         many = f"{len(texts)} ops, in the engine's order"
         if key is None:
             head = f"{len(texts)} op{'s' if len(texts) > 1 else ''} behind the ⋯ stubs, not drawn"

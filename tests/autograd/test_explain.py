@@ -131,3 +131,19 @@ def test_hostile_names_are_written_as_given_in_plain_text() -> None:
     assert "∂L/∂<script>x = 1 × 2 = 2" in text  # plain text: nothing to escape
     y = Value(3.0, "a/b")  # a name that reads as a formula is parenthesised, as in the figure
     assert "∂L/∂(a/b) = 1 × 2 = 2" in explanation(y * 2)
+
+
+def test_many_branches_are_summed_as_the_figure_writes_them() -> None:
+    x = Value(1.0, "x")
+    y = sum([x * Value(2.0, f"w{k}") for k in range(9)], Value(0.0, "zero"))
+    text = explanation(y)
+    assert "branch 9 of 9, all branches in: ∂L/∂x = 2 + 2 + … (9 branches) = 18" in text
+    assert max(len(line) for line in text.splitlines()) < 120  # never a 9-term sum per line
+
+
+def test_a_shared_weight_matrix_sums_its_branches_in_words() -> None:
+    W = Tensor(np.eye(2), requires_grad=True, name="W")
+    x = Tensor(np.ones((1, 2)), requires_grad=True, name="x")
+    loss = ((x @ W) @ W).sum()
+    text = explanation(loss)
+    assert "branch 2 of 2, all branches in: ∂L/∂W is the sum of 2 branches" in text

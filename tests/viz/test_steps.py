@@ -295,3 +295,32 @@ def test_ops_behind_the_stubs_of_a_big_graph_run_as_one_step() -> None:
     assert page.frames[-1].current == ()
     hidden = set(re.findall(r"\bu\d+\b", last))  # their own names, never the picture's v1...
     assert hidden and not hidden & set(re.findall(r"\bu\d+\b", "".join(_texts(page.html))))
+
+
+def test_a_big_graph_makes_a_small_page() -> None:
+    """A 1,000-node scalar MLP: the page keeps to ~100 steps and its text stays short."""
+    import random
+
+    rng = random.Random(0)
+    xs = [Value(rng.uniform(-1, 1), f"x{i}") for i in range(3)]
+    for n_in, n_out in ((3, 16), (16, 16), (16, 1)):
+        outs = []
+        for _ in range(n_out):
+            act = Value(0.0, "b")
+            for x in xs[:n_in]:
+                act = act + Value(rng.uniform(-1, 1), "w") * x
+            outs.append(act.tanh())
+        xs = outs
+    page = viz.steps(xs[0])
+    assert len(page) <= 150
+    assert len(page.html) < 600_000
+    assert max(len(f.caption) for f in page.frames) < 5_000
+    assert "more (autograd.explain(root) prints all)." in page.frames[-1].caption
+
+
+def test_collapsed_forward_then_backward_is_a_step_per_layer_each_way() -> None:
+    page = viz.steps(two_layer_loss(), collapse=True, forward=True)
+    assert len(page) == 8
+    heads = [f.caption.split("\n")[0] for f in page.frames[1:]]
+    assert heads[0] == "Forward step 1 of 4: the Affine1 layer (2 ops, in the engine's order)."
+    assert heads[4] == "Backward step 1 of 4: the SoftmaxWithLoss layer (one op)."
