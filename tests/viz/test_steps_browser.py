@@ -249,3 +249,21 @@ def test_forward_then_backward_as_fig_5_1_then_5_6(browser, tmp_path) -> None:
     assert red == sorted(["1", "∂price/∂v1 = 1 × 1.1 = 1.1", "∂price/∂tax = 1 × 650 = 650"])
     _press(browser, Keys.ARROW_LEFT)
     assert _state(browser)[2] == [] and values() == seen[4]
+
+
+def test_the_notebook_frame_runs_the_page(browser, tmp_path) -> None:
+    """`_repr_html_` (what Jupyter shows): the page inside a sandboxed frame still steps."""
+    from selenium.webdriver.common.by import By
+
+    price, _ = apple_orange()
+    host = tmp_path / "notebook_cell.html"
+    host.write_text(f"<!DOCTYPE html><body>{viz.steps(price)._repr_html_()}</body>", "utf-8")
+    browser.get(host.resolve().as_uri())
+    browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
+    try:
+        assert _state(browser)[0] == "step 0 of 4"
+        browser.find_element(By.ID, "next").click()
+        counter, _, red = _state(browser)
+        assert counter == "step 1 of 4" and "∂price/∂tax = 1 × 650 = 650" in red
+    finally:
+        browser.switch_to.default_content()
