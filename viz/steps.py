@@ -31,6 +31,7 @@ from viz.render import render
 
 _XML_PROLOG = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.S)
 _NAMESPACES = re.compile(r'\s+xmlns(?::xlink)?="[^"]*"')
+READABLE = 0.8  # the smallest scale of the drawing on the page: 14 pt text stays ≥ 11 pt
 HIDDEN_SHOWN = 10  # paragraphs of ops behind the ⋯ stubs written in their one step
 _STEP_PREFIX = re.compile(r"^(?:Backward step|Forward step|Step) \d+ of \d+: the ")
 _SIZE = re.compile(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"')
@@ -112,6 +113,9 @@ def steps(
     frames, reveal = _plan(graph, recorded, forward)
     found = _SIZE.search(svg)
     size = (float(found.group(1)), float(found.group(2))) if found else (0.0, 0.0)
+    # fitted to the window, but never shrunk below READABLE of its size (then it scrolls)
+    narrowest = round(size[0] * 96 / 72 * READABLE)
+    svg = svg.replace("<svg ", f'<svg style="min-width: {narrowest}px" ', 1)
     return Steps(_page(svg, frames, reveal, title), frames, size)
 
 
@@ -176,6 +180,9 @@ def _plan(
     for node in graph.nodes:
         if node.total is not None and node.tensor is not None and node.tensor.id in last_arrival:
             reveal.append((svg_id(node.key), "grad", last_arrival[node.tensor.id]))
+    for number, (key, _) in enumerate(groups, 1):
+        if key in layers:  # a collapsed layer's backward rules, written when it runs
+            reveal.append((svg_id(key), "grad", offset + number))
     if recorded:
         reveal += [(svg_id(f"o{k}"), "grad", offset + 1) for k in range(len(graph.outputs))]
     frames = [Frame(_start_caption(len(ahead), len(groups)), (), ()), *ahead]
@@ -316,6 +323,10 @@ _SCRIPT = """
     });
     mark(plan.frames[step].current, "sg-current", true);
     mark(plan.frames[step].active, "sg-active", true);
+    var here = document.getElementById(plan.frames[step].current[0] || "");
+    if (here && here.scrollIntoView) {  // a wide figure scrolls to the node that runs now
+      here.scrollIntoView({block: "nearest", inline: "center"});
+    }
     document.getElementById("counter").textContent = "step " + step + " of " + last;
     document.getElementById("caption").textContent = plan.frames[step].caption;
     document.getElementById("prev").disabled = step === 0;

@@ -127,6 +127,9 @@ def test_collapsed_two_layer_net_has_a_step_per_layer() -> None:
         "Step 4 of 4: the Affine1 layer (2 ops, in the engine's order).",
     ]
     assert "The dot node making x·W1" in page.frames[4].caption
+    reveal = {key: at for key, kind, at in _plan(page.html)["reveal"] if kind == "grad"}
+    layers = [f.current[0] for f in page.frames[1:]]
+    assert [reveal[key] for key in layers] == [1, 2, 3, 4]  # each box's rules when it runs
     plain = viz.steps(two_layer_loss())
     assert len(plain) == 6  # drawn op by op: a step per op
 
@@ -139,6 +142,7 @@ def test_the_page_is_self_contained_and_asks_for_nothing() -> None:
     assert "@import" not in text and "url(" not in text
     assert "Content-Security-Policy" in text and "default-src 'none'" in text
     assert text.startswith("<!DOCTYPE html>")
+    assert re.search(r'<svg style="min-width: \d+px"', text)  # never shrunk unreadably
 
 
 def test_hostile_names_cannot_break_out_of_the_page() -> None:
