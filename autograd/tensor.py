@@ -302,11 +302,32 @@ class Tensor:
             op = _UFUNC_OPS.get(ufunc)
             if op is not None:
                 return op(*inputs)
+        name = f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method}"
         raise TypeError(
-            f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method} on a Tensor is "
-            "not recorded for backward: use the tensor's operators and methods (t.exp(), t @ W, "
-            f"t.sum()), or np.{ufunc.__name__}(t.data) for an untracked array"
+            f"{name} on a Tensor is not recorded for backward: use the tensor's operators and "
+            f"methods (t.exp(), t @ W, t.sum()), or {name}(t.data) for an untracked array"
         )
+
+    def __array_function__(
+        self, func: Any, types: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """numpy functions meeting a Tensor: `np.dot` (the book's) is `@`; `np.sum(t)` calls
+        `t.sum()`; a function that would drop a tensor needing a gradient from the graph
+        (`np.concatenate`, `np.where`, ...) is refused while recording, since its result is a
+        plain array and that tensor would silently get no gradient. Results that are not
+        float arrays (`np.allclose`, `np.shape`, `np.argmax`) are returned as numpy gives them.
+        """
+        if func is np.dot and not kwargs:
+            return _dot(*args)
+        result = func._implementation(*args, **kwargs)
+        if _grad_state.enabled and _holds_floats(result) and _needs_grad(args, kwargs):
+            raise TypeError(
+                f"np.{func.__name__} on a Tensor that requires grad is not recorded for "
+                "backward, so that tensor would get no gradient: use the tensor's operators "
+                "and methods (t @ W, t.sum(), t * mask), or "
+                f"np.{func.__name__}(t.data, ...) for an untracked array"
+            )
+        return result
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
@@ -562,6 +583,33 @@ _COMPARISONS = (np.less, np.less_equal, np.greater, np.greater_equal)
 
 def _values(other: Any) -> Any:
     return other._data if isinstance(other, Tensor) else other
+
+
+def _dot(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """`np.dot(x, W)` as an engine op: `*` for a 0-d operand, `@` where the two agree."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return _ops.mul(a, b)
+    if np.ndim(b) > 2:
+        raise TypeError(
+            f"np.dot of shapes {np.shape(a)} and {np.shape(b)}: for a right operand with more "
+            "than 2 dimensions np.dot is not matmul; use a @ b (which batches) on Tensors"
+        )
+    return _ops.matmul(a, b)
+
+
+def _needs_grad(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether a tensor that requires grad is among the arguments (or in a list of them)."""
+    for arg in (*args, *kwargs.values()):
+        items = arg if isinstance(arg, (list, tuple)) else (arg,)
+        if any(isinstance(t, Tensor) and t.requires_grad for t in items):
+            return True
+    return False
+
+
+def _holds_floats(result: Any) -> bool:
+    """A float array or number (or a list of them): values that have left the graph."""
+    items = result if isinstance(result, (list, tuple)) else (result,)
+    return any(isinstance(r, (np.ndarray, np.generic)) and r.dtype.kind in "fc" for r in items)
 
 
 def _describe(t: Tensor) -> str:
