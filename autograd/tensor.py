@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
@@ -23,7 +24,12 @@ if TYPE_CHECKING:
 ArrayLike = Union["Tensor", np.ndarray, float, int, bool, Sequence[Any]]
 
 _ids = itertools.count()
-_NEVER = -(2**62)  # the `_modified` stamp of a tensor never changed in place
+_NEVER = -(2**62)
+# In-place writes are stamped on the memory, not on a tensor: views (t[0], t.reshape, t.T) and
+# detach() share their input's array, so a write through any of them changes every tensor over
+# that memory. Keyed by the id of the ndarray that owns the memory; an entry leaves with it.
+_written: dict[int, int] = {}
+_last_write = _NEVER  # the latest stamp: a node made after it cannot have been overwritten
 
 
 def as_float_array(data: Any, what: str = "Tensor") -> np.ndarray:
@@ -62,7 +68,7 @@ def _check_name(name: Any, what: str) -> str | None:
     return name
 
 
-# The slots a copy or a pickle carries; the creation id and the in-place stamp are new in a copy.
+# The slots a copy or a pickle carries; the creation id is new in a copy.
 _STATE = ("_data", "_grad", "requires_grad", "name", "_op", "_x", "_y", "_params", "_released")
 
 
@@ -85,7 +91,6 @@ class Tensor:
         "_params",
         "_id",
         "_released",
-        "_modified",
         "_meta",  # None, or rarely used extras: hooks, where anomaly mode saw it made
         "__weakref__",
     )
@@ -108,7 +113,6 @@ class Tensor:
         self._params: dict[str, Any] | None = None
         self._id = next(_ids)
         self._released = False
-        self._modified = _NEVER
         self._meta: dict[str, Any] | None = None
 
     @classmethod
@@ -129,7 +133,6 @@ class Tensor:
         t._params = None
         t._id = next(_ids) if ident is None else ident
         t._released = False
-        t._modified = _NEVER
         t._meta = None
         return t
 
@@ -146,7 +149,6 @@ class Tensor:
         for slot in _STATE:
             object.__setattr__(self, slot, state[slot])
         self._id = next(_ids)
-        self._modified = _NEVER
         self._meta = None  # hooks and anomaly notes stay with the original
 
     # --- graph introspection (used by the visualizer) -------------------------------------
@@ -457,6 +459,7 @@ class Tensor:
                 np.true_divide: _ops.div,
             }[ufunc](self, other)
         values = _values(other)
+        self._check_writeable(symbol)
         try:
             ufunc(self._data, values, out=self._data, casting="same_kind")
         except (ValueError, TypeError) as exc:
@@ -465,8 +468,41 @@ class Tensor:
                 f"{symbol}: cannot update {_describe(self)} in place with a value of shape "
                 f"{shape}: {exc}"
             ) from None
-        self._modified = next(_ids)
+        _stamp_write(self._data)
         return self
+
+    def __setitem__(self, index: Any, value: ArrayLike) -> None:
+        """`t[mask] = 0`, and `W[0] -= 1` under no_grad(): write into the values in place.
+
+        Stamped like `+=`, so a graph that still needs the old values refuses to backpropagate.
+        While recording, a tensor that requires grad (on either side) refuses: the graph would
+        not see the assignment.
+        """
+        if _grad_state.enabled and (
+            self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
+        ):
+            raise RuntimeError(
+                f"t[...] = value: {_describe(self)} or the value requires grad, and item "
+                "assignment is not recorded for backward; do it under no_grad() (parameter "
+                "updates), or build the result with operations (t * mask)"
+            )
+        values = value._data if isinstance(value, Tensor) else as_float_array(value, "t[...] =")
+        self._check_writeable("t[...] =")
+        try:
+            self._data[_ops._plain_index(index)] = values
+        except (ValueError, IndexError) as exc:
+            raise type(exc)(
+                f"t[{index!r}] = value of shape {values.shape}: {exc} ({_describe(self)})"
+            ) from None
+        _stamp_write(self._data)
+
+    def _check_writeable(self, what: str) -> None:
+        if not self._data.flags.writeable:
+            raise ValueError(
+                f"{what}: {_describe(self)} holds a read-only array (made from a read-only or "
+                "broadcast numpy array, e.g. np.broadcast_to), so it cannot change in place; "
+                "make the tensor from a copy: Tensor(np.array(values))"
+            )
 
     # --- methods --------------------------------------------------------------------------
     def exp(self) -> Tensor:
@@ -744,11 +780,7 @@ def _backpropagate(
                     "first backward to go through it again"
                 )
             x, y = node._x, node._y
-            if (
-                node._modified > node._id
-                or x._modified > node._id
-                or (y is not None and y._modified > node._id)
-            ):
+            if node._id < _last_write and _overwritten(node):
                 _refuse_changed(node)
             if steps is None:
                 node._released = release
@@ -815,15 +847,43 @@ def _run_hooks(node: Tensor, g: Tensor) -> Tensor:
     return g
 
 
+def _owner(data: np.ndarray) -> np.ndarray:
+    """The ndarray that owns `data`'s memory (numpy points a view of a view at the owner)."""
+    while isinstance(data.base, np.ndarray):
+        data = data.base
+    return data
+
+
+def _stamp_write(data: np.ndarray) -> None:
+    global _last_write
+    owner = _owner(data)
+    key = id(owner)
+    if key not in _written:
+        weakref.finalize(owner, _written.pop, key, None).atexit = False
+    _written[key] = _last_write = next(_ids)
+
+
+def _written_after(t: Tensor, when: int) -> bool:
+    return _written.get(id(_owner(t._data)), _NEVER) > when
+
+
+def _overwritten(node: Tensor) -> bool:
+    """Whether the memory of `node` or of one of its inputs was written in place since `node`
+    was recorded (its VJP would read the new values)."""
+    return any(_written_after(t, node._id) for t in (node, *node.inputs))
+
+
 def _refuse_changed(node: Tensor) -> None:
-    changed = [t for t in (node, *node.inputs) if t._modified > node._id]
+    unique = {id(t): t for t in (node, *node.inputs)}.values()  # x * x names x once
+    changed = [t for t in unique if _written_after(t, node._id)]
     what = " and ".join(
         ("its output " if t is node else "its input ") + _describe(t) for t in changed
     )
     raise RuntimeError(
         f"backward: '{node._op.name}' (node {node._id}) needs {what}, which was changed in place "
-        "(+=, -=, *=, /=) after the operation was recorded, so its gradient would use the new "
-        "values. Compute the forward again after the update, or update a copy."
+        "(+=, -=, *=, /= or item assignment, on it or on a tensor sharing its memory such as "
+        "t[0], t.T or t.detach()) after the operation was recorded, so its gradient would use "
+        "the new values. Compute the forward again after the update, or update a copy."
     )
 
 

@@ -59,3 +59,84 @@ def test_numpy_functions_that_only_read_still_work() -> None:
 def test_refused_ufunc_method_names_the_method_in_its_advice() -> None:
     with pytest.raises(TypeError, match=r"np\.add\.reduce\(t\.data\)"):
         np.add.reduce(Tensor([1.0, 2.0]))
+
+
+# --- in-place writes through shared memory -----------------------------------------------
+def test_in_place_change_through_a_view_is_caught_by_backward() -> None:
+    # a slice is a view of its input's array: changing it changes the input too
+    x, w = Tensor([1.0, 2.0, 3.0], requires_grad=False), Tensor([1.0, 1.0, 1.0])
+    z = (x * w).sum()
+    with no_grad():
+        v = x[0:2]
+        v *= 100
+    with pytest.raises(RuntimeError, match=r"'mul'.*changed in place.*sharing its memory"):
+        z.backward()  # used to give w.grad = [100, 200, 3] silently
+
+
+def test_in_place_change_of_the_owner_is_caught_through_its_view() -> None:
+    x, w = Tensor([1.0, 2.0, 3.0], requires_grad=False), Tensor([1.0, 1.0, 1.0])
+    z = (x.reshape(3, 1) * w.reshape(3, 1)).sum()  # the reshape of a constant is a view
+    with no_grad():
+        x *= 5
+    with pytest.raises(RuntimeError, match="changed in place"):
+        z.backward()
+
+
+def test_in_place_change_of_a_detached_copy_is_caught() -> None:
+    x = Tensor([1.0, 2.0])
+    z = (x * x).sum()
+    d = x.detach()
+    d += 1  # detach() shares the array, as in PyTorch
+    with pytest.raises(RuntimeError, match=r"'mul'.*its input the tensor of shape \(2,\), which"):
+        z.backward()
+
+
+def test_a_graph_built_after_the_update_is_not_refused() -> None:
+    W = Tensor([1.0, 2.0])
+    for _ in range(3):
+        W.grad = None
+        (W * W).sum().backward()
+        with no_grad():
+            W[0:1] -= 0.5 * W.grad.data[0:1]
+    np.testing.assert_allclose(W.data, [0.0, 2.0])
+
+
+def test_item_update_under_no_grad_writes_and_is_stamped() -> None:
+    x = Tensor([1.0, 2.0, 3.0])
+    z = (x * x).sum()
+    with no_grad():
+        x[0] += 10  # used to change x through the view, then fail with a TypeError
+        x[x.data > 2] = 0.0
+    np.testing.assert_array_equal(x.data, [0.0, 2.0, 0.0])
+    with pytest.raises(RuntimeError, match="changed in place"):
+        z.backward()
+
+
+def test_item_assignment_while_recording_is_refused_before_changing_anything() -> None:
+    x = Tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"item assignment is not recorded.*no_grad"):
+        x[0] += 10
+    with pytest.raises(RuntimeError, match="item assignment is not recorded"):
+        Tensor([0.0, 0.0], requires_grad=False)[0] = x[1]
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    data = Tensor([1.0, 2.0], requires_grad=False)  # no gradient involved: allowed
+    data[1] = 5
+    np.testing.assert_array_equal(data.data, [1.0, 5.0])
+
+
+def test_item_assignment_bad_values_are_clear() -> None:
+    t = Tensor([1.0, 2.0], requires_grad=False)
+    with pytest.raises(TypeError, match="string"):
+        t[0] = "a"
+    with pytest.raises(TypeError, match="complex"):
+        t[0] = 1j
+    with pytest.raises(ValueError, match=r"t\[0\] = value of shape \(3,\)"):
+        t[0] = [1.0, 2.0, 3.0]
+
+
+def test_in_place_update_of_a_read_only_array_says_so() -> None:
+    t = Tensor(np.broadcast_to(np.ones(3), (2, 3)), requires_grad=False)
+    with pytest.raises(ValueError, match=r"read-only array.*Tensor\(np.array\(values\)\)"):
+        t += 1
+    with pytest.raises(ValueError, match="read-only array"):
+        t[0] = 2.0
