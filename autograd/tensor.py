@@ -30,6 +30,7 @@ _NEVER = -(2**62)
 # that memory. Keyed by the id of the ndarray that owns the memory; an entry leaves with it.
 _written: dict[int, int] = {}
 _last_write = _NEVER  # the latest stamp: a node made after it cannot have been overwritten
+_copies_made = False  # only a copy or a pickle can give ids that disagree with the graph
 
 
 def as_float_array(data: Any, what: str = "Tensor") -> np.ndarray:
@@ -144,11 +145,14 @@ class Tensor:
         """A copy is a new tensor: a fresh creation id, so backward orders it with new work.
 
         Pickle and deepcopy restore a tensor's inputs before the tensor itself, so fresh ids
-        keep inputs before outputs within a copied graph too.
+        keep inputs before outputs within a copied graph too, except around a cycle (a
+        `create_graph` gradient refers back to its tensor): backward checks the order then.
         """
+        global _copies_made
         for slot in _STATE:
             object.__setattr__(self, slot, state[slot])
         self._id = next(_ids)
+        _copies_made = True
         self._meta = None  # hooks and anomaly notes stay with the original
 
     # --- graph introspection (used by the visualizer) -------------------------------------
@@ -695,7 +699,8 @@ def _reverse_topological_order(root: Tensor) -> list[Tensor]:
     """Every tensor `root` depends on that requires grad, outputs before their inputs.
 
     A tensor is always created after its inputs, so descending creation ids are a topological
-    order: collect the reachable nodes (iteratively, so depth is free) and sort by id.
+    order: collect the reachable nodes (iteratively, so depth is free) and sort by id. Copies
+    can break that rule (see `__setstate__`); then the order comes from the graph itself.
     """
     seen = {id(root)}
     nodes = [root]
@@ -708,11 +713,40 @@ def _reverse_topological_order(root: Tensor) -> list[Tensor]:
                 nodes.append(parent)
                 stack.append(parent)
     nodes.sort(key=_creation_id, reverse=True)
+    if _copies_made and not _ids_follow_graph(nodes):
+        return _depth_first_order(root)
     return nodes
 
 
 def _creation_id(t: Tensor) -> int:
     return t._id
+
+
+def _ids_follow_graph(nodes: list[Tensor]) -> bool:
+    return all(
+        p is None or not p.requires_grad or p._id < t._id for t in nodes for p in (t._x, t._y)
+    )
+
+
+def _depth_first_order(root: Tensor) -> list[Tensor]:
+    """The same set of nodes, outputs before inputs, from a depth-first walk (no ids used)."""
+    done: set[int] = set()
+    postorder: list[Tensor] = []
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            postorder.append(node)
+            continue
+        if id(node) in done:
+            continue
+        done.add(id(node))
+        stack.append((node, True))
+        for parent in (node._x, node._y):
+            if parent is not None and parent.requires_grad and id(parent) not in done:
+                stack.append((parent, False))
+    postorder.reverse()
+    return postorder
 
 
 def _backpropagate(

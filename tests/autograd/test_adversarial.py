@@ -3,10 +3,14 @@ numpy functions on tensors, in-place updates through shared memory, copies of gr
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
-from autograd import Tensor, no_grad
+import autograd
+from autograd import Tensor, Value, no_grad
 
 
 # --- numpy functions (not ufuncs) on tensors ---------------------------------------------
@@ -140,3 +144,20 @@ def test_in_place_update_of_a_read_only_array_says_so() -> None:
         t += 1
     with pytest.raises(ValueError, match="read-only array"):
         t[0] = 2.0
+
+
+# --- copies of graphs --------------------------------------------------------------------
+@pytest.mark.parametrize("clone", [copy.deepcopy, lambda t: pickle.loads(pickle.dumps(t))])
+def test_copy_of_a_tensor_with_a_create_graph_gradient_keeps_second_derivatives(clone) -> None:
+    # a.grad (made with create_graph) refers back to a, so a copy restores a after the nodes
+    # made from it and their fresh ids disagreed with the graph: d2 was silently missing
+    a = Tensor([1.0, 2.0])
+    (a**3).sum().backward(create_graph=True)
+    b = clone(a)
+    b.grad.sum().backward()
+    np.testing.assert_allclose(b.grad.data, 3 * a.data**2 + 6 * a.data)
+    v = Value(2.0)
+    (v**3).backward(create_graph=True)
+    w = clone(v)
+    (g,) = autograd.grad(w.grad, w)
+    assert type(g) is Value and float(g) == 12.0
