@@ -161,3 +161,13 @@ def test_copy_of_a_tensor_with_a_create_graph_gradient_keeps_second_derivatives(
     w = clone(v)
     (g,) = autograd.grad(w.grad, w)
     assert type(g) is Value and float(g) == 12.0
+
+
+# --- indexing ----------------------------------------------------------------------------
+@pytest.mark.parametrize("index", [[], ([],), ((), slice(None)), (0, [])], ids=repr)
+def test_an_empty_list_of_positions_picks_nothing_as_in_numpy(index) -> None:
+    x = Tensor(np.arange(12.0).reshape(3, 4))
+    y = x[index]  # used to fail: np.asarray([]) is a float array, not positions
+    assert y.shape == np.zeros((3, 4))[index].shape
+    (y.sum() + x.sum()).backward()
+    np.testing.assert_array_equal(x.grad.data, np.ones((3, 4)))
