@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from autograd.grad_mode import recording, state
+from autograd.grad_mode import ThreadStacks, recording, state
 
 if TYPE_CHECKING:
     from autograd.tensor import Tensor
@@ -112,7 +112,7 @@ class detect_anomaly:
 
     def __init__(self, nan: bool = True, inf: bool = True) -> None:
         self._settings = Anomaly(nan, inf)
-        self._previous: list[tuple[Any, Any, Any]] = []
+        self._previous = ThreadStacks()
 
     def __enter__(self) -> Anomaly:
         quiet = np.errstate(
@@ -121,7 +121,7 @@ class detect_anomaly:
             over="ignore" if self._settings.inf else None,
         )
         quiet.__enter__()
-        self._previous.append((state.anomaly, state.enabled, quiet))
+        self._previous.push((state.anomaly, state.enabled, quiet))
         state.anomaly = self._settings
         state.enabled = recording(bool(state.enabled))
         return self._settings

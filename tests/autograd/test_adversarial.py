@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import copy
 import pickle
+import threading
 
 import numpy as np
 import pytest
 
 import autograd
-from autograd import Tensor, Value, no_grad
+from autograd import Tensor, Value, is_grad_enabled, no_grad
 
 
 # --- numpy functions (not ufuncs) on tensors ---------------------------------------------
@@ -171,3 +172,51 @@ def test_an_empty_list_of_positions_picks_nothing_as_in_numpy(index) -> None:
     assert y.shape == np.zeros((3, 4))[index].shape
     (y.sum() + x.sum()).backward()
     np.testing.assert_array_equal(x.grad.data, np.ones((3, 4)))
+
+
+# --- one context manager object open in two threads --------------------------------------
+def _overlap_in_two_threads(shared) -> dict[str, object]:
+    """Thread A enters `shared` while recording; B enters it inside its own no_grad(); A leaves
+    first. Each must get back its own state."""
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, object] = {}
+
+    def a() -> None:
+        with shared:
+            a_in.set()
+            b_in.wait(10)
+        a_out.set()
+        seen["A after"] = is_grad_enabled()
+        with np.errstate(divide="ignore"):
+            seen["A log(0)"] = float(Tensor([0.0]).log().data[0])  # anomaly mode is over
+
+    def b() -> None:
+        a_in.wait(10)
+        with no_grad():
+            with shared:
+                b_in.set()
+                a_out.wait(10)
+            seen["B in its no_grad"] = is_grad_enabled()
+        seen["B after"] = is_grad_enabled()
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    return seen
+
+
+@pytest.mark.parametrize(
+    "shared", [no_grad(), autograd.detect_anomaly()], ids=["no_grad", "detect_anomaly"]
+)
+def test_a_shared_context_manager_restores_each_threads_own_state(shared) -> None:
+    # a no_grad() object kept in a module: thread A used to end with recording off for good,
+    # a shared detect_anomaly() raised numpy's "created in a different Context"
+    seen = _overlap_in_two_threads(shared)
+    assert seen == {
+        "A after": True,
+        "A log(0)": -np.inf,
+        "B in its no_grad": False,
+        "B after": True,
+    }
