@@ -321,16 +321,22 @@ class Tensor:
         `t.sum()`; a function that would drop a tensor needing a gradient from the graph
         (`np.concatenate`, `np.where`, ...) is refused while recording, since its result is a
         plain array and that tensor would silently get no gradient. Results that are not
-        float arrays (`np.allclose`, `np.shape`, `np.argmax`) are returned as numpy gives them.
+        float arrays (`np.allclose`, `np.shape`, `np.argmax`), new arrays of the same shape
+        (`np.zeros_like`) and snapshots (`np.copy`) are returned as numpy gives them.
         """
         if func is np.dot and not kwargs:
             return _dot(*args)
         result = func._implementation(*args, **kwargs)
-        if _grad_state.enabled and _holds_floats(result) and _needs_grad(args, kwargs):
+        if (
+            _grad_state.enabled
+            and func not in _UNTRACKED_BY_DESIGN
+            and _holds_floats(result)
+            and _needs_grad(args, kwargs)
+        ):
             raise TypeError(
                 f"np.{func.__name__} on a Tensor that requires grad is not recorded for "
                 "backward, so that tensor would get no gradient: use the tensor's operators "
-                "and methods (t @ W, t.sum(), t * mask), or "
+                "and methods (t @ W, t.sum(), t.reshape(...), t * mask), or "
                 f"np.{func.__name__}(t.data, ...) for an untracked array"
             )
         return result
@@ -623,6 +629,13 @@ _COMPARISONS = (np.less, np.less_equal, np.greater, np.greater_equal)
 
 def _values(other: Any) -> Any:
     return other._data if isinstance(other, Tensor) else other
+
+
+# numpy functions whose result is not meant to carry a gradient: arrays shaped like the
+# tensor (the book's `grad = np.zeros_like(x)`) and explicit snapshots
+_UNTRACKED_BY_DESIGN = frozenset(
+    (np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy)
+)
 
 
 def _dot(a: ArrayLike, b: ArrayLike) -> Tensor:

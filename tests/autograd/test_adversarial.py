@@ -59,6 +59,10 @@ def test_numpy_functions_that_only_read_still_work() -> None:
     assert np.shape(t) == (2,) and np.ndim(t) == 1 and int(np.argmax(t)) == 1
     np.testing.assert_allclose(t, [1.0, 2.0])
     assert np.sum(t).op.name == "sum" and np.mean(t).op.name == "mean"
+    # the book's numerical_gradient starts with `grad = np.zeros_like(x)`
+    assert type(np.zeros_like(t)) is np.ndarray and np.full_like(t, 2.0).tolist() == [2.0, 2.0]
+    snapshot = np.copy(t)
+    assert snapshot.tolist() == [1.0, 2.0] and snapshot is not t.data
 
 
 def test_refused_ufunc_method_names_the_method_in_its_advice() -> None:
