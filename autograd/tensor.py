@@ -806,7 +806,7 @@ def _backpropagate(
             if g is None:
                 continue
             if node._meta is not None and "hooks" in node._meta:
-                g = _run_hooks(node, g)
+                g = _run_hooks(node, g, stored)
             op = node._op
             if wanted is None:
                 if op is None and not create_graph:  # the user may update a leaf's .grad in place
@@ -873,7 +873,9 @@ class RemovableHandle:
         self._hooks.pop(self.key, None)
 
 
-def _run_hooks(node: Tensor, g: Tensor) -> Tensor:
+def _run_hooks(node: Tensor, g: Tensor, stored: set[int]) -> Tensor:
+    """Each hook's replacement is passed on; its array may be the user's own, so it is marked
+    as handed out (`stored`): a leaf's `.grad` is then a copy, safe to change in place."""
     for fn in list(node._meta["hooks"].values()):  # type: ignore[index]
         replaced = fn(g)
         if replaced is None:
@@ -890,6 +892,7 @@ def _run_hooks(node: Tensor, g: Tensor) -> Tensor:
             )
         if new._data.dtype != node._data.dtype:
             new = Tensor._wrap(new._data.astype(node._data.dtype))
+        stored.add(id(new._data))
         g = new
     return g
 

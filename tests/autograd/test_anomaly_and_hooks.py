@@ -234,3 +234,18 @@ def test_hooks_do_not_follow_a_pickled_copy() -> None:
     assert y.grad.data.tolist() == [2.0]
     (x * 2).sum().backward()
     assert x.grad.data.tolist() == [200.0]
+
+
+def test_a_leaf_gradient_from_a_hook_is_a_copy_of_the_users_array() -> None:
+    # the hook's return value used to become p.grad itself: zeroing the gradient in place
+    # zeroed the user's array too
+    fixed, kept = np.array([5.0, 5.0]), Tensor([5.0, 5.0], requires_grad=False)
+    p, q = Tensor([1.0, 2.0]), Tensor([1.0, 2.0])
+    p.register_hook(lambda g: fixed)
+    q.register_hook(lambda g: kept)
+    (p * p + q * q).sum().backward()
+    with no_grad():
+        p.grad *= 0
+        q.grad *= 0
+    np.testing.assert_array_equal(fixed, [5.0, 5.0])
+    np.testing.assert_array_equal(kept.data, [5.0, 5.0])
