@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
 
 
 class AnomalyError(FloatingPointError):
@@ -153,7 +154,11 @@ def _meta(t: Tensor) -> dict[str, Any]:
 def _user_site() -> str | None:
     """`file:line` of the innermost caller outside the engine (and its layer library)."""
     frame = sys._getframe(1)
-    skip = (_ENGINE_DIR + os.sep, os.path.join(os.path.dirname(_ENGINE_DIR), "nn") + os.sep)
+    skip = (
+        _ENGINE_DIR + os.sep,
+        os.path.join(os.path.dirname(_ENGINE_DIR), "nn") + os.sep,
+        _NUMPY_DIR + os.sep,  # np.mean(t) reaches t.mean() through numpy's own Python code
+    )
     while frame is not None:
         path = os.path.abspath(frame.f_code.co_filename)
         if not path.startswith(skip):

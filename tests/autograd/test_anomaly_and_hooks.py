@@ -249,3 +249,12 @@ def test_a_leaf_gradient_from_a_hook_is_a_copy_of_the_users_array() -> None:
         q.grad *= 0
     np.testing.assert_array_equal(fixed, [5.0, 5.0])
     np.testing.assert_array_equal(kept.data, [5.0, 5.0])
+
+
+def test_a_node_made_through_a_numpy_function_names_the_users_line() -> None:
+    # np.mean(t) reaches t.mean() through numpy's Python code: the site was fromnumeric.py
+    x = Tensor([np.inf, 1.0])
+    with detect_anomaly(), pytest.raises(FloatingPointError) as caught:
+        line = _next_line()
+        np.mean(x)
+    assert str(caught.value).endswith(f"created at {line}")
