@@ -566,6 +566,8 @@ class Tensor:
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
+        elif len(shape) == 1 and isinstance(shape[0], np.ndarray):  # numpy's x.reshape(a.shape)
+            shape = tuple(shape[0].reshape(-1))
         return _ops.reshape(self, shape)  # type: ignore[arg-type]
 
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:

@@ -224,3 +224,11 @@ def test_a_shared_context_manager_restores_each_threads_own_state(shared) -> Non
         "B in its no_grad": False,
         "B after": True,
     }
+
+
+def test_reshape_takes_a_shape_given_as_a_numpy_array_as_numpy_does() -> None:
+    x = Tensor(np.arange(12.0).reshape(3, 4))
+    assert x.reshape(np.array([4, 3])).shape == (4, 3)  # used to be a TypeError
+    assert x.reshape(np.array(12)).shape == (12,)
+    with pytest.raises(TypeError, match="whole numbers"):
+        x.reshape(np.array([4.0, 3.0]))
