@@ -35,6 +35,10 @@ class AnomalyError(FloatingPointError):
         self.node = node
         self.phase = phase
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # a worker process sends its exception back pickled; the default passes only args
+        return (type(self), (str(self), self.node, self.phase))
+
 
 class Anomaly:
     """What to look for (NaN, Inf or both); truthy, so it can stand for "recording on"."""

@@ -258,3 +258,13 @@ def test_a_node_made_through_a_numpy_function_names_the_users_line() -> None:
         line = _next_line()
         np.mean(x)
     assert str(caught.value).endswith(f"created at {line}")
+
+
+def test_anomaly_error_survives_pickle_and_copy() -> None:
+    # a worker process (multiprocessing, concurrent.futures) sends its exception back pickled:
+    # it used to fail with "__init__() missing 2 required positional arguments"
+    with detect_anomaly(), pytest.raises(AnomalyError) as caught:
+        Tensor([0.0]).log()
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert str(again) == str(caught.value) and again.phase == "forward"
+    assert again.node.op.name == "log"
