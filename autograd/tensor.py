@@ -498,8 +498,11 @@ class Tensor:
             )
         values = value._data if isinstance(value, Tensor) else as_float_array(value, "t[...] =")
         self._check_writeable("t[...] =")
+        index = _ops._plain_index(index)
         try:
-            self._data[_ops._plain_index(index)] = values
+            if isinstance(value, Tensor) and np.may_share_memory(values, self._data):
+                _refuse_overlap(self._data[index], values)
+            self._data[index] = values
         except (ValueError, IndexError) as exc:
             raise type(exc)(
                 f"t[{index!r}] = value of shape {values.shape}: {exc} ({_describe(self)})"
@@ -638,6 +641,23 @@ def _values(other: Any) -> Any:
 _UNTRACKED_BY_DESIGN = frozenset(
     (np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy)
 )
+
+
+def _refuse_overlap(target: np.ndarray, values: np.ndarray) -> None:
+    """A tensor view of the same memory, other than the target itself (`x[0] += 1`), would be
+    read after it is overwritten: `t[0], t[1] = t[1], t[0]` and shuffling a tensor duplicate
+    rows (as with numpy views), so refuse rather than corrupt."""
+    same = (
+        target.__array_interface__["data"][0] == values.__array_interface__["data"][0]
+        and target.shape == values.shape
+        and target.strides == values.strides
+    )
+    if not same:
+        raise ValueError(
+            "the value is a view of this tensor's own memory, which may be overwritten "
+            "before it is read (e.g. t[0], t[1] = t[1], t[0], or shuffling a tensor); assign "
+            "a copy (t[i] = t[j].data.copy()) or reorder by indexing: t[rng.permutation(len(t))]"
+        )
 
 
 def _dot(a: ArrayLike, b: ArrayLike) -> Tensor:

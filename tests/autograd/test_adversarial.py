@@ -133,6 +133,19 @@ def test_item_assignment_while_recording_is_refused_before_changing_anything() -
     np.testing.assert_array_equal(data.data, [1.0, 5.0])
 
 
+def test_assigning_a_view_of_the_same_tensor_is_refused_before_it_corrupts_rows() -> None:
+    # with item assignment, a row swap or rng.shuffle(t) would read rows already overwritten
+    t = Tensor(np.arange(8.0).reshape(4, 2), requires_grad=False)
+    with pytest.raises(ValueError, match="view of this tensor's own memory"):
+        t[0], t[1] = t[1], t[0]
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="own memory"):
+        np.random.default_rng(0).shuffle(t)
+    np.testing.assert_array_equal(t.data, np.arange(8.0).reshape(4, 2))
+    t[0] += 10  # the view assigned back to itself is fine
+    t[1:] = t[:-1].data.copy()
+    np.testing.assert_array_equal(t.data[:, 0], [10.0, 10.0, 2.0, 4.0])
+
+
 def test_item_assignment_bad_values_are_clear() -> None:
     t = Tensor([1.0, 2.0], requires_grad=False)
     with pytest.raises(TypeError, match="string"):
