@@ -37,8 +37,14 @@ def as_float_array(data: Any, what: str = "Tensor") -> np.ndarray:
     """Convert user input to a float array: float32 stays float32, everything else float64."""
     if isinstance(data, Tensor):
         return data._data
+    if isinstance(data, np.ma.MaskedArray):
+        raise TypeError(
+            f"{what}: masked arrays are not supported (the mask would be ignored); fill the "
+            "masked entries first, e.g. a.filled(0)"
+        )
     if isinstance(data, np.ndarray):
-        arr = data
+        # a subclass such as np.matrix changes what * means: keep the plain array (shared)
+        arr = data if type(data) is np.ndarray else np.asarray(data)
     elif isinstance(data, (str, bytes)):
         raise TypeError(f"{what}: expected numbers, got the string {data!r}")
     else:

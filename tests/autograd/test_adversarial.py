@@ -245,3 +245,27 @@ def test_reshape_takes_a_shape_given_as_a_numpy_array_as_numpy_does() -> None:
     assert x.reshape(np.array(12)).shape == (12,)
     with pytest.raises(TypeError, match="whole numbers"):
         x.reshape(np.array([4.0, 3.0]))
+
+
+# --- array subclasses --------------------------------------------------------------------
+def _matrix(rows: list[list[float]]) -> np.ndarray:
+    with pytest.warns(PendingDeprecationWarning):  # numpy discourages np.matrix; users have it
+        return np.matrix(rows)
+
+
+def test_an_np_matrix_becomes_a_plain_array_so_star_stays_elementwise() -> None:
+    m = _matrix([[1.0, 2.0], [3.0, 4.0]])
+    t = Tensor(m)
+    assert type(t.data) is np.ndarray
+    y = t * t  # used to be the matrix product [[7, 10], [15, 22]], with a wrong gradient
+    np.testing.assert_array_equal(y.data, [[1.0, 4.0], [9.0, 16.0]])
+    y.sum().backward()
+    np.testing.assert_array_equal(t.grad.data, 2 * np.asarray(m))
+    assert type((Tensor([[1.0, 1.0]]) * m).data) is np.ndarray
+    t.data = _matrix([[0.0, 0.0], [0.0, 0.0]])
+    assert type(t.data) is np.ndarray
+
+
+def test_a_masked_array_is_refused_rather_than_its_mask_ignored() -> None:
+    with pytest.raises(TypeError, match=r"masked arrays are not supported.*filled"):
+        Tensor(np.ma.masked_array([1.0, 2.0], mask=[0, 1]))
