@@ -452,6 +452,12 @@ class Tensor:
     def __itruediv__(self, other: ArrayLike) -> Tensor:
         return self._update(np.true_divide, "/=", other)
 
+    def __ipow__(self, other: ArrayLike) -> Tensor:
+        return self._update(np.power, "**=", other)
+
+    def __imatmul__(self, other: ArrayLike) -> Tensor:
+        return self._update(np.matmul, "@=", other)
+
     def _update(self, ufunc: np.ufunc, symbol: str, other: ArrayLike) -> Tensor:
         """`p -= lr * p.grad`: change the values in place, as PyTorch does.
 
@@ -473,6 +479,8 @@ class Tensor:
                 np.subtract: _ops.sub,
                 np.multiply: _ops.mul,
                 np.true_divide: _ops.div,
+                np.power: _ops.pow,
+                np.matmul: _ops.matmul,
             }[ufunc](self, other)
         values = _values(other)
         self._check_writeable(symbol)

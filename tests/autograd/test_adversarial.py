@@ -100,6 +100,27 @@ def test_in_place_change_of_a_detached_copy_is_caught() -> None:
         z.backward()
 
 
+def test_power_and_matmul_updates_change_the_parameter_in_place() -> None:
+    # `p **= 2` / `W @= R` under no_grad() used to rebind the name to a new untracked tensor,
+    # leaving the model's parameter unchanged (issue 7's `p -= ...` trap, for ** and @)
+    p, W = Tensor([1.0, 2.0]), Tensor(np.eye(2) * 2)
+    model = [p, W]
+    with no_grad():
+        p **= 2
+        W @= np.array([[0.0, 1.0], [1.0, 0.0]])
+    assert model[0] is p and model[1] is W and p.requires_grad
+    np.testing.assert_array_equal(p.data, [1.0, 4.0])
+    np.testing.assert_array_equal(W.data, [[0.0, 2.0], [2.0, 0.0]])
+    with pytest.raises(RuntimeError, match=r"\*\*=.*leaf that requires grad"):
+        p **= 2
+    with no_grad(), pytest.raises(ValueError, match=r"@=: cannot update .* \(2, 3\)"):
+        W @= np.ones((2, 3))
+    y = p * 1
+    y **= 2  # a computed tensor while recording: a new node, differentiated
+    y.sum().backward()
+    np.testing.assert_array_equal(p.grad.data, 2 * p.data)
+
+
 def test_a_graph_built_after_the_update_is_not_refused() -> None:
     W = Tensor([1.0, 2.0])
     for _ in range(3):
