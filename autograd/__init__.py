@@ -1,6 +1,7 @@
 """scratchgrad's engine: tensors that record operations, and reverse-mode backward over them."""
 
 from autograd.anomaly import AnomalyError, anomaly_of, detect_anomaly
+from autograd.check import check_layer
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd.numeric import GradcheckError, gradcheck, numerical_gradient
 from autograd.ops import (
@@ -17,6 +18,7 @@ from autograd.ops import (
     sigmoid,
     softmax,
     softmax_cross_entropy,
+    softplus,
     sqrt,
     tanh,
 )
@@ -36,6 +38,7 @@ __all__ = [
     "abs",
     "anomaly_of",
     "backward_steps",
+    "check_layer",
     "detect_anomaly",
     "enable_grad",
     "edge_gradient",
@@ -55,6 +58,7 @@ __all__ = [
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",
+    "softplus",
     "sqrt",
     "tanh",
 ]

@@ -408,6 +408,14 @@ SQRT = defop(
     local=["1/(2√{x})"],
     rule=["g/(2√{x})"],
 )
+SOFTPLUS = defop(
+    "softplus",
+    "softplus",
+    lambda x: np.logaddexp(0, x),  # log(1 + eˣ) without overflow for large x
+    [lambda g, out, x: g * sigmoid(x)],
+    local=["σ({x})"],
+    rule=["g⊙σ({x})"],
+)
 ASTYPE = defop(
     "astype",
     "astype",
@@ -449,6 +457,11 @@ def abs(x: ArrayLike) -> Tensor:
 
 def sqrt(x: ArrayLike) -> Tensor:
     return unary(SQRT, _operand(x, None, "sqrt"))
+
+
+def softplus(x: ArrayLike) -> Tensor:
+    """log(1 + eˣ): a smooth ReLU whose derivative is the sigmoid."""
+    return unary(SOFTPLUS, _operand(x, None, "softplus"))
 
 
 def astype(x: Tensor, dtype: Any) -> Tensor:

@@ -553,6 +553,9 @@ class Tensor:
     def relu(self) -> Tensor:
         return _ops.relu(self)
 
+    def softplus(self) -> Tensor:
+        return _ops.softplus(self)
+
     def sum(
         self,
         axis: int | tuple[int, ...] | None = None,
