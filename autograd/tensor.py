@@ -483,6 +483,8 @@ class Tensor:
                 np.matmul: _ops.matmul,
             }[ufunc](self, other)
         values = _values(other)
+        if not isinstance(values, (np.ndarray, float, int)):  # lists; strings, complex refused
+            values = as_float_array(values, symbol)
         self._check_writeable(symbol)
         try:
             ufunc(self._data, values, out=self._data, casting="same_kind")

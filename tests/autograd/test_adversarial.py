@@ -167,6 +167,16 @@ def test_assigning_a_view_of_the_same_tensor_is_refused_before_it_corrupts_rows(
     np.testing.assert_array_equal(t.data[:, 0], [10.0, 10.0, 2.0, 4.0])
 
 
+def test_in_place_update_with_a_string_or_complex_value_says_what_is_wrong() -> None:
+    t = Tensor([1.0, 2.0], requires_grad=False)
+    with pytest.raises(TypeError, match=r"\+=: expected numbers, got the string 'a'"):
+        t += "a"  # used to be numpy's "did not contain a loop with signature" as a ValueError
+    with pytest.raises(TypeError, match="complex numbers are not supported"):
+        t *= 1j
+    t += [1, 2]
+    np.testing.assert_array_equal(t.data, [2.0, 4.0])
+
+
 def test_item_assignment_bad_values_are_clear() -> None:
     t = Tensor([1.0, 2.0], requires_grad=False)
     with pytest.raises(TypeError, match="string"):
