@@ -89,6 +89,19 @@ class Anomaly:
         site = (node._meta or {}).get("site")
         self._raise(node, "backward", detail, site)
 
+    def check_hook(self, node: Tensor, arrived: np.ndarray, replaced: np.ndarray) -> None:
+        """Called by backward when a hook on `node` replaced a finite gradient."""
+        if self._bad(replaced) is None or self._bad(arrived) is not None:
+            return
+        what = f"'{node.name}' " if node.name else ""
+        kinds = "NaN or Inf" if self.nan and self.inf else ("NaN" if self.nan else "Inf")
+        message = (
+            f"{kinds} in backward: a hook on the tensor {what}of shape {node.shape} replaced "
+            f"its finite gradient; the hook's gradient {_summary(replaced)}"
+        )
+        _meta(node)["anomaly"] = message
+        raise AnomalyError(message, node, "backward")
+
     def _raise(self, node: Tensor, phase: str, detail: str, site: str | None) -> None:
         op = node._op
         kinds = "NaN or Inf" if self.nan and self.inf else ("NaN" if self.nan else "Inf")

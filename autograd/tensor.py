@@ -847,7 +847,9 @@ def _backpropagate(
             if g is None:
                 continue
             if node._meta is not None and "hooks" in node._meta:
-                g = _run_hooks(node, g, stored)
+                arrived, g = g, _run_hooks(node, g, stored)
+                if anomaly is not None and g is not arrived:
+                    anomaly.check_hook(node, arrived._data, g._data)
             op = node._op
             if wanted is None:
                 if op is None and not create_graph:  # the user may update a leaf's .grad in place

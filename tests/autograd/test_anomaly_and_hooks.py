@@ -268,3 +268,24 @@ def test_anomaly_error_survives_pickle_and_copy() -> None:
     again = pickle.loads(pickle.dumps(caught.value))
     assert str(again) == str(caught.value) and again.phase == "forward"
     assert again.node.op.name == "log"
+
+
+def test_a_hook_that_makes_inf_is_named_rather_than_the_op_after_it() -> None:
+    # the hook's Inf used to be reported as the mul's own gradient ("op 'mul' ... sends")
+    x = Tensor([1.0])
+    b = x * 2
+    b.name = "b"
+    b.register_hook(lambda g: g * np.inf)
+    with detect_anomaly(), pytest.raises(AnomalyError) as caught:
+        (b * 1).sum().backward()
+    assert str(caught.value).startswith(
+        "NaN or Inf in backward: a hook on the tensor 'b' of shape (1,) replaced its finite "
+        "gradient; the hook's gradient of shape (1,) has 0 NaN and 1 Inf of 1"
+    )
+    assert caught.value.node is b and autograd.anomaly_of(b) == str(caught.value)
+    c = Tensor([1.0]) * 1  # a hook that only passes a bad gradient on is not blamed
+    c.register_hook(lambda g: g + 0)
+    y = (c * 1).sum()
+    with detect_anomaly(nan=False), pytest.raises(AnomalyError) as passed_on:
+        y.backward(grad=np.array(np.inf))
+    assert passed_on.value.phase == "backward" and "hook" not in str(passed_on.value)
