@@ -22,6 +22,7 @@ from autograd.ops import (
     sqrt,
     tanh,
 )
+from autograd.scope import Region, current_region, region_of, scope
 from autograd.steps import Sent, Step, backward_steps
 from autograd.tensor import RemovableHandle, Tensor, Value, grad, next_id
 
@@ -33,12 +34,14 @@ __all__ = [
     "Step",
     "GradcheckError",
     "Op",
+    "Region",
     "Tensor",
     "Value",
     "abs",
     "anomaly_of",
     "backward_steps",
     "check_layer",
+    "current_region",
     "detect_anomaly",
     "enable_grad",
     "edge_gradient",
@@ -53,8 +56,10 @@ __all__ = [
     "next_id",
     "no_grad",
     "numerical_gradient",
+    "region_of",
     "relu",
     "set_grad_enabled",
+    "scope",
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",
