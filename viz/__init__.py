@@ -1,7 +1,8 @@
 """Draw scratchgrad's computational graphs the way "Deep Learning from Scratch" does (ch. 5).
 
-from viz import draw
+from viz import draw, steps
 draw(price).save("price.png")
+steps(price).save("backprop.html")  # the backward pass to step through, in the browser
 """
 
 from viz.drawing import Drawing, draw

@@ -328,3 +328,19 @@ def test_collapsed_forward_then_backward_is_a_step_per_layer_each_way() -> None:
     heads = [f.caption.split("\n")[0] for f in page.frames[1:]]
     assert heads[0] == "Forward step 1 of 4: the Affine1 layer (2 ops, in the engine's order)."
     assert heads[4] == "Backward step 1 of 4: the SoftmaxWithLoss layer (one op)."
+
+
+def test_the_cli_page_and_explain_in_a_fresh_process_write_nothing_to_stderr(tmp_path) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "p.html"
+    run = subprocess.run(
+        [sys.executable, "-m", "viz", "draw", "x * y + 3", "x=2", "y=5", "--explain",
+         "--forward", "-o", str(out)],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    assert "Forward step 1 of 2" in run.stdout and out.exists()
