@@ -90,6 +90,8 @@ def forward_captions(ops: Sequence[Tensor], context: Context) -> list[str]:
         assert node.op is not None
         what = "Softmax-with-Loss" if node.op.name == SOFTMAX_LOSS else symbol(node)
         sources = " and ".join(_value_text(t, names) for t in node.inputs)
+        if node.op.name == SOFTMAX_LOSS and len(node.inputs) == 1:  # labels kept as a parameter
+            sources += " and the class labels t"
         lines.append(
             f"Forward step {k} of {len(ops)}: the {what} node computes "
             f"{_value_text(node, names)} from {sources}."

@@ -95,6 +95,10 @@ def test_softmax_with_loss_is_the_books_y_minus_t() -> None:
     text = explanation(L)
     assert text.startswith("Step 1 of 1: the Softmax-with-Loss node making L = ")
     assert "∂L/∂a = (y − t) / 2, shape (2, 3)" in text
+    by_index = softmax_cross_entropy(a, np.array([2, 0]))
+    assert "computes loss(a, t) = 0.430336 from a, shape (2, 3) and the class labels t." in (
+        explanation(by_index, forward=True)
+    )
 
 
 def test_every_scalar_line_is_a_label_of_the_finished_drawing() -> None:
