@@ -175,7 +175,7 @@ def test_demo_after_a_plain_install_names_only_what_is_installed(tmp_path: Path)
     for absent in ("make", "examples", "README", "bench"):
         assert absent not in more, more
     commands = [re.split(r"\s{2,}", row.strip())[0] for row in more.splitlines()]
-    assert len(commands) == 5 and any("pydoc nn" in c for c in commands)
+    assert len(commands) == 7 and any("pydoc nn" in c for c in commands)
     for command in commands:
         ran = subprocess.run(
             shlex.split(command), capture_output=True, text=True, env=env, cwd=home, check=False
