@@ -44,7 +44,9 @@ def backward_steps(root: Tensor, grad: ArrayLike | None = None) -> list[Step]:
 
     Each step is one op node, outputs before inputs: its upstream gradient and, for each input
     that needs a gradient, the local derivative (for single numbers), the product, and the
-    running sum where a value branches (`arrival` of `arrivals`).
+    running sum where a value branches (`arrival` of `arrivals`). Gradient hooks
+    (`register_hook`) run here as in backward, so that the numbers are backward's: a hook that
+    prints prints again.
     """
     raw: list[tuple[Tensor, Tensor, list[tuple[int, Tensor, Tensor]]]] = []
     _backpropagate(root, grad, True, False, targets=(), steps=raw)
