@@ -18,12 +18,15 @@ from autograd.ops import (
     tanh,
 )
 from autograd.tensor import Tensor, Value, grad, next_id
+from autograd.trace import Program, TraceError, trace
 
 __all__ = [
     "REGISTRY",
     "GradcheckError",
     "Op",
+    "Program",
     "Tensor",
+    "TraceError",
     "Value",
     "enable_grad",
     "edge_gradient",
@@ -44,4 +47,5 @@ __all__ = [
     "softmax",
     "softmax_cross_entropy",
     "tanh",
+    "trace",
 ]
