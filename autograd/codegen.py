@@ -111,9 +111,11 @@ def render(template: str, operands: Mapping[str, Expr], params: Mapping[str, str
 
 
 # --- values written as code -----------------------------------------------------------------
-def number(value: Any, dtype: np.dtype) -> Expr:
+def number(value: Any, dtype: np.dtype, *, integral: bool = True) -> Expr:
     """A number as Python text that gives back exactly `value` in `dtype` (weakly typed, so
-    numpy gives it the other operand's dtype): 100, 0.5, -1, math.inf, 0.1 for float32 0.1."""
+    numpy gives it the other operand's dtype): 100, 0.5, -1, math.inf, 0.1 for float32 0.1.
+    `integral=False` writes whole numbers as floats (2.0), for where an int would stay an int
+    (next to a bool mask)."""
     v = float(value)
     if math.isnan(v):
         return name("math.nan")
@@ -121,7 +123,7 @@ def number(value: Any, dtype: np.dtype) -> Expr:
         return Expr("math.inf", ATOM) if v > 0 else Expr("-math.inf", UNARY)
     if v == 0 and math.copysign(1.0, v) < 0:
         return Expr("-0.0", UNARY)
-    if v.is_integer() and abs(v) < 2**53:
+    if integral and v.is_integer() and abs(v) < 2**53:
         text = str(int(v))
     elif dtype == np.float32:
         text = str(np.float32(value))

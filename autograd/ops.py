@@ -374,8 +374,9 @@ def _mask(
     return out
 
 
-def _zero_vjp(g: Tensor, out: Tensor, x: Tensor, *y: Tensor, **params: Any) -> Tensor:
-    return _const(np.zeros(x.shape, dtype=x.dtype))
+def zero_vjp(g: Tensor, out: Tensor, *inputs: Tensor, **params: Any) -> Tensor:
+    """The VJP of an op whose derivative is zero (backward sums it to each input's shape)."""
+    return _const(np.zeros(out.shape, dtype=out.dtype))
 
 
 NEG = defop(
@@ -438,7 +439,7 @@ STEP = defop(
     "step",
     "[>0]",
     lambda x: (x > 0).astype(x.dtype),
-    [_zero_vjp],
+    [zero_vjp],
     local=["0"],
     rule=["0"],
     code="{x} > 0",
@@ -447,7 +448,7 @@ EQUAL_ZERO = defop(
     "equal_zero",
     "[=0]",
     lambda x: (x == 0).astype(x.dtype),
-    [_zero_vjp],
+    [zero_vjp],
     local=["0"],
     rule=["0"],
     code="{x} == 0",
@@ -456,7 +457,7 @@ BOTH_ZERO = defop(
     "both_zero",
     "[=0 and =0]",
     lambda x, y: ((x == 0) & (y == 0)).astype(np.result_type(x, y)),
-    [_zero_vjp, lambda g, out, x, y: _const(np.zeros(y.shape, dtype=y.dtype))],
+    [zero_vjp, zero_vjp],
     local=["0", "0"],
     rule=["0", "0"],
     code="({x} == 0) & ({y} == 0)",
@@ -585,7 +586,7 @@ MAX_SHARE = defop(
     "max_share",
     "argmax",
     _max_share,
-    [_zero_vjp],
+    [zero_vjp],
     local=["0"],
     rule=["0"],
     code="max_share({x}, axis={axis})",
@@ -802,13 +803,15 @@ def getitem(x: ArrayLike, index: Any) -> Tensor:
 
 # --- softmax family -----------------------------------------------------------------------
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    # array methods: np.max/np.sum dispatch costs as much as the work at the book's sizes
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 SOFTMAX = defop(

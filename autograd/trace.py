@@ -30,7 +30,7 @@ import numpy as np
 from autograd import codegen
 from autograd.codegen import Expr
 from autograd.grad_mode import enable_grad
-from autograd.ops import REGISTRY, Op, astype, sum_to
+from autograd.ops import REGISTRY, Op, astype, sum_to, zero_vjp
 from autograd.tensor import Tensor, Value, as_float_array, next_id
 
 __all__ = ["Program", "TraceError", "trace"]
@@ -44,6 +44,8 @@ _SCALAR_OPS = {
 }  # fmt: skip
 # a name read better than a generated one: the book's y = softmax(a)
 _OP_NAMES = {"softmax": "y"}
+# ops written as bool masks: in `g * mask` they count as 0/1; anywhere else they are cast
+_MASKS = {"step", "equal_zero", "both_zero"}
 # layer kinds (nn / the book) -> the book's name for their output: a1 = x @ W1 + b1, z1 = relu(a1)
 _LAYER_OUTPUTS = {
     "affine": "a",
@@ -194,8 +196,8 @@ def _record_backward(
         slots = sorted(range(len(inputs)), key=lambda i: not inputs[i].is_leaf)
         for i in slots:
             parent = inputs[i]
-            if not parent.requires_grad or id(parent) not in leads:
-                continue
+            if not parent.requires_grad or id(parent) not in leads or op.vjps[i] is zero_vjp:
+                continue  # a mask's zero derivative adds nothing
             pg = op.vjps[i](g, node, *inputs, **node.params)
             if pg.shape != parent.shape:
                 pg = sum_to(pg, parent.shape)
@@ -230,7 +232,8 @@ def _refuse_captured(t: Tensor, start: int) -> None:
         f"trace: fn uses an array ({what}shape {t.shape}) that is neither an input nor a "
         f"number: it was made {made} (requires_grad=False, under no_grad(), from .data, or by "
         "backward without create_graph). A program would keep its example values forever; "
-        "pass it as an input instead"
+        "pass it as an input instead (for autograd.grad(..., create_graph=True) inside fn: "
+        "its grad_output, so the seed's arithmetic is recorded too)"
     )
 
 
@@ -548,7 +551,13 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
             return codegen.name("dout")
         if a.kind == "literal":
             return _literal(a, user, scalar)
-        return exprs[id(a)] if a.inline else codegen.name(a.name)
+        expr = exprs[id(a)] if a.inline else codegen.name(a.name)
+        if a.op.name in _MASKS and (user.op is None or user.op.name not in ("mul", "add")):
+            cast = "float" if scalar else f"np.{a.dtype.name}"
+            return codegen.name(
+                f"{cast}({expr.text})" if scalar else f"({expr.text}).astype({cast})"
+            )
+        return expr
 
     lines: list[str] = []
     section: tuple[bool, str | None] | None = None
@@ -594,9 +603,11 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
         if v.kind == "zeros":
             return "0.0" if scalar else f"np.zeros({v.shape}, {codegen.param(v.dtype)})"
         if v.kind == "literal":
+            if scalar:
+                return repr(float(v.literal))
             text = codegen.number(v.literal, v.dtype).text
-            return text if scalar else f"np.array({text}, {codegen.param(v.dtype)})"
-        text = expr_of(v, v).text
+            return f"np.array({text}, {codegen.param(v.dtype)})"
+        text = expr_of(v, _RETURN).text
         if scalar:
             return text
         copy = v.kind in ("input", "dout") or id(v) in returned or v.op.name in _VIEWS
@@ -620,11 +631,22 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
     return _Written(f"{head}\n{body}\n", names, _helpers(values, scalar))
 
 
+_ARITHMETIC = {"add", "sub", "mul", "div", "pow"}  # where a bare number takes numpy's weak type
+_RETURN = _Value("return", (), np.dtype(np.float64), -1)  # a user that is the return statement
+
+
 def _literal(a: _Value, user: _Value, scalar: bool) -> Expr:
     """A number in the code; strongly typed (np.float64(...)) only where numpy would otherwise
     give a float32 operand's dtype to a result the engine computed in float64."""
-    expr = codegen.number(a.literal, user.dtype if not scalar else np.float64)
-    if scalar or a.dtype != np.float64 or user.dtype != np.float64:
+    beside_mask = any(b.kind == "op" and b.op.name in _MASKS for b in user.args)
+    expr = codegen.number(
+        a.literal, user.dtype if not scalar else np.float64, integral=not beside_mask
+    )
+    if scalar:
+        return expr
+    if user.op is None or user.op.name not in _ARITHMETIC:  # a numpy scalar, with a dtype
+        return codegen.name(f"np.{a.dtype.name}({expr.text})")
+    if a.dtype != np.float64 or user.dtype != np.float64:
         return expr
     others = [b for b in user.args if b is not a and b.kind != "literal"]
     if others and all(b.dtype == np.float32 for b in others):
@@ -694,6 +716,7 @@ class _Variant:
     structure: tuple
     scalar: bool
     graph: _Graph
+    has_dout: bool
     fallback: Callable[..., Any] | None = None  # the numpy form, for math's exceptions
 
 
@@ -811,12 +834,12 @@ class Program:
             self.fn, arrays, self._originals, self._scalar_kinds, self.wants, self.names,
             self._groups,
         )  # fmt: skip
-        has_dout = graph_has_dout(graph)
+        has_dout = _has_dout(graph)
         written = _write(graph, self.names, graph.scalar, has_dout)
         function = _compile(written, graph.scalar)
         signature = tuple((a.shape, a.dtype.char) for a in arrays)
         variant = _Variant(
-            signature, written.source, function, graph.structure, graph.scalar, graph
+            signature, written.source, function, graph.structure, graph.scalar, graph, has_dout
         )
         if len(self._variants) >= _MAX_VARIANTS:
             oldest = next(k for k in self._variants if self._variants[k] is not self._first)
@@ -848,11 +871,12 @@ class Program:
             if variant.fallback is None:
                 written = _write(variant.graph, self.names, False, False)
                 variant.fallback = _compile(written, False)
-            return _scalar_result(variant.fallback(*floats))
+            return _scalar_result(variant.fallback(*(np.float64(f) for f in floats)))
 
 
-def graph_has_dout(graph: _Graph) -> bool:
-    return any(a.kind == "dout" for v in graph.values for a in v.args) or (graph.out.kind == "dout")
+def _has_dout(graph: _Graph) -> bool:
+    used = [a for v in graph.values for a in v.args]
+    return any(v is not None and v.kind == "dout" for v in (*used, graph.out, *graph.grads))
 
 
 def _scalar_result(result: tuple[Any, tuple[Any, ...]]) -> tuple[Any, tuple[Any, ...]]:
@@ -861,9 +885,11 @@ def _scalar_result(result: tuple[Any, tuple[Any, ...]]) -> tuple[Any, tuple[Any,
 
 
 def _dout(variant: _Variant, dout: Any) -> tuple[Any, ...]:
-    if not graph_has_dout(variant.graph):
-        return ()
     shape, dtype = variant.graph.out.shape, variant.graph.out.dtype
+    if not variant.has_dout:  # no gradient to seed (a single number, or none wanted)
+        if dout is not None and np.shape(dout) != shape:
+            raise TraceError(f"program: dout has shape {np.shape(dout)}, the output {shape}")
+        return ()
     if dout is None:
         if math.prod(shape) != 1:
             raise TraceError(
