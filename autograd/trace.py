@@ -452,8 +452,7 @@ _NAMESPACE_NAMES = {"np", "math", "max", _FUNCTION, "None", "True", "False"}
 def _helpers(values: list[_Value], scalar: bool) -> dict[str, Callable[..., Any]]:
     """Functions the code calls by an op's name: that op's forward from the table."""
     helpers: dict[str, Callable[..., Any]] = {}
-    for v in values:
-        template = _template(v, scalar)
+    for template in {_template(v, scalar) for v in values}:
         for called in codegen.call_names(template):
             op = REGISTRY.get(called)
             if op is not None and called not in helpers:
@@ -536,7 +535,7 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
         reserved.add("dout")
     holder: dict[str, _Value] = {}
     counter = itertools.count()
-    group_outputs = {v.order for v in values if id(v) in _group_outputs(values)}
+    group_outputs = {v.order for v in _group_outputs(values)}
     group_outputs.add(graph.out.order)
     gradient_of_input: dict[int, list[int]] = {}
     for i, g in enumerate(graph.grads):
@@ -654,13 +653,13 @@ def _literal(a: _Value, user: _Value, scalar: bool) -> Expr:
     return expr
 
 
-def _group_outputs(values: list[_Value]) -> set[int]:
+def _group_outputs(values: list[_Value]) -> list[_Value]:
     """The last forward value of each layer: what the layer hands to the next one."""
     last: dict[str, _Value] = {}
     for v in values:
         if not v.backward and v.group is not None:
             last[v.group] = v
-    return {id(v) for v in last.values()}
+    return list(last.values())
 
 
 def _layer_name(group: str) -> str | None:

@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from autograd import Tensor, no_grad, numerical_gradient
+from autograd import Program, Tensor, no_grad, numerical_gradient, trace
 from nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 from nn.module import Module, Sequential
+from viz.groups import GroupIndex  # layer names for the traced program (as module.py's group)
 
 __all__ = ["MLP", "ParamDict", "TwoLayerNet"]
 
@@ -148,6 +149,50 @@ class MLP(Sequential):
         self.zero_grad()
         self.lastLayer(self.predict(x), t).backward()
         return {key: p.grad.data for key, p in self.params.tensors.items()}  # type: ignore[union-attr]
+
+    def compile(self, example_x: Any, example_t: Any) -> Program:
+        """Trace one loss-and-gradient step into a Program; from now on `gradient` runs it.
+
+        `print(net.compile(x, t).source)` shows the code backprop writes for this network, the
+        book's Affine/Relu/SoftmaxWithLoss backward methods in one function. Parameters are
+        the program's inputs, so updates to `params` are seen; a batch of another size traces
+        again. Integer labels are turned into one-hot rows first (the program takes one-hot).
+        """
+        keys = list(self.params)
+        tensors = [self.params.tensors[key] for key in keys]
+        classes = tensors[-1].shape[-1]
+
+        def one_hot(t: Any) -> np.ndarray:
+            t = t.data if isinstance(t, Tensor) else np.asarray(t)
+            if t.ndim == 1 and t.dtype.kind in "iu":
+                return np.eye(classes, dtype=self.dtype)[t]
+            return t
+
+        def step(x: Tensor, t: Tensor, *params: Tensor) -> Tensor:
+            return self.lastLayer(self.predict(x), t)
+
+        kept = vars(self.lastLayer).copy()  # the trace's call is not a call the user made
+        try:
+            program = trace(
+                step,
+                example_x.data if isinstance(example_x, Tensor) else np.asarray(example_x),
+                one_hot(example_t),
+                *tensors,
+                names=["x", "t", *keys],
+                groups=GroupIndex,
+            )
+        finally:
+            vars(self.lastLayer).update(kept)
+
+        def gradient(x: Any, t: Any) -> dict[str, np.ndarray]:
+            _, grads = program(x, one_hot(t), *(p.data for p in tensors))
+            for p, g in zip(tensors, grads[2:], strict=True):
+                p.grad = g
+            return dict(zip(keys, grads[2:], strict=True))
+
+        gradient.__doc__ = MLP.gradient.__doc__
+        self.gradient = gradient  # type: ignore[method-assign]
+        return program
 
     def numerical_gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
         """Gradients by central differences (slow; for checking `gradient`, book 4.4 / 5.7.3)."""
