@@ -435,8 +435,9 @@ def _simplify(
 
 
 def _identity(v: _Value) -> _Value | None:
-    """`g * 1`, `1 * g`, `g / 1`: the operand itself, when that changes neither shape nor dtype."""
-    slots = {"mul": (0, 1), "div": (1,)}.get(v.op.name, ())
+    """`g * 1`, `1 * g`, `g / 1`, `x ** 1`: the operand itself, when that changes neither
+    shape nor dtype."""
+    slots = {"mul": (0, 1), "div": (1,), "pow": (1,)}.get(v.op.name, ())
     for i in slots:
         one, other = v.args[i], v.args[1 - i]
         if one.kind == "literal" and float(one.literal) == 1.0:

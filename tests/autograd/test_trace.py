@@ -381,3 +381,72 @@ def test_the_code_is_built_only_from_templates_names_and_numbers() -> None:
     source = (Path(autograd.__file__).parent / "trace.py").read_text()
     assert "eval(" not in source
     assert source.count("exec(") == 1
+
+
+# --- TwoLayerNet: the book's backward, written by the engine ---------------------------------
+TWO_LAYER_NET = """\
+def forward_backward(x, t, W1, b1, W2, b2):
+    # Affine1
+    a1 = x @ W1 + b1
+    # Relu1
+    z1 = np.maximum(a1, 0)
+    # Affine2
+    a2 = z1 @ W2 + b2
+    # SoftmaxWithLoss
+    loss = softmax_cross_entropy(a2, t)
+
+    # backward
+    # SoftmaxWithLoss
+    y = softmax(a2, axis=1)
+    dout = (y * t.sum(axis=1, keepdims=True) - t) / 100
+    # Affine2
+    db2 = dout.sum(axis=0)
+    dW2 = z1.T @ dout
+    dout = dout @ W2.T
+    # Relu1
+    dout = dout * (a1 > 0)
+    # Affine1
+    db1 = dout.sum(axis=0)
+    dW1 = x.T @ dout
+    return loss, (None, None, dW1, db1, dW2, db2)
+"""
+
+
+def _batch(rng: np.random.Generator, n: int, dtype: Any = np.float64) -> tuple[np.ndarray, ...]:
+    x = rng.random((n, 784)).astype(dtype)
+    t = np.eye(10, dtype=dtype)[rng.integers(0, 10, n)]
+    return x, t
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_two_layer_net_golden_source_and_same_gradients(dtype: Any) -> None:
+    from nn import TwoLayerNet
+
+    net = TwoLayerNet(784, 50, 10, weight_init_std=0.1, rng=0, dtype=dtype)
+    rng = np.random.default_rng(1)
+    program = net.compile(*_batch(rng, 100, dtype))
+    assert program.source == TWO_LAYER_NET
+    x, t = _batch(rng, 100, dtype)  # a new batch, and parameters after an update
+    for key in net.params:
+        net.params[key] -= 0.1
+    compiled = net.gradient(x, t)
+    eager = TwoLayerNet.gradient(net, x, t)
+    for key in net.params:
+        assert compiled[key].dtype == dtype
+        _close(compiled[key], eager[key], np.dtype(dtype), key)
+
+
+def test_compiled_gradient_retraces_for_the_last_short_batch_and_takes_labels() -> None:
+    from nn import TwoLayerNet
+
+    net = TwoLayerNet(784, 20, 10, weight_init_std=0.1, rng=0)
+    rng = np.random.default_rng(2)
+    x, t = _batch(rng, 7)
+    labels = t.argmax(axis=1)
+    net.compile(*_batch(rng, 100))
+    compiled = net.gradient(x, labels)
+    for key in net.params:  # left in .grad, as eager mode leaves them
+        assert net.params.tensors[key].grad.data is compiled[key]
+    eager = TwoLayerNet.gradient(net, x, t)
+    for key in net.params:
+        _close(compiled[key], eager[key], np.dtype(np.float64), key)
