@@ -401,8 +401,19 @@ def _simplify(
     replaced: dict[int, _Value] = {}
     seen: dict[tuple, _Value] = {}
     kept: list[_Value] = []
+    uniform: dict[int, _Value] = {}  # reshaped/broadcast numbers: the number itself will do
     for v in values:
         v.args = [replaced.get(id(a), a) for a in v.args]
+        if v.op.name in ("reshape", "broadcast_to"):
+            source = v.args[0]
+            number = source if source.kind == "literal" else uniform.get(id(source))
+            if number is not None:
+                uniform[id(v)] = number
+        elif v.op.name in _ARITHMETIC and len(v.args) == 2:
+            for i in (0, 1):  # `broadcast_to(1, (4, 2)) * mask` is `1 * mask`: numpy broadcasts
+                number = uniform.get(id(v.args[i]))
+                if number is not None and v.args[1 - i].shape == v.shape:
+                    v.args[i] = number
         same = _identity(v)
         if same is not None:
             replaced[id(v)] = same
