@@ -1,10 +1,13 @@
 """scratchgrad's engine: tensors that record operations, and reverse-mode backward over them."""
 
+from autograd.anomaly import AnomalyError, anomaly_of, detect_anomaly
+from autograd.check import check_layer
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd.numeric import GradcheckError, gradcheck, numerical_gradient
 from autograd.ops import (
     REGISTRY,
     Op,
+    abs,
     edge_gradient,
     exp,
     local_derivative,
@@ -15,19 +18,30 @@ from autograd.ops import (
     sigmoid,
     softmax,
     softmax_cross_entropy,
+    sqrt,
     tanh,
 )
-from autograd.tensor import Tensor, Value, grad, next_id
+from autograd.steps import Sent, Step, backward_steps
+from autograd.tensor import RemovableHandle, Tensor, Value, grad, next_id
 from autograd.trace import Program, TraceError, trace
 
 __all__ = [
     "REGISTRY",
+    "AnomalyError",
+    "RemovableHandle",
+    "Sent",
+    "Step",
     "GradcheckError",
     "Op",
     "Program",
     "Tensor",
     "TraceError",
     "Value",
+    "abs",
+    "anomaly_of",
+    "backward_steps",
+    "check_layer",
+    "detect_anomaly",
     "enable_grad",
     "edge_gradient",
     "exp",
@@ -46,6 +60,7 @@ __all__ = [
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",
+    "sqrt",
     "tanh",
     "trace",
 ]

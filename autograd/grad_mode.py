@@ -1,38 +1,57 @@
-"""Whether operations are recorded: one global switch, flipped by `no_grad` and by backward."""
+"""Whether operations are recorded: a switch per thread, flipped by `no_grad` and by backward.
+
+Each thread has its own switch (as in PyTorch): a `no_grad()` block in one thread never stops
+another thread from recording, and overlapping blocks in two threads cannot leave it off.
+"""
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _GradMode:
-    """Module-level state; a class attribute keeps the hot-path lookup to one attribute read."""
+class _ThreadState(threading.local):
+    """Per-thread engine state. Class attributes are each new thread's starting values.
 
-    enabled: bool = True
+    `enabled` is what the ops test on every call: False, True, or, while recording inside
+    `autograd.detect_anomaly()`, the anomaly settings themselves (truthy), so that watching for
+    NaN costs the normal path nothing.
+    """
+
+    enabled: Any = True
+    anomaly: Any = None  # the innermost detect_anomaly's settings, or None
+
+
+def recording(on: bool) -> Any:
+    """The value `state.enabled` takes for recording on or off in this thread."""
+    return (state.anomaly or True) if on else False
+
+
+state = _ThreadState()
 
 
 def is_grad_enabled() -> bool:
-    """True when new operations are being recorded for backward."""
-    return _GradMode.enabled
+    """True when new operations are being recorded for backward (in this thread)."""
+    return bool(state.enabled)
 
 
 class set_grad_enabled:
     """Context manager that sets recording on or off and restores the previous state on exit."""
 
     def __init__(self, mode: bool) -> None:
-        self._mode = mode
-        self._previous: list[bool] = []
+        self._mode = bool(mode)
+        self._previous: list[Any] = []
 
     def __enter__(self) -> None:
-        self._previous.append(_GradMode.enabled)
-        _GradMode.enabled = self._mode
+        self._previous.append(state.enabled)
+        state.enabled = recording(self._mode)
 
     def __exit__(self, *exc: object) -> None:
-        _GradMode.enabled = self._previous.pop()
+        state.enabled = self._previous.pop()
 
     def __call__(self, func: F) -> F:
         @functools.wraps(func)

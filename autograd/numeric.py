@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -21,24 +21,50 @@ def numerical_gradient(
     """The book's central difference (h = 1e-4), one element at a time, in place.
 
     `f` is called with `x` after each element is nudged, as in the book, so a closure that
-    ignores its argument (`lambda W: net.loss(x, t)`) works. `x` is restored exactly afterwards.
+    ignores its argument (`lambda W: net.loss(x, t)`) works. `x` is restored exactly afterwards,
+    also when `f` raises.
     """
     array = x.data if isinstance(x, Tensor) else x
     if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
         raise TypeError(
             "numerical_gradient: x must be a float numpy array or Tensor (it is nudged in place)"
         )
-    grad = np.zeros_like(array)
     with no_grad():
-        for idx in np.ndindex(array.shape):
-            original = array[idx]
+        return central_differences(lambda: f(x), array, h)
+
+
+def central_differences(
+    f: Callable[[], Any],
+    array: np.ndarray,
+    h: float,
+    indices: Iterable[tuple[int, ...]] | None = None,
+) -> np.ndarray:
+    """(f(a + h) - f(a - h)) / 2h for each element a of `array`, nudged in place and restored
+    exactly afterwards, also when `f` raises. `f` takes no argument: it reads `array`.
+
+    With `indices`, only those elements are computed and the others are NaN.
+    """
+    grad = np.zeros_like(array) if indices is None else np.full_like(array, np.nan)
+    for idx in np.ndindex(array.shape) if indices is None else indices:
+        original = array[idx]
+        try:
             array[idx] = original + h
-            f_plus = float(f(x))
+            f_plus = float(f())
             array[idx] = original - h
-            f_minus = float(f(x))
+            f_minus = float(f())
+        finally:
             array[idx] = original
-            grad[idx] = (f_plus - f_minus) / (2 * h)
+        grad[idx] = (f_plus - f_minus) / (2 * h)
     return grad
+
+
+def mismatch(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> np.ndarray:
+    """By how much each element misses `|analytic - numeric| <= atol + rtol * |numeric|`.
+
+    Positive where it misses, infinite where either value is not finite (NaN never passes).
+    """
+    excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+    return np.where(np.isfinite(analytic) & np.isfinite(numeric), excess, np.inf)
 
 
 def fixed_weights(shape: tuple[int, ...], seed: int = 1234) -> np.ndarray:
@@ -86,21 +112,10 @@ def gradcheck(
     for i in checked:
         x = promoted[i]
         analytic = np.zeros_like(x.data) if x.grad is None else np.asarray(x.grad.data)
-        numeric = np.zeros_like(x.data)
-        for idx in np.ndindex(x.shape):
-            original = x.data[idx]
-            x.data[idx] = original + eps
-            plus = weighted(promoted)
-            x.data[idx] = original - eps
-            minus = weighted(promoted)
-            x.data[idx] = original
-            numeric[idx] = (plus - minus) / (2 * eps)
-        error = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
-        finite = np.isfinite(analytic) & np.isfinite(numeric)
-        if error.size and (not np.all(finite) or np.max(error) > 0):
-            worst = np.unravel_index(
-                np.argmax(np.where(np.isfinite(error), error, np.inf)), x.shape
-            )
+        numeric = central_differences(lambda: weighted(promoted), x.data, eps)
+        excess = mismatch(analytic, numeric, atol, rtol)
+        if excess.size and np.max(excess) > 0:
+            worst = np.unravel_index(np.argmax(excess), x.shape)
             label = x.name or f"input {i}"
             raise GradcheckError(
                 f"gradcheck: {label} (shape {x.shape}) element {tuple(int(j) for j in worst)}: "

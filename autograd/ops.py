@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from autograd.grad_mode import _GradMode, is_grad_enabled, no_grad
-from autograd.tensor import ArrayLike, Tensor, as_float_array
+from autograd.grad_mode import is_grad_enabled, no_grad
+from autograd.grad_mode import state as _grad_state
+from autograd.tensor import ArrayLike, Tensor, Value, as_float_array
 
 VJP = Callable[..., Tensor]
 # How a traced program writes the op (autograd.trace): a template with the operands {x}, {y} and
@@ -48,6 +49,9 @@ class Op:
     explain: Callable[..., str] | None = field(default=None, repr=False)
     code: Code = field(default=None, repr=False)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_registered, (self.name,))  # a pickled graph refers to ops by name
+
     def local_text(self, i: int, names: Sequence[str] = ("x", "y")) -> str:
         """`∂/∂apple = num`: the local derivative of the output for input i, with operand names."""
         fill = _names(names)
@@ -66,6 +70,10 @@ def _names(names: Sequence[str]) -> dict[str, str]:
 
 
 REGISTRY: dict[str, Op] = {}
+
+
+def _registered(name: str) -> Op:
+    return REGISTRY[name]
 
 
 def defop(
@@ -87,6 +95,7 @@ def defop(
 # These run once per operation, forward and backward, so they are written for speed: no
 # generic argument lists, the node built in place. Everything else in the file is plain.
 _new_tensor = Tensor._wrap
+_new_value = Value._wrap  # a one-number result computed from a Value stays a Value
 
 
 _constants: dict[tuple[str, float], Tensor] = {}
@@ -104,7 +113,7 @@ def _operand(value: ArrayLike, like: Tensor | None, op: str) -> Tensor:
     """
     kind = type(value)
     if (kind is float or kind is int) and like is not None:
-        dtype = like.data.dtype
+        dtype = like._data.dtype
         key = (dtype.char, value)
         found = _constants.get(key)
         if found is None:
@@ -124,15 +133,17 @@ def _operand(value: ArrayLike, like: Tensor | None, op: str) -> Tensor:
 def unary(op: Op, x: Tensor, params: dict[str, Any] | None = None) -> Tensor:
     """Apply a one-input op to a Tensor."""
     try:
-        data = op.forward(x.data, **params) if params else op.forward(x.data)
+        data = op.forward(x._data, **params) if params else op.forward(x._data)
     except (ValueError, IndexError, TypeError) as exc:
         raise _input_error(op, (x,), params, exc) from None
-    out = _new_tensor(data)
-    if x.requires_grad and _GradMode.enabled:
+    out = _new_value(data) if type(x) is Value and data.ndim == 0 else _new_tensor(data)
+    if x.requires_grad and (recording := _grad_state.enabled):
         out.requires_grad = True
         out._op = op
         out._x = x
         out._params = params
+        if recording is not True:  # inside detect_anomaly()
+            recording.watch(out)
     return out
 
 
@@ -145,35 +156,43 @@ def binary(op: Op, a: ArrayLike, b: ArrayLike) -> Tensor:
     elif not isinstance(a, Tensor):
         a = _operand(a, b, op.name)
     try:
-        data = op.forward(a.data, b.data)
+        data = op.forward(a._data, b._data)
     except (ValueError, IndexError, TypeError) as exc:
         raise _input_error(op, (a, b), None, exc) from None
-    out = _new_tensor(data)
-    if (a.requires_grad or b.requires_grad) and _GradMode.enabled:
+    if (type(a) is Value or type(b) is Value) and data.ndim == 0:
+        out = _new_value(data)
+    else:
+        out = _new_tensor(data)
+    if (a.requires_grad or b.requires_grad) and (recording := _grad_state.enabled):
         out.requires_grad = True
         out._op = op
         out._x = a
         out._y = b
+        if recording is not True:  # inside detect_anomaly()
+            recording.watch(out)
     return out
 
 
 def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] | None = None) -> Tensor:
     """Apply an op to one or two Tensors (the general form of `unary` and `binary`)."""
-    arrays = [t.data for t in inputs]
+    arrays = [t._data for t in inputs]
     try:
         data = op.forward(*arrays, **params) if params else op.forward(*arrays)
     except (ValueError, IndexError, TypeError) as exc:
         raise _input_error(op, inputs, params, exc) from None
-    out = _new_tensor(data)
-    if _GradMode.enabled:
-        for t in inputs:
-            if t.requires_grad:
-                out.requires_grad = True
-                out._op = op
-                out._x = inputs[0]
-                out._y = inputs[1] if len(inputs) > 1 else None
-                out._params = params
-                break
+    if builtins.any(type(t) is Value for t in inputs) and np.ndim(data) == 0:
+        out = _new_value(data)
+    else:
+        out = _new_tensor(data)
+    recording = _grad_state.enabled
+    if recording and builtins.any(t.requires_grad for t in inputs):
+        out.requires_grad = True
+        out._op = op
+        out._x = inputs[0]
+        out._y = inputs[1] if len(inputs) > 1 else None
+        out._params = params
+        if recording is not True:  # inside detect_anomaly()
+            recording.watch(out)
     return out
 
 
@@ -379,6 +398,10 @@ def zero_vjp(g: Tensor, out: Tensor, *inputs: Tensor, **params: Any) -> Tensor:
     return _const(np.zeros(out.shape, dtype=out.dtype))
 
 
+def _sign(x: Tensor) -> Tensor:
+    return _mask(SIGN, x)
+
+
 NEG = defop(
     "neg",
     "−",
@@ -462,6 +485,33 @@ BOTH_ZERO = defop(
     rule=["0", "0"],
     code="({x} == 0) & ({y} == 0)",
 )
+SIGN = defop(
+    "sign",
+    "sign",
+    np.sign,
+    [zero_vjp],
+    local=["0"],
+    rule=["0"],
+    code="np.sign({x})",
+)
+ABS = defop(
+    "abs",
+    "|x|",
+    np.abs,
+    [lambda g, out, x: g * _sign(x)],
+    local=["sign({x})"],
+    rule=["g⊙sign({x})"],
+    code=("np.abs({x})", "abs({x})"),
+)
+SQRT = defop(
+    "sqrt",
+    "√",
+    np.sqrt,
+    [lambda g, out, x: g / (2 * out)],
+    local=["1/(2√{x})"],
+    rule=["g/(2√{x})"],
+    code=("np.sqrt({x})", "math.sqrt({x})"),
+)
 ASTYPE = defop(
     "astype",
     "astype",
@@ -495,6 +545,15 @@ def sigmoid(x: ArrayLike) -> Tensor:
 
 def relu(x: ArrayLike) -> Tensor:
     return unary(RELU, _operand(x, None, "relu"))
+
+
+def abs(x: ArrayLike) -> Tensor:
+    """|x|; its derivative sign(x) is taken as 0 at 0."""
+    return unary(ABS, _operand(x, None, "abs"))
+
+
+def sqrt(x: ArrayLike) -> Tensor:
+    return unary(SQRT, _operand(x, None, "sqrt"))
 
 
 def astype(x: Tensor, dtype: Any) -> Tensor:
@@ -698,6 +757,13 @@ SUM_TO = defop(
 
 def reshape(x: ArrayLike, shape: Sequence[int]) -> Tensor:
     t = _operand(x, None, "reshape")
+    if not builtins.all(
+        isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) for s in shape
+    ):
+        raise TypeError(
+            f"reshape: the new shape must be whole numbers (or -1 once), got {tuple(shape)!r} "
+            f"for a tensor of shape {t.shape}"
+        )
     shape = tuple(int(s) for s in shape)
     if -1 in shape:
         try:
@@ -791,7 +857,10 @@ def _plain_index(index: Any) -> Any:
             "t.data > 0, or integer positions such as labels.astype(int)"
         )
     if isinstance(index, tuple):
-        return tuple(_plain_index(i) for i in index)
+        # inside an index tuple, a tuple is a list of positions (numpy's advanced indexing)
+        return tuple(
+            np.asarray(i) if isinstance(i, (tuple, list)) else _plain_index(i) for i in index
+        )
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -835,6 +904,11 @@ LOG_SOFTMAX = defop(
 
 
 def _axis_param(t: Tensor, axis: int, name: str) -> int:
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)):
+        raise TypeError(
+            f"{name}: axis must be one int (the axis the probabilities run along, usually -1), "
+            f"got {axis!r}; {name} over several axes at once is not supported"
+        )
     if t.ndim == 0:
         raise ValueError(f"{name}: needs at least one axis, got a 0-d tensor")
     if not -t.ndim <= axis < t.ndim:
@@ -896,7 +970,7 @@ def _sce_vjp_logits(
     otherwise the forward's softmax is reused, which is the book's layer's shortcut.
     """
     count = builtins.max(z.size // z.shape[-1], 1)
-    if _GradMode.enabled:
+    if _grad_state.enabled:
         probs = softmax(z)
         if t is None:
             return g * (probs - _const(_one_hot(labels, z.shape[-1], z.dtype))) / count
@@ -942,6 +1016,16 @@ def softmax_cross_entropy(logits: ArrayLike, t: ArrayLike) -> Tensor:
         raw = t
     else:
         raw = np.asarray(t)
+    if raw.dtype.kind not in "biuf":
+        raise TypeError(
+            "softmax_cross_entropy: labels must be class numbers (integers) or one-hot / "
+            f"probability arrays of numbers; got dtype {raw.dtype}"
+        )
+    if raw.dtype.kind == "f" and not np.all(np.isfinite(raw)):
+        raise ValueError(
+            "softmax_cross_entropy: labels contain NaN or inf; give class numbers "
+            f"0..{z.shape[-1] - 1} or one-hot rows"
+        )
     if raw.shape == z.shape and raw.dtype.kind == "f":
         target = t if isinstance(t, Tensor) else Tensor._wrap(raw.astype(z.dtype, copy=False))
         return apply(SOFTMAX_CROSS_ENTROPY, (z, target), {"saved": {}})

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import gc
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from autograd.grad_mode import _GradMode
+from autograd.anomaly import Anomaly
+from autograd.grad_mode import state as _grad_state
 
 if TYPE_CHECKING:
     from autograd.ops import Op
@@ -22,12 +23,13 @@ if TYPE_CHECKING:
 ArrayLike = Union["Tensor", np.ndarray, float, int, bool, Sequence[Any]]
 
 _ids = itertools.count()
+_NEVER = -(2**62)  # the `_modified` stamp of a tensor never changed in place
 
 
 def as_float_array(data: Any, what: str = "Tensor") -> np.ndarray:
     """Convert user input to a float array: float32 stays float32, everything else float64."""
     if isinstance(data, Tensor):
-        return data.data
+        return data._data
     if isinstance(data, np.ndarray):
         arr = data
     elif isinstance(data, (str, bytes)):
@@ -54,15 +56,26 @@ def as_float_array(data: Any, what: str = "Tensor") -> np.ndarray:
     )
 
 
+def _check_name(name: Any, what: str) -> str | None:
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"{what}: name must be a string or None, got {type(name).__name__}")
+    return name
+
+
+# The slots a copy or a pickle carries; the creation id and the in-place stamp are new in a copy.
+_STATE = ("_data", "_grad", "requires_grad", "name", "_op", "_x", "_y", "_params", "_released")
+
+
 class Tensor:
     """An array that records the operations made with it, so `backward()` can apply the chain rule.
 
-    `data` is the numpy array (update it in place for parameter steps); `grad` is filled by
-    `backward()`. User-made tensors track gradients by default, as in micrograd and DeZero.
+    `data` is the numpy array, always an `np.ndarray` (0-d for a single number); `grad` is
+    filled by `backward()`. User-made tensors track gradients by default, as in micrograd and
+    DeZero.
     """
 
     __slots__ = (
-        "data",
+        "_data",
         "_grad",
         "requires_grad",
         "name",
@@ -72,34 +85,41 @@ class Tensor:
         "_params",
         "_id",
         "_released",
+        "_modified",
+        "_meta",  # None, or rarely used extras: hooks, where anomaly mode saw it made
         "__weakref__",
     )
-    __array_ufunc__ = None  # make `ndarray + Tensor` call Tensor.__radd__ instead of numpy
     __array_priority__ = 1000
 
-    data: np.ndarray
     requires_grad: bool
     name: str | None
 
     def __init__(
         self, data: ArrayLike, *, requires_grad: bool = True, name: str | None = None
     ) -> None:
-        self.data = as_float_array(data, type(self).__name__)
+        what = type(self).__name__
+        self._data = as_float_array(data, what)
         self._grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
-        self.name = name
+        self.name = _check_name(name, what)
         self._op: Op | None = None
         self._x: Tensor | None = None  # first input, if made by an op
         self._y: Tensor | None = None  # second input, if the op has two
         self._params: dict[str, Any] | None = None
         self._id = next(_ids)
         self._released = False
+        self._modified = _NEVER
+        self._meta: dict[str, Any] | None = None
 
     @classmethod
-    def _wrap(cls, data: np.ndarray, ident: int | None = None) -> Tensor:
-        """Fast constructor for arrays the engine made itself (no conversion or checks)."""
-        t = object.__new__(Tensor)
-        t.data = data
+    def _wrap(cls, data: Any, ident: int | None = None) -> Tensor:
+        """Fast constructor for arrays the engine made itself (no conversion or checks).
+
+        numpy hands back a scalar, not a 0-d array, for 0-d arithmetic; `.data` is always an
+        array, so that `np.asarray(t)`, `t.data[...] = v` and `t.data.item()` work everywhere.
+        """
+        t = object.__new__(cls)
+        t._data = data if type(data) is np.ndarray else np.asarray(data)
         t._grad = None
         t.requires_grad = False
         t.name = None
@@ -109,7 +129,25 @@ class Tensor:
         t._params = None
         t._id = next(_ids) if ident is None else ident
         t._released = False
+        t._modified = _NEVER
+        t._meta = None
         return t
+
+    # --- copies and pickles ---------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        return {slot: getattr(self, slot) for slot in _STATE}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A copy is a new tensor: a fresh creation id, so backward orders it with new work.
+
+        Pickle and deepcopy restore a tensor's inputs before the tensor itself, so fresh ids
+        keep inputs before outputs within a copied graph too.
+        """
+        for slot in _STATE:
+            object.__setattr__(self, slot, state[slot])
+        self._id = next(_ids)
+        self._modified = _NEVER
+        self._meta = None  # hooks and anomaly notes stay with the original
 
     # --- graph introspection (used by the visualizer) -------------------------------------
     @property
@@ -140,6 +178,15 @@ class Tensor:
 
     # --- array-like attributes ------------------------------------------------------------
     @property
+    def data(self) -> np.ndarray:
+        """The values, an `np.ndarray` shared with the tensor (writes bypass graph checks)."""
+        return self._data
+
+    @data.setter
+    def data(self, value: ArrayLike) -> None:
+        self._data = as_float_array(value, "data")
+
+    @property
     def grad(self) -> Tensor | None:
         return self._grad
 
@@ -157,64 +204,121 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     def item(self) -> float:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"item: only a tensor with one element converts, shape is {self.shape}"
             )
-        return float(self.data.reshape(()))
+        return float(self._data.reshape(()))
 
     def __float__(self) -> float:
         return self.item()
 
+    def __int__(self) -> int:
+        return int(self._one_number("int"))
+
+    def __round__(self, ndigits: int | None = None) -> float | int:
+        return round(self._one_number("round"), ndigits)
+
+    def __format__(self, spec: str) -> str:
+        """`f"{loss:.3f}"` formats the number of a one-element tensor; no spec prints repr."""
+        if not spec:
+            return str(self)
+        return format(self._one_number(f"format '{spec}'"), spec)
+
+    def _one_number(self, what: str) -> float:
+        if self._data.size != 1:
+            raise TypeError(
+                f"{what}: needs a tensor with one element, this one has shape {self.shape}; "
+                "use t.data (a numpy array) for elementwise work"
+            )
+        return float(self._data.reshape(()))
+
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                 "use (t.data > 0).any() or .all()"
             )
-        return bool(self.data.reshape(()))
+        return bool(self._data.reshape(()))
 
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        if dtype is None or dtype == self.data.dtype:
-            return self.data.copy() if copy else self.data
-        return self.data.astype(dtype)
+        data = self._data
+        if dtype is None or np.dtype(dtype) == data.dtype:
+            return data.copy() if copy else data
+        if copy is False:
+            raise ValueError(
+                f"np.asarray(tensor, dtype={np.dtype(dtype)}, copy=False): the tensor holds "
+                f"{data.dtype}, so a copy is needed"
+            )
+        return data.astype(dtype)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """numpy functions meeting a Tensor: `arr -= t` updates `arr`; `np.exp(t)` is recorded.
+
+        An update into a plain array (`p.data -= lr * p.grad`) uses the tensor's values; a
+        ufunc that is one of the engine's ops runs as that op, so it is differentiated;
+        comparisons give plain bool arrays; anything else is refused rather than silently
+        leaving the graph.
+        """
+        out = kwargs.pop("out", None)
+        arrays = [i._data if isinstance(i, Tensor) else i for i in inputs]
+        if method == "__call__" and out is not None and not kwargs:
+            if any(isinstance(o, Tensor) for o in out):
+                raise TypeError(
+                    f"np.{ufunc.__name__}(..., out=tensor): write into t.data, or use the "
+                    "in-place operators (t += x) under no_grad()"
+                )
+            return ufunc(*arrays, out=out)
+        if method == "__call__" and out is None and not kwargs:
+            if ufunc in _COMPARISONS:
+                return ufunc(*arrays)
+            if ufunc is np.equal or ufunc is np.not_equal:  # `==` on tensors is identity
+                return (ufunc is np.not_equal) != (inputs[0] is inputs[-1])
+            op = _UFUNC_OPS.get(ufunc)
+            if op is not None:
+                return op(*inputs)
+        raise TypeError(
+            f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method} on a Tensor is "
+            "not recorded for backward: use the tensor's operators and methods (t.exp(), t @ W, "
+            f"t.sum()), or np.{ufunc.__name__}(t.data) for an untracked array"
+        )
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
-        return self.data
+        return self._data
 
     def detach(self) -> Tensor:
         """The same data as a new leaf that tracks nothing."""
-        return Tensor._wrap(self.data)
+        return type(self)._wrap(self._data)
 
     def __repr__(self) -> str:
         body = np.array2string(
-            self.data, precision=8, suppress_small=True, separator=", ", threshold=20
+            self._data, precision=8, suppress_small=True, separator=", ", threshold=20
         )
         parts = [body]
         if self.ndim > 0 and self.size > 20:
@@ -227,7 +331,7 @@ class Tensor:
             parts.append(f"op={self._op.name}")
         if self._grad is not None:
             g = np.array2string(
-                self._grad.data, precision=8, suppress_small=True, separator=", ", threshold=20
+                self._grad._data, precision=8, suppress_small=True, separator=", ", threshold=20
             )
             parts.append(f"grad={g}")
         return f"{type(self).__name__}({', '.join(parts)})"
@@ -275,8 +379,73 @@ class Tensor:
     def __pos__(self) -> Tensor:
         return self
 
+    def __abs__(self) -> Tensor:
+        return _ops.abs(self)
+
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.getitem(self, index)
+
+    # comparisons read values and record nothing: `if loss < 0.1:`, masks such as `t > 0`
+    def __lt__(self, other: ArrayLike) -> Any:
+        return self._data < _values(other)
+
+    def __le__(self, other: ArrayLike) -> Any:
+        return self._data <= _values(other)
+
+    def __gt__(self, other: ArrayLike) -> Any:
+        return self._data > _values(other)
+
+    def __ge__(self, other: ArrayLike) -> Any:
+        return self._data >= _values(other)
+
+    __hash__ = object.__hash__  # `==` stays identity, so tensors can key dicts and sets
+
+    # --- in-place updates (parameter steps) ----------------------------------------------
+    def __iadd__(self, other: ArrayLike) -> Tensor:
+        return self._update(np.add, "+=", other)
+
+    def __isub__(self, other: ArrayLike) -> Tensor:
+        return self._update(np.subtract, "-=", other)
+
+    def __imul__(self, other: ArrayLike) -> Tensor:
+        return self._update(np.multiply, "*=", other)
+
+    def __itruediv__(self, other: ArrayLike) -> Tensor:
+        return self._update(np.true_divide, "/=", other)
+
+    def _update(self, ufunc: np.ufunc, symbol: str, other: ArrayLike) -> Tensor:
+        """`p -= lr * p.grad`: change the values in place, as PyTorch does.
+
+        While recording, a tensor that requires grad is not changed in place: a leaf refuses
+        (its gradient would be wrong), a computed tensor gets the new value as a new node
+        (`y += 1` is `y = y + 1`, differentiated as such). Under `no_grad()` every tensor is
+        updated in place and stamped, so a graph that still needs the old values refuses to
+        backpropagate through them.
+        """
+        if self.requires_grad and _grad_state.enabled:
+            if self._op is None:
+                raise RuntimeError(
+                    f"{symbol}: {_describe(self)} is a leaf that requires grad; changing it in "
+                    "place while operations are recorded would break its gradient. Update "
+                    f"parameters under no_grad(): `with no_grad(): p {symbol} ...`"
+                )
+            return {
+                np.add: _ops.add,
+                np.subtract: _ops.sub,
+                np.multiply: _ops.mul,
+                np.true_divide: _ops.div,
+            }[ufunc](self, other)
+        values = _values(other)
+        try:
+            ufunc(self._data, values, out=self._data, casting="same_kind")
+        except (ValueError, TypeError) as exc:
+            shape = np.shape(values)
+            raise ValueError(
+                f"{symbol}: cannot update {_describe(self)} in place with a value of shape "
+                f"{shape}: {exc}"
+            ) from None
+        self._modified = next(_ids)
+        return self
 
     # --- methods --------------------------------------------------------------------------
     def exp(self) -> Tensor:
@@ -284,6 +453,12 @@ class Tensor:
 
     def log(self) -> Tensor:
         return _ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return _ops.abs(self)
 
     def tanh(self) -> Tensor:
         return _ops.tanh(self)
@@ -322,14 +497,14 @@ class Tensor:
         return _ops.max(self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
-        if len(shape) == 1 and not isinstance(shape[0], int):
-            shape = tuple(shape[0])  # type: ignore[arg-type]
-        return _ops.reshape(self, shape)
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops.reshape(self, shape)  # type: ignore[arg-type]
 
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:
-        if len(axes) == 1 and not isinstance(axes[0], int):
-            axes = tuple(axes[0])  # type: ignore[arg-type]
-        return _ops.transpose(self, axes or None)
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _ops.transpose(self, axes or None)  # type: ignore[arg-type]
 
     @property
     def T(self) -> Tensor:
@@ -348,6 +523,7 @@ class Tensor:
         *,
         retain_graph: bool | None = None,
         create_graph: bool = False,
+        detect_anomaly: bool | None = None,
     ) -> None:
         """Run the chain rule from this tensor back to every tensor it depends on.
 
@@ -356,8 +532,41 @@ class Tensor:
         is marked used afterwards: going through it again needs `retain_graph=True`. With
         `create_graph=True` the gradients are themselves recorded, for higher derivatives, and
         the graph is kept (the gradients' graph refers to it), as in PyTorch.
+        `detect_anomaly=True` stops at the first NaN/Inf gradient (default: on inside
+        `autograd.detect_anomaly()`).
         """
-        _backpropagate(self, grad, retain_graph, create_graph, targets=None)
+        _backpropagate(self, grad, retain_graph, create_graph, None, detect_anomaly)
+
+    def register_hook(self, fn: Callable[[Tensor], ArrayLike | None]) -> RemovableHandle:
+        """Call `fn(grad)` when backward has this tensor's gradient (all branches summed).
+
+        `fn` may return a replacement (same shape), which is stored and passed on; returning
+        None keeps the gradient. The handle's `.remove()` takes the hook off again.
+        """
+        if not callable(fn):
+            raise TypeError(f"register_hook: expected a function of the gradient, got {fn!r}")
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook: this tensor does not require grad, so backward never reaches it"
+            )
+        if self._meta is None:
+            self._meta = {}
+        hooks = self._meta.setdefault("hooks", {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.key] = fn
+        return handle
+
+
+_COMPARISONS = (np.less, np.less_equal, np.greater, np.greater_equal)
+
+
+def _values(other: Any) -> Any:
+    return other._data if isinstance(other, Tensor) else other
+
+
+def _describe(t: Tensor) -> str:
+    named = f"'{t.name}' " if t.name else ""
+    return f"the tensor {named}of shape {t.shape}"
 
 
 def _refuse_numpy_args(op: str, numpy_args: dict[str, Any]) -> None:
@@ -379,17 +588,18 @@ def next_id() -> int:
 
 
 def _seed_gradient(root: Tensor, grad: ArrayLike | None) -> Tensor:
+    kind = Value if type(root) is Value else Tensor
     if grad is None:
-        if root.data.size != 1:
+        if root._data.size != 1:
             raise RuntimeError(
                 f"backward: the output has shape {root.shape}, not a single number; pass "
                 "grad= (an array of that shape, the upstream gradient) or reduce it first, "
                 "e.g. y.sum().backward()"
             )
-        return Tensor._wrap(np.ones(root.data.shape, dtype=root.data.dtype))
-    g = grad if isinstance(grad, Tensor) else Tensor._wrap(as_float_array(grad, "backward"))
-    if g.data.dtype != root.data.dtype:
-        g = Tensor._wrap(np.asarray(g.data, dtype=root.data.dtype))
+        return kind._wrap(np.ones(root._data.shape, dtype=root._data.dtype))
+    g = grad if isinstance(grad, Tensor) else kind._wrap(as_float_array(grad, "backward"))
+    if g._data.dtype != root._data.dtype:
+        g = kind._wrap(np.asarray(g._data, dtype=root._data.dtype))
     if g.shape != root.shape:
         raise ValueError(
             f"backward: grad has shape {g.shape} but the output has shape {root.shape}"
@@ -427,12 +637,20 @@ def _backpropagate(
     retain_graph: bool | None,
     create_graph: bool,
     targets: Sequence[Tensor] | None,
+    detect_anomaly: bool | None = None,
+    steps: list[tuple[Tensor, Tensor, list[tuple[int, Tensor, Tensor]]]] | None = None,
 ) -> dict[int, Tensor]:
     """The engine: one pass over the graph in reverse topological order.
 
     With `targets=None` gradients accumulate into `.grad`; otherwise nothing is stored and the
-    gradients of `targets` are returned by id (for `autograd.grad`).
+    gradients of `targets` are returned by id (for `autograd.grad`). A `steps` list receives,
+    per op node in the order run, (node, its gradient, [(input index, what that edge sent, the
+    input's running sum)]): `autograd.backward_steps` shows the pass from this very loop. Such
+    a pass only reads the graph, so it neither needs nor uses up `retain_graph`.
     """
+    anomaly = _grad_state.anomaly
+    if detect_anomaly is not None:
+        anomaly = (anomaly or Anomaly()) if detect_anomaly else None
     if not root.requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad (it was made from constants or "
@@ -442,76 +660,142 @@ def _backpropagate(
     wanted = None if targets is None else {id(t) for t in targets}
     pending: dict[int, Tensor] = {id(root): seed}
     found: dict[int, Tensor] = {}
-    stored = {id(seed.data)}  # arrays already handed out as a .grad in this pass
+    stored = {id(seed._data)}  # arrays already handed out as a .grad in this pass
     sum_to, astype = _ops.sum_to, _ops.astype
     release = not (create_graph if retain_graph is None else retain_graph)
     # The pass makes no reference cycles, so the cyclic collector has nothing to find; pausing
     # it spares rescans of a large graph (a third of the time of a deep chain's backward).
     collector_was_on = gc.isenabled()
-    recording_was = _GradMode.enabled
+    recording_was = _grad_state.enabled
     gc.disable()
-    _GradMode.enabled = create_graph
+    _grad_state.enabled = create_graph
     try:
         for node in _reverse_topological_order(root):
             g = pending.pop(id(node), None)
             if g is None:
                 continue
+            if node._meta is not None and "hooks" in node._meta:
+                g = _run_hooks(node, g)
             op = node._op
             if wanted is None:
                 if op is None and not create_graph:  # the user may update a leaf's .grad in place
-                    g = _owned(g, stored)
-                stored.add(id(g.data))
+                    g = _owned(g, stored, type(node))
+                stored.add(id(g._data))
                 node._grad = g if node._grad is None else node._grad + g
             elif id(node) in wanted:
                 if not create_graph:  # each result an array of its own, as .grad is
-                    g = _owned(g, stored)
-                    stored.add(id(g.data))
+                    g = _owned(g, stored, type(node))
+                    stored.add(id(g._data))
                 found[id(node)] = g
             if op is None:
                 continue
-            if node._released:
+            if node._released and steps is None:
                 raise RuntimeError(
                     f"backward: the graph through '{op.name}' (node {node._id}) was "
                     "already used by an earlier backward; pass retain_graph=True to the "
                     "first backward to go through it again"
                 )
-            node._released = release
-            inputs = (node._x,) if node._y is None else (node._x, node._y)
+            x, y = node._x, node._y
+            if (
+                node._modified > node._id
+                or x._modified > node._id
+                or (y is not None and y._modified > node._id)
+            ):
+                _refuse_changed(node)
+            if steps is None:
+                node._released = release
+            inputs = (x,) if y is None else (x, y)
             params = node._params
-            for parent, vjp in zip(inputs, op.vjps, strict=False):
+            sent: list[tuple[int, Tensor, Tensor]] | None = None if steps is None else []
+            for index, (parent, vjp) in enumerate(zip(inputs, op.vjps, strict=False)):
                 if not parent.requires_grad:
                     continue
                 pg = vjp(g, node, *inputs, **params) if params else vjp(g, node, *inputs)
-                data, target = pg.data, parent.data
+                data, target = pg._data, parent._data
+                if anomaly is not None:
+                    anomaly.check_gradient(node, index, data, g._data)
                 if data.shape != target.shape:
                     pg = sum_to(pg, target.shape)
                 if data.dtype != target.dtype:
                     pg = astype(pg, target.dtype)
                 key = id(parent)
                 prev = pending.get(key)
-                pending[key] = pg if prev is None else prev + pg
+                pending[key] = total = pg if prev is None else prev + pg
+                if sent is not None:
+                    sent.append((index, pg, total))
+            if sent is not None:
+                steps.append((node, g, sent))  # type: ignore[union-attr]
     finally:
-        _GradMode.enabled = recording_was
+        _grad_state.enabled = recording_was
         if collector_was_on:
             gc.enable()
     return found
 
 
-def _owned(g: Tensor, stored: set[int]) -> Tensor:
+class RemovableHandle:
+    """What `register_hook` returns: `.remove()` takes the hook off (twice is harmless)."""
+
+    __slots__ = ("_hooks", "key")
+    _keys = itertools.count()
+
+    def __init__(self, hooks: dict[int, Any]) -> None:
+        self._hooks = hooks
+        self.key = next(RemovableHandle._keys)
+
+    def remove(self) -> None:
+        self._hooks.pop(self.key, None)
+
+
+def _run_hooks(node: Tensor, g: Tensor) -> Tensor:
+    for fn in list(node._meta["hooks"].values()):  # type: ignore[index]
+        replaced = fn(g)
+        if replaced is None:
+            continue
+        new = (
+            replaced
+            if isinstance(replaced, Tensor)
+            else Tensor._wrap(as_float_array(replaced, "hook"))
+        )
+        if new.shape != node.shape:
+            raise ValueError(
+                f"hook {getattr(fn, '__name__', fn)!r} returned a gradient of shape {new.shape} "
+                f"for {_describe(node)}; return one of the same shape, or None to keep it"
+            )
+        if new._data.dtype != node._data.dtype:
+            new = Tensor._wrap(new._data.astype(node._data.dtype))
+        g = new
+    return g
+
+
+def _refuse_changed(node: Tensor) -> None:
+    changed = [t for t in (node, *node.inputs) if t._modified > node._id]
+    what = " and ".join(
+        ("its output " if t is node else "its input ") + _describe(t) for t in changed
+    )
+    raise RuntimeError(
+        f"backward: '{node._op.name}' (node {node._id}) needs {what}, which was changed in place "
+        "(+=, -=, *=, /=) after the operation was recorded, so its gradient would use the new "
+        "values. Compute the forward again after the update, or update a copy."
+    )
+
+
+def _owned(g: Tensor, stored: set[int], kind: type[Tensor]) -> Tensor:
     """`g` itself when its array is writable, its own and not handed out yet, else a copy.
 
     Identity VJPs (add, reshape) pass one array along to several tensors and reductions
-    produce read-only broadcast views; a leaf's gradient must be safe to change in place.
+    produce read-only broadcast views; a leaf's gradient must be safe to change in place. A
+    `Value`'s gradient is a `Value` (`a.grad` prints as a number).
     """
-    data = g.data
-    if type(data) is np.ndarray and data.base is None and id(data) not in stored:
-        return g  # numpy made it for this gradient alone (views and broadcasts have a base)
-    return Tensor._wrap(np.array(data, copy=True))
+    data = g._data
+    if data.base is None and id(data) not in stored:
+        # numpy made it for this gradient alone (views and broadcasts have a base)
+        return g if type(g) is kind else kind._wrap(data)
+    return kind._wrap(np.array(data, copy=True))
 
 
 def grad(
     output: Tensor,
-    inputs: Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
     grad_output: ArrayLike | None = None,
     *,
     retain_graph: bool | None = None,
@@ -519,19 +803,24 @@ def grad(
 ) -> tuple[Tensor, ...]:
     """Gradients of `output` with respect to `inputs`, returned instead of stored in `.grad`.
 
-    An input the output does not depend on gets a zero gradient.
+    `inputs` is one tensor or a sequence of them; the result is always a tuple, one gradient per
+    input (as in PyTorch). An input the output does not depend on gets a zero gradient.
     """
-    inputs = tuple(inputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__}")
     found = _backpropagate(output, grad_output, retain_graph, create_graph, targets=inputs)
     return tuple(
-        found[id(t)] if id(t) in found else Tensor._wrap(np.zeros_like(t.data)) for t in inputs
+        found[id(t)] if id(t) in found else type(t)._wrap(np.zeros_like(t._data)) for t in inputs
     )
 
 
 class Value(Tensor):
     """A single number in the graph — the book's scalar nodes (apple, orange, tax).
 
-    It is a 0-d `Tensor`, so it mixes freely with arrays: `Value(100) * Tensor([1, 2])`.
+    It is a 0-d `Tensor`, so it mixes freely with arrays: `Value(100) * Tensor([1, 2])`. A
+    single-number result computed from a `Value` is a `Value` too, and so is its gradient.
     """
 
     __slots__ = ()
@@ -544,10 +833,26 @@ class Value(Tensor):
         requires_grad: bool = True,
     ) -> None:
         super().__init__(data, requires_grad=requires_grad, name=name)
-        if self.data.ndim != 0:
+        if self._data.ndim != 0:
             raise ValueError(
-                f"Value holds one number; got shape {self.data.shape}. Use Tensor for arrays."
+                f"Value holds one number; got shape {self._data.shape}. Use Tensor for arrays."
             )
 
 
 from autograd import ops as _ops  # noqa: E402  (ops needs Tensor; Tensor's methods need ops)
+
+# numpy ufuncs that are engine ops: `np.exp(t)` is `t.exp()`, recorded like it
+_UFUNC_OPS: dict[np.ufunc, Any] = {
+    np.add: _ops.add,
+    np.subtract: _ops.sub,
+    np.multiply: _ops.mul,
+    np.true_divide: _ops.div,
+    np.power: _ops.pow,
+    np.matmul: _ops.matmul,
+    np.negative: _ops.neg,
+    np.absolute: _ops.abs,
+    np.sqrt: _ops.sqrt,
+    np.exp: _ops.exp,
+    np.log: _ops.log,
+    np.tanh: _ops.tanh,
+}

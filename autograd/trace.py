@@ -39,7 +39,7 @@ __all__ = ["Program", "TraceError", "trace"]
 _VIEWS = {"reshape", "transpose", "broadcast_to", "getitem"}
 # ops written with Python floats and `math` when the whole program is scalar
 _SCALAR_OPS = {
-    "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "tanh", "sigmoid", "relu",
+    "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "tanh", "sigmoid", "relu", "sqrt",
     "step", "equal_zero", "both_zero",
 }  # fmt: skip
 # a name read better than a generated one: the book's y = softmax(a)

@@ -10,11 +10,20 @@ a picture cannot be written.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import inspect
 import os
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
+import numpy as np
+
+from autograd.check import LayerCheckError, check_layer
 from viz.book import apple_orange, print_gradients, save_all
 from viz.drawing import SAVE_FORMATS, draw
 from viz.expr import FUNCTIONS, ExprError, build
@@ -131,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo)
     _add_trace_command(sub)
+    _add_check_layer(sub)
     return parser
 
 
@@ -228,6 +238,167 @@ def _add_trace_command(sub: argparse._SubParsersAction) -> None:
         return 0
 
     t.set_defaults(run=run)
+
+
+# --- check-layer: the user's own layer file -------------------------------------------------
+_MADE_OUTPUTS = 4  # outputs of a layer whose W and b check-layer makes itself
+
+
+def _add_check_layer(sub: Any) -> None:
+    c = sub.add_parser(
+        "check-layer",
+        help="check the backward of your own layer (forward/backward, as in the book)",
+        description=(
+            "Load FILE (this runs it: it is your code), take the layer NAME from it, run "
+            "forward and backward on random inputs of the given shape and compare every "
+            "gradient with central differences. NAME may be a layer object, a function that "
+            "returns one, or a class; a class's arguments named W... and b... are made at "
+            f"random ({_MADE_OUTPUTS} outputs). Exit status: 0 when every row is right, 1 when "
+            "one is wrong, 2 when the layer cannot be checked."
+        ),
+        epilog="example: scratchgrad check-layer layers.py:Affine --shape 2,3",
+    )
+    c.add_argument("target", metavar="FILE:NAME", help="e.g. layers.py:Affine")
+    c.add_argument(
+        "--shape", action="append", metavar="N,N", required=True,
+        help="shape of forward's inputs; repeat it for one shape per input",
+    )  # fmt: skip
+    c.add_argument("--seed", type=int, default=0, help="seed of the random values (default: 0)")
+    c.set_defaults(run=_check_layer)
+
+
+class _CannotCheck(Exception):
+    """The file or layer cannot be used; reported in one line with exit status 2."""
+
+
+def _check_layer(args: argparse.Namespace) -> int:
+    try:
+        shapes = [_shape(text) for text in args.shape]
+        path, name = _layer_target(args.target)
+        with _user_folder(path):
+            layer = _make_layer(_load_user_file(path), path, name, shapes[0], args.seed)
+            report = check_layer(
+                layer, shape=shapes[0] if len(shapes) == 1 else shapes, seed=args.seed
+            )
+    except (_CannotCheck, LayerCheckError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # the layer's own code called sys.exit()
+        print(f"{PROG}: error: the layer called sys.exit({exc.code!r})", file=sys.stderr)
+        return 2
+    print(report)
+    return 0 if report.ok else 1
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    parts = [p.strip() for p in text.strip().strip("()").split(",") if p.strip()]
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        raise _CannotCheck(
+            f"--shape {text!r}: expected sizes separated by commas, e.g. 2,3"
+        ) from None
+    if any(d <= 0 for d in shape):
+        raise _CannotCheck(f"--shape {text!r}: every size must be at least 1")
+    return shape
+
+
+def _layer_target(target: str) -> tuple[Path, str]:
+    file, sep, name = target.rpartition(":")
+    if not sep or not file or not name.isidentifier():
+        raise _CannotCheck(f"expected FILE:NAME such as layers.py:Affine, got {target!r}")
+    path = Path(file)
+    if not path.is_file():
+        raise _CannotCheck(f"{file}: no such file")
+    return path, name
+
+
+@contextmanager
+def _user_folder(path: Path) -> Iterator[None]:
+    """The file's folder first on sys.path while it runs, so its own imports work."""
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+
+
+def _load_user_file(path: Path) -> ModuleType:
+    module_name = f"_scratchgrad_user_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise _CannotCheck(f"{path}: not a Python file (the name should end in .py)")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise _CannotCheck(f"{path}, line {exc.lineno}: {exc.msg}") from None
+    except (Exception, SystemExit) as exc:
+        raise _CannotCheck(
+            f"running {path} failed{_line_in(path, exc)}: {_describe(exc)}"
+        ) from None
+    finally:
+        sys.modules.pop(module_name, None)
+    return module
+
+
+def _line_in(path: Path, exc: BaseException) -> str:
+    """`, line 7` for the last line of `path` on the way to `exc` (the user's own line)."""
+    here = str(path.resolve())
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == here]
+    return f", line {lines[-1]}" if lines else ""
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _make_layer(
+    module: ModuleType, path: Path, name: str, shape: tuple[int, ...], seed: int
+) -> Any:
+    """NAME itself if it is a layer object; otherwise call it, making W and b from `shape`."""
+    found = getattr(module, name, None)
+    if found is None:
+        layers = sorted(
+            k for k, v in vars(module).items() if inspect.isclass(v) and hasattr(v, "forward")
+        )
+        defined = f"; it defines {', '.join(layers)}" if layers else ""
+        raise _CannotCheck(f"{path} has no {name}{defined}")
+    if not inspect.isclass(found) and hasattr(found, "forward"):
+        return found
+    if not callable(found):
+        raise _CannotCheck(f"{path}: {name} is a {type(found).__name__}, not a layer")
+    rng = np.random.default_rng(seed)
+    n_in = int(np.prod(shape[1:])) if len(shape) >= 2 else (shape[0] if shape else 1)
+    made: dict[str, np.ndarray] = {}
+    try:
+        parameters = inspect.signature(found).parameters.values()
+    except (TypeError, ValueError):
+        parameters = []
+    for p in parameters:
+        if p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.name.startswith("W"):
+            made[p.name] = rng.standard_normal((n_in, _MADE_OUTPUTS))
+        elif p.name.startswith("b"):
+            made[p.name] = rng.standard_normal(_MADE_OUTPUTS)
+        else:
+            raise _CannotCheck(
+                f"{name}({p.name}=...): check-layer makes only W and b; add a function to "
+                f"{path} that returns the layer (def make(): return {name}(...)) and check "
+                f"{path}:make"
+            )
+    try:
+        layer = found(**made)
+    except (Exception, SystemExit) as exc:
+        raise _CannotCheck(f"{name}(...) failed{_line_in(path, exc)}: {_describe(exc)}") from None
+    if made:
+        sizes = ", ".join(f"{k}: {v.shape}" for k, v in made.items())
+        print(f"made {name}({sizes}) with random values (seed {seed})")
+    return layer
 
 
 if __name__ == "__main__":

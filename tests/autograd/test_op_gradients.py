@@ -166,6 +166,8 @@ UNARY_DOMAIN: dict[str, dict[str, Any]] = {
     "tanh": {},
     "sigmoid": {"low": -6.0, "high": 6.0},
     "relu": {"away_from": 0.0},
+    "abs": {"away_from": 0.0},
+    "sqrt": {"low": 0.1, "high": 5.0},
 }
 
 
@@ -175,6 +177,8 @@ def unary_cases(draw: Any, name: str) -> Case:
     form = draw(st.sampled_from(["function", "method"]))
     if name == "neg":
         fn = operator.neg if form == "method" else ops.neg
+    elif name == "abs" and form == "method":
+        fn = draw(st.sampled_from([operator.abs, operator.methodcaller("abs")]))
     elif form == "method":
         fn = operator.methodcaller(name)
     else:
@@ -392,7 +396,7 @@ CASES: dict[str, Callable[[], st.SearchStrategy[Case]]] = {
     "astype": astype_cases,
     **{
         name: (lambda name=name: mask_cases(name))
-        for name in ("step", "equal_zero", "both_zero", "max_share")
+        for name in ("step", "equal_zero", "both_zero", "sign", "max_share")
     },
     **{name: (lambda name=name: reduction_cases(name)) for name in ("sum", "mean", "max")},
     "reshape": reshape_cases,
