@@ -16,6 +16,7 @@ for the path `fn` took: Python control flow on tensor values is not recorded, wh
 from __future__ import annotations
 
 import bisect
+import builtins
 import contextlib
 import inspect
 import itertools
@@ -237,6 +238,21 @@ def _refuse_captured(t: Tensor, start: int) -> None:
     )
 
 
+def _refuse_unrecorded_changes(t: Tensor, start: int) -> None:
+    """Hooks and in-place updates under no_grad() change values outside the recorded ops."""
+    meta = getattr(t, "_meta", None)
+    if meta and meta.get("hooks"):
+        raise TraceError(
+            f"trace: a tensor of shape {t.shape} has a gradient hook (register_hook); a program "
+            "runs recorded operations only, so remove the hook or use eager mode"
+        )
+    if getattr(t, "_modified", -1) >= start:
+        raise TraceError(
+            f"trace: fn changed a tensor of shape {t.shape} in place outside recording (under "
+            "no_grad() or through .data); write the update as an operation, e.g. y = y + 1"
+        )
+
+
 def _check_params(t: Tensor) -> None:
     for key, value in t.params.items():
         if key == "saved":
@@ -309,6 +325,7 @@ def _build_on(
     value_of: dict[int, _Value] = {}
     starts = [s for s, _, _ in owners]
     for t in sorted(found.values(), key=lambda t: t.id):
+        _refuse_unrecorded_changes(t, start)
         if t is seed:
             value_of[id(t)] = dout
             continue
@@ -458,7 +475,8 @@ def _identity(v: _Value) -> _Value | None:
 
 
 # --- writing the code -----------------------------------------------------------------------
-_NAMESPACE_NAMES = {"np", "math", "max", _FUNCTION, "None", "True", "False"}
+# names the code may use besides its own values: never given to an input or a value
+_NAMESPACE_NAMES = {"np", "math", _FUNCTION, *dir(builtins)}
 
 
 def _helpers(values: list[_Value], scalar: bool) -> dict[str, Callable[..., Any]]:
@@ -728,6 +746,7 @@ class _Variant:
     scalar: bool
     graph: _Graph
     has_dout: bool
+    zero_d: bool  # some gradient is a single number
     fallback: Callable[..., Any] | None = None  # the numpy form, for math's exceptions
 
 
@@ -811,7 +830,11 @@ class Program:
         if variant.scalar:
             return self._run_scalar(variant, [float(a) for a in arrays])
         out, grads = variant.function(*arrays, *_dout(variant, dout))
-        return (np.asarray(out) if variant.graph.out.shape == () else out), grads
+        if variant.graph.out.shape == ():  # numpy gives 0-d results as numpy scalars
+            out = np.asarray(out)
+            if variant.zero_d:
+                grads = tuple(g if g is None else np.asarray(g) for g in grads)
+        return out, grads
 
     def check(self, *inputs: Any) -> None:
         """Run `fn` eagerly on `inputs` and make sure it records what the program was traced
@@ -850,8 +873,9 @@ class Program:
         function = _compile(written, graph.scalar)
         signature = tuple((a.shape, a.dtype.char) for a in arrays)
         variant = _Variant(
-            signature, written.source, function, graph.structure, graph.scalar, graph, has_dout
-        )
+            signature, written.source, function, graph.structure, graph.scalar, graph, has_dout,
+            any(g is not None and g.shape == () for g in graph.grads),
+        )  # fmt: skip
         if len(self._variants) >= _MAX_VARIANTS:
             oldest = next(k for k in self._variants if self._variants[k] is not self._first)
             del self._variants[oldest]

@@ -302,6 +302,34 @@ def test_untracked_values_inside_fn_are_refused() -> None:
         autograd.trace(fn, Tensor([1.0, 2.0]))
 
 
+def test_hooks_and_unrecorded_in_place_changes_are_refused() -> None:
+    def hooked(x: Tensor) -> Tensor:
+        y = x * 2
+        y.register_hook(lambda g: g * 10)
+        return y.sum()
+
+    with pytest.raises(TraceError, match="hook"):
+        autograd.trace(hooked, Tensor([1.0, 2.0]))
+
+    def changed(x: Tensor) -> Tensor:
+        y = x * 2
+        with autograd.no_grad():
+            y += 1
+        return y.sum()
+
+    with pytest.raises(TraceError, match="in place"):
+        autograd.trace(changed, Tensor([1.0, 2.0]))
+
+    def recorded(x: Tensor) -> Tensor:
+        y = x * 2
+        y += 1  # recorded: a new node
+        return (y * y).sum()
+
+    program = autograd.trace(recorded, Tensor([1.0, 2.0]))
+    _, (dx,) = program(np.array([0.0, 1.0]))
+    assert dx.tolist() == [4.0, 12.0]
+
+
 # --- scalar programs --------------------------------------------------------------------------
 def price_of(apple: Tensor, num: Tensor, orange: Tensor, orange_num: Tensor, tax: Tensor) -> Tensor:
     price = (apple * num + orange * orange_num) * tax
