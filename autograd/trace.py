@@ -832,8 +832,8 @@ class Program:
         out, grads = variant.function(*arrays, *_dout(variant, dout))
         if variant.graph.out.shape == ():  # numpy gives 0-d results as numpy scalars
             out = np.asarray(out)
-            if variant.zero_d:
-                grads = tuple(g if g is None else np.asarray(g) for g in grads)
+        if variant.zero_d:
+            grads = tuple(g if g is None else np.asarray(g) for g in grads)
         return out, grads
 
     def check(self, *inputs: Any) -> None:
