@@ -16,7 +16,7 @@ import math
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -30,8 +30,7 @@ COMPARE, UNARY, ATOM = 6, 13, 16
 NUMBER = 15  # a bare number: fine as an operand, but `1.T` would not parse
 
 
-@dataclass(frozen=True)
-class Expr:
+class Expr(NamedTuple):
     """Python text and the precedence of its outermost operation."""
 
     text: str

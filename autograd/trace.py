@@ -92,6 +92,8 @@ class _Value:
 
 
 def _params_key(params: dict[str, Any]) -> tuple:
+    if not params:
+        return ()
     return tuple(
         (k, _freeze(v)) for k, v in sorted(params.items()) if k != "saved"
     )  # the forward's scratch space is not part of what an op computes

@@ -478,3 +478,29 @@ def test_compiled_gradient_retraces_for_the_last_short_batch_and_takes_labels() 
     eager = TwoLayerNet.gradient(net, x, t)
     for key in net.params:
         _close(compiled[key], eager[key], np.dtype(np.float64), key)
+
+
+def test_misuse_gets_clear_errors() -> None:
+    x = Tensor([1.0, 2.0])
+    with pytest.raises(TraceError, match="must return a Tensor"):
+        autograd.trace(lambda x: 3.0, x)
+    with pytest.raises(TraceError, match="at least one example input"):
+        autograd.trace(lambda: Tensor(1.0))
+    with pytest.raises(TypeError, match="callable"):
+        autograd.trace("x * x", x)  # type: ignore[arg-type]
+    program = autograd.trace(lambda x: (x * x).sum(), x)
+    with pytest.raises(TypeError, match=r"takes 1 inputs \(x\), got 2"):
+        program(np.ones(2), np.ones(2))
+    with pytest.raises(TypeError, match="string"):
+        program("1, 2")
+    with pytest.raises(TraceError, match="2 names for 1 inputs"):
+        autograd.trace(lambda x: x.sum(), x, names=["a", "b"])
+
+
+def test_example_tensors_are_left_as_they_were() -> None:
+    W = Tensor(np.ones((3, 2)), name="W")
+    x = Tensor(np.ones((4, 3)), requires_grad=False)
+    program = autograd.trace(lambda x, W: (x @ W).sum(), x, W)
+    program(np.zeros((4, 3)), np.full((3, 2), 5.0))
+    program.check(np.zeros((4, 3)), np.full((3, 2), 5.0))
+    assert W.grad is None and W.data.tolist() == [[1.0, 1.0]] * 3 and not x.requires_grad
