@@ -187,7 +187,7 @@ class MLP(Sequential):
         def gradient(x: Any, t: Any) -> dict[str, np.ndarray]:
             _, grads = program(x, one_hot(t), *(p.data for p in tensors))
             for p, g in zip(tensors, grads[2:], strict=True):
-                p.grad = g
+                p.grad = Tensor._wrap(g)  # fresh arrays of the right shape: no check needed
             return dict(zip(keys, grads[2:], strict=True))
 
         gradient.__doc__ = MLP.gradient.__doc__
