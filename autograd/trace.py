@@ -302,7 +302,8 @@ def _build_on(
     owners: list[tuple[int, int, Tensor]] = []
     grad_of: dict[int, Tensor] = {}
     if wanted and out.requires_grad:
-        grads, owners, grad_of = _record_backward(out, seed, wanted)
+        with enable_grad():  # recorded even when trace is called inside no_grad()
+            grads, owners, grad_of = _record_backward(out, seed, wanted)
     lookup = groups().lookup if groups is not None else (lambda i: None)
 
     # every tensor the outputs depend on, as values in creation order
@@ -583,10 +584,10 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
         if a.kind == "literal":
             return _literal(a, user, scalar)
         expr = exprs[id(a)] if a.inline else codegen.name(a.name)
-        if a.op.name in _MASKS and (user.op is None or user.op.name not in ("mul", "add")):
+        if a.op.name in _MASKS and not _counts_as_number(a, user):
             cast = "float" if scalar else f"np.{a.dtype.name}"
             return codegen.name(
-                f"{cast}({expr.text})" if scalar else f"({expr.text}).astype({cast})"
+                f"{cast}({expr.text})" if scalar else f"{expr.at(codegen.ATOM)}.astype({cast})"
             )
         return expr
 
@@ -660,6 +661,13 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
     head = f"def {_FUNCTION}({', '.join(params)}):"
     body = "\n".join(f"    {line}" if line else "" for line in lines)
     return _Written(f"{head}\n{body}\n", names, _helpers(values, scalar))
+
+
+def _counts_as_number(mask: _Value, user: _Value) -> bool:
+    """A bool mask times or plus a float is the 0/1 product or sum; anything else casts it."""
+    if user.op is None or user.op.name not in ("mul", "add"):
+        return False
+    return all(b is mask or not (b.kind == "op" and b.op.name in _MASKS) for b in user.args)
 
 
 _ARITHMETIC = {"add", "sub", "mul", "div", "pow"}  # where a bare number takes numpy's weak type

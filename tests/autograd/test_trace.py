@@ -504,3 +504,14 @@ def test_example_tensors_are_left_as_they_were() -> None:
     program(np.zeros((4, 3)), np.full((3, 2), 5.0))
     program.check(np.zeros((4, 3)), np.full((3, 2), 5.0))
     assert W.grad is None and W.data.tolist() == [[1.0, 1.0]] * 3 and not x.requires_grad
+
+
+def test_tracing_inside_no_grad_still_records() -> None:
+    z = Tensor(np.array([[1.0, 2.0, 0.5]]))
+    t = np.array([[0.0, 1.0, 0.0]])
+    with autograd.no_grad():
+        program = autograd.trace(lambda z, t: autograd.softmax_cross_entropy(z, t), z, t)
+    _, (dz, _) = program(np.array([[0.0, 0.0, 3.0]]), t)
+    eager = Tensor(np.array([[0.0, 0.0, 3.0]]))
+    autograd.softmax_cross_entropy(eager, t).backward()
+    np.testing.assert_allclose(dz, eager.grad.data)
