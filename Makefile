@@ -28,6 +28,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PINNED) $(BIN)/python bench/scalar.py
 	$(PINNED) $(BIN)/python bench/twolayer.py
+	$(PINNED) $(BIN)/python bench/trace.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info out
