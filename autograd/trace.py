@@ -516,7 +516,12 @@ def _param_texts(v: _Value) -> dict[str, str]:
     for key, value in v.params.items():
         if key == "saved":
             continue
-        texts[key] = codegen.index(value) if key == "index" else codegen.param(value)
+        try:
+            texts[key] = codegen.index(value) if key == "index" else codegen.param(value)
+        except TypeError as exc:
+            raise TraceError(
+                f"trace: {v.op.name}'s {key} cannot be written as code: {exc}"
+            ) from None
     return texts
 
 

@@ -493,6 +493,8 @@ def test_misuse_gets_clear_errors() -> None:
         program(np.ones(2), np.ones(2))
     with pytest.raises(TypeError, match="string"):
         program("1, 2")
+    with pytest.raises(TraceError, match="getitem's index cannot be written"):
+        autograd.trace(lambda x: x[True].sum(), x)
     with pytest.raises(TraceError, match="2 names for 1 inputs"):
         autograd.trace(lambda x: x.sum(), x, names=["a", "b"])
 
