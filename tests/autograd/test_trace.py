@@ -172,6 +172,23 @@ def test_fan_out_and_broadcasting(xs: tuple[Tensor, ...], seed: int) -> None:
     _check_case(fn, xs, "fan-out", seed)
 
 
+@given(
+    agt.shapes(min_dims=2, max_dims=3).flatmap(
+        lambda s: st.tuples(
+            agt.tensors(s, dtype=agt.float_dtypes()),
+            st.lists(st.integers(0, s[-1] - 1), min_size=s[0], max_size=s[0]),
+        )
+    ),
+    st.integers(0, 2**16),
+)
+def test_softmax_cross_entropy_with_one_hot_labels_as_data(drawn: tuple, seed: int) -> None:
+    z, labels = drawn
+    hot = np.eye(z.shape[-1], dtype=z.dtype)[np.array(labels)]
+    hot = np.broadcast_to(hot.reshape(z.shape[0], *([1] * (z.ndim - 2)), z.shape[-1]), z.shape)
+    t = Tensor(np.ascontiguousarray(hot), requires_grad=False, name="t")
+    _check_case(autograd.softmax_cross_entropy, (z, t), "sce one-hot data", seed)
+
+
 # --- what a program computes ------------------------------------------------------------------
 def test_relu_mask_is_recomputed_on_new_inputs() -> None:
     x = Tensor([1.0, -2.0, 3.0])
