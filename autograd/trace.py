@@ -22,6 +22,7 @@ import inspect
 import itertools
 import linecache
 import math
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -776,7 +777,9 @@ def _compile(written: _Written, scalar: bool) -> Callable[..., Any]:
     linecache.cache[filename] = (len(written.source), None, lines, filename)
     namespace: dict[str, Any] = {"np": np, "math": math, **written.helpers}
     exec(code, namespace)  # our own generated text: templates, checked names, numbers
-    return namespace[_FUNCTION]
+    function = namespace[_FUNCTION]
+    weakref.finalize(function, linecache.cache.pop, filename, None)  # gone with the program
+    return function
 
 
 class Program:

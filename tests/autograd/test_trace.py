@@ -534,3 +534,18 @@ def test_tracing_inside_no_grad_still_records() -> None:
     eager = Tensor(np.array([[0.0, 0.0, 3.0]]))
     autograd.softmax_cross_entropy(eager, t).backward()
     np.testing.assert_allclose(dz, eager.grad.data)
+
+
+def test_a_dropped_program_leaves_nothing_behind() -> None:
+    import gc
+    import linecache
+
+    def programs() -> int:
+        return sum("scratchgrad program" in key for key in linecache.cache)
+
+    before = programs()
+    program = autograd.trace(lambda x: (x * x).sum(), Tensor([1.0, 2.0]))
+    assert programs() == before + 1  # tracebacks inside the program show its lines
+    del program
+    gc.collect()
+    assert programs() == before
