@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import types
 from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
@@ -158,15 +159,6 @@ class MLP(Sequential):
         the program's inputs, so updates to `params` are seen; a batch of another size traces
         again. Integer labels are turned into one-hot rows first (the program takes one-hot).
         """
-        keys = list(self.params)
-        tensors = [self.params.tensors[key] for key in keys]
-        classes = tensors[-1].shape[-1]
-
-        def one_hot(t: Any) -> np.ndarray:
-            t = t.data if isinstance(t, Tensor) else np.asarray(t)
-            if t.ndim == 1 and t.dtype.kind in "iu":
-                return np.eye(classes, dtype=self.dtype)[t]
-            return t
 
         def step(x: Tensor, t: Tensor, *params: Tensor) -> Tensor:
             return self.lastLayer(self.predict(x), t)
@@ -176,23 +168,33 @@ class MLP(Sequential):
             program = trace(
                 step,
                 example_x.data if isinstance(example_x, Tensor) else np.asarray(example_x),
-                one_hot(example_t),
-                *tensors,
-                names=["x", "t", *keys],
+                self._one_hot(example_t),
+                *self.params.tensors.values(),
+                names=["x", "t", *self.params],
                 groups=GroupIndex,
             )
         finally:
             vars(self.lastLayer).update(kept)
-
-        def gradient(x: Any, t: Any) -> dict[str, np.ndarray]:
-            _, grads = program(x, one_hot(t), *(p.data for p in tensors))
-            for p, g in zip(tensors, grads[2:], strict=True):
-                p.grad = Tensor._wrap(g)  # fresh arrays of the right shape: no check needed
-            return dict(zip(keys, grads[2:], strict=True))
-
-        gradient.__doc__ = MLP.gradient.__doc__
-        self.gradient = gradient  # type: ignore[method-assign]
+        self._program = program
+        # a bound method, not a closure: a copy of the model runs the program on its own params
+        self.gradient = types.MethodType(MLP._compiled_gradient, self)  # type: ignore[method-assign]
         return program
+
+    def _compiled_gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
+        """Gradients of the loss from the compiled program, keyed like `params` (also in
+        `.grad`)."""
+        tensors = self.params.tensors
+        _, grads = self._program(x, self._one_hot(t), *(p.data for p in tensors.values()))
+        for p, g in zip(tensors.values(), grads[2:], strict=True):
+            p.grad = Tensor._wrap(g)  # fresh arrays of the right shape: no check needed
+        return dict(zip(tensors, grads[2:], strict=True))
+
+    def _one_hot(self, t: Any) -> np.ndarray:
+        t = t.data if isinstance(t, Tensor) else np.asarray(t)
+        if t.ndim == 1 and t.dtype.kind in "iu":
+            classes = list(self.params.tensors.values())[-1].shape[-1]
+            return np.eye(classes, dtype=self.dtype)[t]
+        return t
 
     def numerical_gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
         """Gradients by central differences (slow; for checking `gradient`, book 4.4 / 5.7.3)."""

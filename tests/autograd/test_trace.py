@@ -549,3 +549,20 @@ def test_a_dropped_program_leaves_nothing_behind() -> None:
     del program
     gc.collect()
     assert programs() == before
+
+
+def test_a_copy_of_a_compiled_model_computes_with_its_own_parameters() -> None:
+    import copy
+
+    from nn import TwoLayerNet
+
+    net = TwoLayerNet(784, 10, 10, weight_init_std=0.1, rng=0)
+    rng = np.random.default_rng(3)
+    x, t = _batch(rng, 20)
+    net.compile(x, t)
+    twin = copy.deepcopy(net)
+    for key in twin.params:
+        twin.params[key] += 0.5
+    ours, theirs = twin.gradient(x, t), TwoLayerNet.gradient(twin, x, t)
+    for key in twin.params:
+        _close(ours[key], theirs[key], np.dtype(np.float64), key)
