@@ -10,6 +10,7 @@ position requires and what its result has.
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import keyword
 import math
@@ -181,7 +182,9 @@ def call_names(template: str) -> Sequence[str]:
     return [
         n.func.id
         for n in ast.walk(tree)
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id != "max"
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Name)
+        and not hasattr(builtins, n.func.id)  # max(x, 0.0) is Python's max, not the op
     ]
 
 

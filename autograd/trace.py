@@ -529,7 +529,6 @@ def _param_texts(v: _Value) -> dict[str, str]:
 @dataclass
 class _Written:
     source: str
-    input_names: list[str]
     helpers: dict[str, Callable[..., Any]]
 
 
@@ -666,7 +665,7 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
     params = list(names) + (["dout"] if has_dout else [])
     head = f"def {_FUNCTION}({', '.join(params)}):"
     body = "\n".join(f"    {line}" if line else "" for line in lines)
-    return _Written(f"{head}\n{body}\n", names, _helpers(values, scalar))
+    return _Written(f"{head}\n{body}\n", _helpers(values, scalar))
 
 
 def _counts_as_number(mask: _Value, user: _Value) -> bool:
