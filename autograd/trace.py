@@ -669,10 +669,18 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
 
 
 def _counts_as_number(mask: _Value, user: _Value) -> bool:
-    """A bool mask times or plus a float is the 0/1 product or sum; anything else casts it."""
+    """A bool mask times or plus floats is the 0/1 product or sum in their dtype, as eager
+    mode computes it when that is the result's dtype too; anything else casts the mask."""
     if user.op is None or user.op.name not in ("mul", "add"):
         return False
-    return all(b is mask or not (b.kind == "op" and b.op.name in _MASKS) for b in user.args)
+    for b in user.args:
+        if b is mask:
+            continue
+        if b.kind == "op" and b.op.name in _MASKS:
+            return False
+        if (np.dtype(np.float64) if b.kind == "literal" else b.dtype) != user.dtype:
+            return False  # float32 + a float64 mask is float64 in eager mode
+    return True
 
 
 _ARITHMETIC = {"add", "sub", "mul", "div", "pow"}  # where a bare number takes numpy's weak type
