@@ -10,7 +10,7 @@ export SCRATCHGRAD_DATA ?= $(if $(wildcard $(SHARED_MNIST)/train-images-idx3-uby
 # runner or the other contender make timings swing 5-10x
 PINNED := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench book clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(PINNED) HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest
+
+# every ch. 4-6 script and notebook; figures and out/book/index.html (full MNIST training: minutes)
+book: $(STAMP)
+	$(PINNED) $(BIN)/python examples/book/build.py
 
 bench: $(STAMP)
 	$(PINNED) $(BIN)/python bench/scalar.py

@@ -18,9 +18,11 @@ from autograd.ops import (
     sigmoid,
     softmax,
     softmax_cross_entropy,
+    softplus,
     sqrt,
     tanh,
 )
+from autograd.scope import Region, current_region, region_of, scope
 from autograd.steps import Sent, Step, backward_steps
 from autograd.tensor import RemovableHandle, Tensor, Value, grad, next_id
 from autograd.trace import Program, TraceError, trace
@@ -34,6 +36,7 @@ __all__ = [
     "GradcheckError",
     "Op",
     "Program",
+    "Region",
     "Tensor",
     "TraceError",
     "Value",
@@ -41,6 +44,7 @@ __all__ = [
     "anomaly_of",
     "backward_steps",
     "check_layer",
+    "current_region",
     "detect_anomaly",
     "enable_grad",
     "edge_gradient",
@@ -55,11 +59,14 @@ __all__ = [
     "next_id",
     "no_grad",
     "numerical_gradient",
+    "region_of",
     "relu",
     "set_grad_enabled",
+    "scope",
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",
+    "softplus",
     "sqrt",
     "tanh",
     "trace",

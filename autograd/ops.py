@@ -8,7 +8,8 @@ An `Op` bundles
   sums it back to the input's shape (one mechanism for every op);
 - `symbol` and `local` / `rule` texts for the visualizer: `local[i]` is the local derivative
   ∂out/∂input_i written with the operand names `{x}`, `{y}` and `{out}`, `rule[i]` is what the
-  input receives for tensors, written with `g` for the upstream gradient;
+  input receives for tensors, written with `{g}` for the upstream gradient (`{N}`: rows of a
+  batch); a rule of exactly `{g}` passes the gradient on unchanged;
 - `code`, how a traced program (`autograd.trace`) writes the op in Python (see `Code`).
 """
 
@@ -47,6 +48,8 @@ class Op:
     local: tuple[str, ...]
     rule: tuple[str, ...]
     explain: Callable[..., str] | None = field(default=None, repr=False)
+    # the local derivative as people write it when input 1 is a number: `2t` for t**2
+    local_constant: Callable[[str, float], str | None] | None = field(default=None, repr=False)
     code: Code = field(default=None, repr=False)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -66,7 +69,7 @@ class Op:
 def _names(names: Sequence[str]) -> dict[str, str]:
     x = names[0] if len(names) > 0 else "x"
     y = names[1] if len(names) > 1 else "y"
-    return {"x": x, "y": y, "out": "out"}
+    return {"x": x, "y": y, "out": "out", "g": "g", "N": "N"}
 
 
 REGISTRY: dict[str, Op] = {}
@@ -84,9 +87,11 @@ def defop(
     local: Sequence[str],
     rule: Sequence[str] | None = None,
     explain: Callable[..., str] | None = None,
+    local_constant: Callable[[str, float], str | None] | None = None,
     code: Code = None,
 ) -> Op:
-    op = Op(name, symbol, forward, tuple(vjps), tuple(local), tuple(rule or local), explain, code)
+    op = Op(name, symbol, forward, tuple(vjps), tuple(local), tuple(rule or local), explain,
+            local_constant, code)  # fmt: skip
     REGISTRY[name] = op
     return op
 
@@ -224,7 +229,7 @@ ADD = defop(
     operator.add,
     [lambda g, out, x, y: g, lambda g, out, x, y: g],
     local=["1", "1"],
-    rule=["g", "g"],
+    rule=["{g}", "{g}"],
     code="{x} + {y}",
 )
 SUB = defop(
@@ -233,7 +238,7 @@ SUB = defop(
     operator.sub,
     [lambda g, out, x, y: g, lambda g, out, x, y: -g],
     local=["1", "−1"],
-    rule=["g", "−g"],
+    rule=["{g}", "−{g}"],
     code="{x} - {y}",
 )
 MUL = defop(
@@ -242,7 +247,7 @@ MUL = defop(
     operator.mul,
     [lambda g, out, x, y: g * y, lambda g, out, x, y: g * x],
     local=["{y}", "{x}"],
-    rule=["g⊙{y}", "g⊙{x}"],
+    rule=["{g} ⊙ {y}", "{g} ⊙ {x}"],
     code="{x} * {y}",
 )
 DIV = defop(
@@ -251,7 +256,7 @@ DIV = defop(
     operator.truediv,
     [lambda g, out, x, y: g / y, lambda g, out, x, y: -(g * out) / y],
     local=["1/{y}", "−{x}/{y}²"],
-    rule=["g/{y}", "−g⊙{x}/{y}²"],
+    rule=["{g} / {y}", "−{g} ⊙ {x}/{y}²"],
     code="{x} / {y}",
 )
 
@@ -276,13 +281,29 @@ def _pow_vjp_exponent(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
     return g * out * log(x)
 
 
+def _power_text(x: str, c: float) -> str | None:
+    """d/dx x**c as the book writes it: `2x` for c = 2, `3x²`, `0.5·x^(−0.5)`; None for 0."""
+    if c == 0:
+        return None
+    power = c - 1
+    lead = f"{c:g}".replace("-", "−")
+    if power == 0:
+        return lead
+    tail = {1: "", 2: "²", 3: "³"}.get(power) if power == int(power) else None
+    factor = f"{lead}{x}" if lead not in ("1",) else x
+    if tail is not None:
+        return factor + tail if x.isidentifier() or tail == "" else f"{lead}·{x}{tail}"
+    return f"{lead}·{x}^({f'{power:g}'.replace('-', '−')})"
+
+
 POW = defop(
     "pow",
     "**",
     operator.pow,
     [_pow_vjp_base, _pow_vjp_exponent],
     local=["{y}·{x}^({y}−1)", "{x}^{y}·ln {x}"],
-    rule=["g⊙{y}·{x}^({y}−1)", "g⊙{x}^{y}·ln {x}"],
+    rule=["{g} ⊙ {y}·{x}^({y}−1)", "{g} ⊙ {x}^{y}·ln {x}"],
+    local_constant=lambda x, c: _power_text(x, c),
     code=("{x} ** {y}", "math.pow({x}, {y})"),
 )
 
@@ -354,11 +375,11 @@ def _explain_matmul(a: tuple[int, ...], b: tuple[int, ...]) -> str:
 
 MATMUL = defop(
     "matmul",
-    "matmul",
+    "dot",  # the book's name (Fig. 5-25)
     np.matmul,
     [_matmul_vjp_x, _matmul_vjp_y],
     local=["{y}ᵀ", "{x}ᵀ"],
-    rule=["g·{y}ᵀ", "{x}ᵀ·g"],
+    rule=["{g} · {y}ᵀ", "{x}ᵀ · {g}"],
     explain=_explain_matmul,
     code="{x} @ {y}",
 )
@@ -402,40 +423,19 @@ def _sign(x: Tensor) -> Tensor:
     return _mask(SIGN, x)
 
 
-NEG = defop(
-    "neg",
-    "−",
-    operator.neg,
-    [lambda g, out, x: -g],
-    local=["−1"],
-    rule=["−g"],
-    code="-{x}",
-)
-EXP = defop(
-    "exp",
-    "exp",
-    np.exp,
-    [lambda g, out, x: g * out],
-    local=["exp({x})"],
-    rule=["g⊙out"],
-    code=("np.exp({x})", "math.exp({x})"),
-)
-LOG = defop(
-    "log",
-    "log",
-    np.log,
-    [lambda g, out, x: g / x],
-    local=["1/{x}"],
-    rule=["g/{x}"],
-    code=("np.log({x})", "math.log({x})"),
-)
+NEG = defop("neg", "−", operator.neg, [lambda g, out, x: -g], local=["−1"], rule=["−{g}"],
+            code="-{x}")  # fmt: skip
+EXP = defop("exp", "exp", np.exp, [lambda g, out, x: g * out], local=["exp({x})"],
+               rule=["{g} ⊙ {out}"], code=("np.exp({x})", "math.exp({x})"))  # fmt: skip
+LOG = defop("log", "log", np.log, [lambda g, out, x: g / x], local=["1/{x}"], rule=["{g} / {x}"],
+            code=("np.log({x})", "math.log({x})"))  # fmt: skip
 TANH = defop(
     "tanh",
     "tanh",
     np.tanh,
     [lambda g, out, x: g * (1 - out * out)],
-    local=["1−out²"],
-    rule=["g⊙(1−out²)"],
+    local=["1 − {out}²"],
+    rule=["{g} ⊙ (1 − {out}²)"],
     code=("np.tanh({x})", "math.tanh({x})"),
 )
 SIGMOID = defop(
@@ -443,8 +443,8 @@ SIGMOID = defop(
     "σ",
     _sigmoid,
     [lambda g, out, x: g * out * (1 - out)],
-    local=["out(1−out)"],
-    rule=["g⊙out(1−out)"],
+    local=["{out}(1 − {out})"],
+    rule=["{g} ⊙ {out}(1 − {out})"],
     code=("sigmoid({x})", "1 / (1 + math.exp(-{x}))"),
 )
 RELU = defop(
@@ -452,8 +452,8 @@ RELU = defop(
     "relu",
     lambda x: np.maximum(x, 0),
     [lambda g, out, x: g * _relu_mask(x)],
-    local=["1 if {x}>0 else 0"],
-    rule=["g⊙[{x}>0]"],
+    local=["1 if {x} > 0 else 0"],
+    rule=["{g} where {x} > 0, else 0"],
     code=("np.maximum({x}, 0)", "max({x}, 0.0)"),
 )
 # The masks below have a zero derivative; their code is the bool mask, which only ever meets
@@ -500,7 +500,7 @@ ABS = defop(
     np.abs,
     [lambda g, out, x: g * _sign(x)],
     local=["sign({x})"],
-    rule=["g⊙sign({x})"],
+    rule=["{g} ⊙ sign({x})"],
     code=("np.abs({x})", "abs({x})"),
 )
 SQRT = defop(
@@ -509,8 +509,17 @@ SQRT = defop(
     np.sqrt,
     [lambda g, out, x: g / (2 * out)],
     local=["1/(2√{x})"],
-    rule=["g/(2√{x})"],
+    rule=["{g} / (2√{x})"],
     code=("np.sqrt({x})", "math.sqrt({x})"),
+)
+SOFTPLUS = defop(
+    "softplus",
+    "softplus",
+    lambda x: np.logaddexp(0, x),  # log(1 + eˣ) without overflow for large x
+    [lambda g, out, x: g * sigmoid(x)],
+    local=["σ({x})"],
+    rule=["g⊙σ({x})"],
+    code="np.logaddexp(0, {x})",
 )
 ASTYPE = defop(
     "astype",
@@ -518,7 +527,7 @@ ASTYPE = defop(
     lambda x, dtype: x.astype(dtype),
     [lambda g, out, x, dtype: astype(g, x.dtype)],
     local=["1"],
-    rule=["g"],
+    rule=["{g}"],
     code="{x}.astype({dtype})",
 )
 
@@ -554,6 +563,11 @@ def abs(x: ArrayLike) -> Tensor:
 
 def sqrt(x: ArrayLike) -> Tensor:
     return unary(SQRT, _operand(x, None, "sqrt"))
+
+
+def softplus(x: ArrayLike) -> Tensor:
+    """log(1 + eˣ): a smooth ReLU whose derivative is the sigmoid."""
+    return unary(SOFTPLUS, _operand(x, None, "softplus"))
 
 
 def astype(x: Tensor, dtype: Any) -> Tensor:
@@ -602,7 +616,7 @@ SUM = defop(
     lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
     [lambda g, out, x, axis, keepdims: _expand_reduced(g, x, axis, keepdims)],
     local=["1"],
-    rule=["broadcast g"],
+    rule=["{g} copied to every element"],
     code=lambda shapes, axis, keepdims: _reduction_code("sum", shapes[0], axis, keepdims),
 )
 MEAN = defop(
@@ -615,7 +629,7 @@ MEAN = defop(
         )
     ],
     local=["1/n"],
-    rule=["broadcast g / n"],
+    rule=["{g} / n copied to every element"],
     code=lambda shapes, axis, keepdims: _reduction_code("mean", shapes[0], axis, keepdims),
 )
 
@@ -636,7 +650,7 @@ MAX = defop(
     lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
     [_max_vjp],
     local=["1 at the maximum, else 0"],
-    rule=["g at the maximum (ties share)"],
+    rule=["{g} at the maximum (ties share)"],
     code=lambda shapes, axis, keepdims: _reduction_code("max", shapes[0], axis, keepdims),
 )
 
@@ -716,9 +730,9 @@ RESHAPE = defop(
     lambda x, shape: np.reshape(x, shape),
     [lambda g, out, x, shape: reshape(g, x.shape)],
     local=["1"],
-    rule=["reshape g"],
-    code="{x}.reshape({shape})",
+    rule=["{g} reshaped back"],
     explain=lambda a, shape: f"cannot reshape {a} (size {math.prod(a)}) into {shape}",
+    code="{x}.reshape({shape})",
 )
 TRANSPOSE = defop(
     "transpose",
@@ -730,9 +744,9 @@ TRANSPOSE = defop(
         )
     ],
     local=["1"],
-    rule=["gᵀ"],
-    code=lambda shapes, axes: "{x}.T" if axes is None else "{x}.transpose({axes})",
+    rule=["{g}ᵀ"],
     explain=lambda a, axes: f"axes {axes} are not a permutation of the {len(a)} axes of {a}",
+    code=lambda shapes, axes: "{x}.T" if axes is None else "{x}.transpose({axes})",
 )
 BROADCAST_TO = defop(
     "broadcast_to",
@@ -740,9 +754,9 @@ BROADCAST_TO = defop(
     lambda x, shape: np.broadcast_to(x, shape),
     [lambda g, out, x, shape: sum_to(g, x.shape)],
     local=["1"],
-    rule=["Σ g over copies"],
-    code="np.broadcast_to({x}, {shape})",
+    rule=["sum of {g} over the copies"],
     explain=lambda a, shape: f"cannot broadcast {a} to {shape}",
+    code="np.broadcast_to({x}, {shape})",
 )
 SUM_TO = defop(
     "sum_to",
@@ -750,7 +764,7 @@ SUM_TO = defop(
     _sum_to_forward,
     [lambda g, out, x, shape: broadcast_to(g, x.shape)],
     local=["1"],
-    rule=["broadcast g"],
+    rule=["{g} copied back"],
     code=lambda shapes, shape: _sum_to_code(shapes[0], shape),
 )
 
@@ -834,9 +848,9 @@ GETITEM = defop(
     _getitem_forward,
     [lambda g, out, x, index: unary(SCATTER, g, {"index": index, "shape": x.shape})],
     local=["1 at the picked entries"],
-    rule=["g scattered back (repeats add)"],
-    code="{x}[{index}]",
+    rule=["{g} scattered back (repeats add)"],
     explain=lambda shape, index: f"index {index!r} does not fit shape {shape}",
+    code="{x}[{index}]",
 )
 SCATTER = defop(
     "scatter_add",
@@ -844,7 +858,7 @@ SCATTER = defop(
     _scatter_forward,
     [lambda g, out, x, index, shape: unary(GETITEM, g, {"index": index})],
     local=["1"],
-    rule=["g[index]"],
+    rule=["{g}[index]"],
     code="scatter_add({x}, np.s_[{index}], {shape})",
 )
 
@@ -888,8 +902,8 @@ SOFTMAX = defop(
     "softmax",
     _softmax,
     [lambda g, out, x, axis: out * (g - sum(g * out, axis=axis, keepdims=True))],
-    local=["out(δ−out)"],
-    rule=["out⊙(g − Σ g⊙out)"],
+    local=["{out}(δ − {out})"],
+    rule=["{out} ⊙ ({g} − sum of {g} ⊙ {out})"],
     code="softmax({x}, axis={axis})",
 )
 LOG_SOFTMAX = defop(
@@ -897,8 +911,8 @@ LOG_SOFTMAX = defop(
     "log softmax",
     _log_softmax,
     [lambda g, out, x, axis: g - exp(out) * sum(g, axis=axis, keepdims=True)],
-    local=["δ−softmax"],
-    rule=["g − softmax·Σ g"],
+    local=["δ − softmax({x})"],
+    rule=["{g} − softmax({x}) · sum of {g}"],
     code="log_softmax({x}, axis={axis})",
 )
 
@@ -995,8 +1009,9 @@ SOFTMAX_CROSS_ENTROPY = defop(
     "softmax\ncross-entropy",
     _sce_forward,
     [_sce_vjp_logits, _sce_vjp_target],
-    local=["(softmax({x}) − {y})/N", "−log softmax({x})/N"],
-    rule=["g·(softmax({x}) − {y})/N", "−g·log softmax({x})/N"],
+    # y is softmax({x}), drawn as its own arrow; N the number of rows (the batch)
+    local=["(y − {y}) / {N}", "−log y / {N}"],
+    rule=["{g} · (y − {y}) / {N}", "−{g} · log y / {N}"],
     code="softmax_cross_entropy({x}, {y})",
 )
 

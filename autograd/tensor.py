@@ -16,6 +16,8 @@ import numpy as np
 
 from autograd.anomaly import Anomaly
 from autograd.grad_mode import state as _grad_state
+from autograd.scope import _anywhere as _scopes_open
+from autograd.scope import _open as _open_scope
 
 if TYPE_CHECKING:
     from autograd.ops import Op
@@ -87,6 +89,7 @@ class Tensor:
         "_released",
         "_modified",
         "_meta",  # None, or rarely used extras: hooks, where anomaly mode saw it made
+        "_scope",  # the innermost autograd.scope block open when it was made (autograd/scope.py)
         "__weakref__",
     )
     __array_priority__ = 1000
@@ -110,6 +113,7 @@ class Tensor:
         self._released = False
         self._modified = _NEVER
         self._meta: dict[str, Any] | None = None
+        self._scope = _open_scope.region if _scopes_open.n else None
 
     @classmethod
     def _wrap(cls, data: Any, ident: int | None = None) -> Tensor:
@@ -131,11 +135,12 @@ class Tensor:
         t._released = False
         t._modified = _NEVER
         t._meta = None
+        t._scope = _open_scope.region if _scopes_open.n else None
         return t
 
     # --- copies and pickles ---------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
-        return {slot: getattr(self, slot) for slot in _STATE}
+        return {"_scope": self._scope, **{slot: getattr(self, slot) for slot in _STATE}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """A copy is a new tensor: a fresh creation id, so backward orders it with new work.
@@ -148,6 +153,7 @@ class Tensor:
         self._id = next(_ids)
         self._modified = _NEVER
         self._meta = None  # hooks and anomaly notes stay with the original
+        self._scope = state.get("_scope")  # the region marks the copy too
 
     # --- graph introspection (used by the visualizer) -------------------------------------
     @property
@@ -468,6 +474,9 @@ class Tensor:
 
     def relu(self) -> Tensor:
         return _ops.relu(self)
+
+    def softplus(self) -> Tensor:
+        return _ops.softplus(self)
 
     def sum(
         self,

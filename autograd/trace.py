@@ -33,6 +33,7 @@ from autograd import codegen
 from autograd.codegen import Expr
 from autograd.grad_mode import enable_grad
 from autograd.ops import REGISTRY, Op, astype, sum_to, zero_vjp
+from autograd.scope import Region, region_of
 from autograd.tensor import Tensor, Value, as_float_array, next_id
 
 __all__ = ["Program", "TraceError", "trace"]
@@ -78,7 +79,8 @@ class _Value:
     literal: Any = None
     position: int = -1  # input position
     backward: bool = False
-    group: str | None = None
+    group: str | None = None  # the name of its region: a layer such as Affine1
+    region: Region | None = None
     tensor_name: str | None = None
     grad_of: Tensor | None = None  # the forward tensor whose gradient this is
     uses: int = 0
@@ -280,10 +282,9 @@ def _build(
     scalar_kinds: list[bool],
     wants: list[bool],
     names: list[str],
-    groups: Callable[[], Any] | None,
 ) -> _Graph:
     with _leaves(arrays, originals, scalar_kinds, names) as leaves:
-        return _build_on(fn, leaves, wants, names, groups)
+        return _build_on(fn, leaves, wants, names)
 
 
 def _build_on(
@@ -291,7 +292,6 @@ def _build_on(
     leaves: list[Tensor],
     wants: list[bool],
     names: list[str],
-    groups: Callable[[], Any] | None,
 ) -> _Graph:
     start = next_id()
     out = _run(fn, leaves)
@@ -305,7 +305,6 @@ def _build_on(
     if wanted and out.requires_grad:
         with enable_grad():  # recorded even when trace is called inside no_grad()
             grads, owners, grad_of = _record_backward(out, seed, wanted)
-    lookup = groups().lookup if groups is not None else (lambda i: None)
 
     # every tensor the outputs depend on, as values in creation order
     roots = [out, *grads.values()]
@@ -354,9 +353,9 @@ def _build_on(
         if backward:
             k = bisect.bisect_right(starts, t.id) - 1
             owner = owners[k][2] if k >= 0 and t.id < owners[k][1] else None
-            group = lookup(owner.id) if owner is not None else None
+            region = region_of(owner) if owner is not None else None
         else:
-            group = lookup(t.id)
+            region = region_of(t)  # the layer (nn's scope) that made it
         value_of[id(t)] = _Value(
             "op",
             t.shape,
@@ -366,7 +365,8 @@ def _build_on(
             args=[value_of[id(p)] for p in t.inputs],
             params=dict(t.params),
             backward=backward,
-            group=group,
+            group=None if region is None else region.name,
+            region=region,
             tensor_name=t.name,
             grad_of=grad_of.get(id(t)),
         )
@@ -707,11 +707,11 @@ def _literal(a: _Value, user: _Value, scalar: bool) -> Expr:
 
 
 def _group_outputs(values: list[_Value]) -> list[_Value]:
-    """The last forward value of each layer: what the layer hands to the next one."""
-    last: dict[str, _Value] = {}
+    """The last forward value of each layer call: what the layer hands to the next one."""
+    last: dict[int, _Value] = {}
     for v in values:
-        if not v.backward and v.group is not None:
-            last[v.group] = v
+        if not v.backward and v.region is not None:
+            last[id(v.region)] = v
     return list(last.values())
 
 
@@ -802,7 +802,6 @@ class Program:
         example_inputs: Sequence[Any],
         *,
         names: Sequence[str] | None = None,
-        groups: Callable[[], Any] | None = None,
         retrace: bool = True,
     ) -> None:
         if not callable(fn):
@@ -811,7 +810,6 @@ class Program:
             raise TraceError("trace: give at least one example input (the arrays fn takes)")
         self.fn = fn
         self.retrace = retrace
-        self._groups = groups
         self._scalar_kinds = [isinstance(v, Value) for v in example_inputs]
         self.wants = [isinstance(v, Tensor) and v.requires_grad for v in example_inputs]
         self._originals = [
@@ -901,7 +899,6 @@ class Program:
     def _trace(self, arrays: list[np.ndarray]) -> _Variant:
         graph = _build(
             self.fn, arrays, self._originals, self._scalar_kinds, self.wants, self.names,
-            self._groups,
         )  # fmt: skip
         has_dout = _has_dout(graph)
         written = _write(graph, self.names, graph.scalar, has_dout)
@@ -1060,7 +1057,6 @@ def trace(
     fn: Callable[..., Any],
     *example_inputs: Any,
     names: Sequence[str] | None = None,
-    groups: Callable[[], Any] | None = None,
     retrace: bool = True,
 ) -> Program:
     """Trace `fn(*example_inputs)` and its backward pass into a `Program`.
@@ -1068,9 +1064,8 @@ def trace(
     - `example_inputs`: Tensors with `requires_grad=True` get gradients; arrays and numbers
       are data. Every tensor `fn` uses must come in this way (parameters too).
     - `names`: the inputs' names in the code (default: tensor names, else fn's parameters).
-    - `groups`: a factory of layer lookups, e.g. `viz.groups.GroupIndex`: its
-      `lookup(tensor_id)` names the layer that made a tensor, for comments and the book's
-      names (`a1`, `z1`, `dout`); `model.compile` passes it.
+    - Layers (`autograd.scope` regions, which `nn` layers open) become comments and the
+      book's names of their outputs and gradients (`a1`, `z1`, `dout`).
     - `retrace`: inputs of other shapes or dtypes trace again (else they raise TraceError).
 
     ::
@@ -1080,4 +1075,4 @@ def trace(
         print(program.source)
         out, (dx, dW) = program(np.ones((4, 3)), W.data)   # dx is None: x is data
     """
-    return Program(fn, example_inputs, names=names, groups=groups, retrace=retrace)
+    return Program(fn, example_inputs, names=names, retrace=retrace)

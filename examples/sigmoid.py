@@ -16,7 +16,13 @@ from viz.book import print_gradients, save_all
 
 def main(out_dir: str | Path = "out", x0: float = 1.0) -> Drawing:
     x = Value(x0, "x")
-    steps = 1 / ((x * -1).exp() + 1)  # ×(−1), exp, +1, 1/…  as in Fig. 5-19
+    minus_x = x * -1  # ×(−1), exp, +1, 1/…  as in Fig. 5-19, named as the book labels them
+    minus_x.name = "−x"
+    e = minus_x.exp()
+    e.name = "exp(−x)"
+    d = e + 1
+    d.name = "1+exp(−x)"
+    steps = 1 / d
     steps.name = "y"
 
     x_op = Value(x0, "x")

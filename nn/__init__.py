@@ -8,6 +8,7 @@ from nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 from nn.models import MLP, ParamDict, TwoLayerNet
 from nn.module import Module, Sequential
 from nn.optimizers import SGD, AdaGrad, Adam, Momentum, Optimizer, RMSprop
+from nn.train import History, TrainingDiverged, train
 
 __all__ = [
     "MLP",
@@ -15,6 +16,7 @@ __all__ = [
     "AdaGrad",
     "Adam",
     "Affine",
+    "History",
     "Module",
     "Momentum",
     "Optimizer",
@@ -25,5 +27,7 @@ __all__ = [
     "Sigmoid",
     "SoftmaxWithLoss",
     "Tanh",
+    "TrainingDiverged",
     "TwoLayerNet",
+    "train",
 ]

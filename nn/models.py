@@ -17,7 +17,6 @@ import numpy.typing as npt
 from autograd import Program, Tensor, no_grad, numerical_gradient, trace
 from nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 from nn.module import Module, Sequential
-from viz.groups import GroupIndex  # layer names for the traced program (as module.py's group)
 
 __all__ = ["MLP", "ParamDict", "TwoLayerNet"]
 
@@ -171,7 +170,6 @@ class MLP(Sequential):
                 self._one_hot(example_t),
                 *self.params.tensors.values(),
                 names=["x", "t", *self.params],
-                groups=GroupIndex,
             )
         finally:
             vars(self.lastLayer).update(kept)

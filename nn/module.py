@@ -16,9 +16,8 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from autograd import Tensor
+from autograd import Tensor, scope
 from nn.files import write_atomically
-from viz.groups import group
 
 __all__ = ["Module", "Sequential"]
 
@@ -37,7 +36,7 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """`forward`, with what it creates marked as this module's cluster in drawings."""
-        with group(self.name):
+        with scope(self.name):
             return self.forward(*args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:

@@ -6,7 +6,8 @@ draw(price).save("price.png")
 
 from viz.drawing import Drawing, draw
 from viz.format import number
+from viz.graph import LargeDrawingWarning
 from viz.groups import group
 from viz.render import RendererMissing
 
-__all__ = ["Drawing", "RendererMissing", "draw", "group", "number"]
+__all__ = ["Drawing", "LargeDrawingWarning", "RendererMissing", "draw", "group", "number"]

@@ -42,6 +42,7 @@ def _more(python: str, scratchgrad: str) -> str:
         (f"{python} examples/gradient_check.py", "the book's gradient check (5.7.3)"),
         (f"{python} examples/train_mnist.py", "TwoLayerNet trained on MNIST (5.7.4)"),
         (f"{python} examples/optimizer_compare.py", "SGD, Momentum, AdaGrad, Adam (ch. 6)"),
+        ("make book", "every ch. 4-6 script and notebook, run: out/book/index.html"),
         ("make test / make bench", "the test suite / the benchmarks in bench/"),
         ("README.md", "the API tour, section by section of the book"),
     ]

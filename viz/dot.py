@@ -2,17 +2,19 @@
 
 Written as plain text, not through a Graphviz binding, so `.source` works without any renderer
 and is byte-identical from run to run (golden tests compare it). Every label is an HTML-like
-label, escaped here and nowhere else.
+label, escaped here and nowhere else (control characters are written out as `\\x1b`: Graphviz
+rejects them).
 
 In the book's style an edge is drawn through a small label node: a table whose rule (<HR/>)
 sits under the value cell, entered at the cell's bottom-left corner and left at its
 bottom-right, so the rule continues the arrow with the forward value above it and the gradient
-(red) below, as in the book's figures. Graphviz's own edge labels sit beside a line, never on
-both sides of it.
+(red, with the chain rule that made it) below, as in the book's figures. Graphviz's own edge
+labels sit beside a line, never on both sides of it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from html import escape
 from typing import Literal
@@ -20,7 +22,7 @@ from typing import Literal
 import numpy as np
 
 from autograd import Tensor
-from viz.format import number, shape_dtype, values
+from viz.format import shape_dtype, shape_text, shown, values
 from viz.graph import Edge, Graph, Node
 
 Style = Literal["book", "nodes"]
@@ -28,14 +30,16 @@ STYLES: tuple[Style, ...] = ("book", "nodes")
 
 FONT = "Helvetica"
 GRAD = "#d62728"  # the book prints gradients in red
-LOCAL = "#4a6fa5"  # local derivatives: visually secondary
-MUTED = "#777777"
-LOCAL_SIZE = 9
-SMALL = 10
+LOCAL = "#1f5fbf"  # local derivatives: blue, and smaller
+MUTED = "#666666"
+LOCAL_SIZE = 10
+SMALL = 11
+_UNPRINTABLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def html(text: str) -> str:
-    """Text for an HTML-like label: escaped, line breaks kept."""
+    """Text for an HTML-like label: escaped, line breaks kept, control characters spelled."""
+    text = _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     return "<BR/>".join(escape(line, quote=False) for line in text.split("\n"))
 
 
@@ -43,16 +47,16 @@ def value_lines(t: Tensor) -> list[str]:
     """A scalar as its number; a tensor as shape, dtype and values (or their summary)."""
     data = np.asarray(t.data)
     if data.ndim == 0:
-        return [number(data)]
-    return [shape_dtype(data), values(data)]
+        return [shown(data)]
+    return [shape_dtype(data), *values(data).split("\n")]
 
 
-def emit(graph: Graph, style: Style, title: str | None = None) -> str:
+def emit(graph: Graph, style: Style, title: str | None = None, legend: bool = True) -> str:
     """The DOT source for `graph`."""
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(STYLES)}; got {style!r}")
     writer = _Book(graph) if style == "book" else _Nodes(graph)
-    return writer.source(title)
+    return writer.source(title, legend)
 
 
 class _Writer:
@@ -64,17 +68,21 @@ class _Writer:
         self.graph = graph
         self.clusters: dict[str | None, list[str]] = {None: []}
         self.edges: list[str] = []
+        self.has_grad = any(e.grad is not None for e in graph.edges)
+        self.has_local = any(e.local is not None for e in graph.edges)
 
-    def source(self, title: str | None) -> str:
+    def source(self, title: str | None, legend: bool) -> str:
         for node in self.graph.nodes:
             self.node(node)
         for k, edge in enumerate(self.graph.edges):
             self.edge(k, edge)
         for k, out in enumerate(self.graph.outputs):
             self.output(k, out.key, out.name, out.tensor)
+        key = self.legend() if legend else None
         lines = [
             "digraph scratchgrad {",
-            f'  graph [{self.graph_attrs}, fontname="{FONT}"{_caption(title, self.graph.notes)}];',
+            f'  graph [{self.graph_attrs}, fontname="{FONT}"'
+            f"{_caption(title, self.graph.notes, key)}];",
             f'  node [fontname="{FONT}", fontsize=14];',
             f'  edge [fontname="{FONT}", arrowsize=0.7];',
         ]
@@ -82,8 +90,9 @@ class _Writer:
         for k, (name, body) in enumerate((n, b) for n, b in self.clusters.items() if n):
             lines.append(f"  subgraph cluster_{k} {{")
             lines.append(
-                f'    label=<<B>{html(name)}</B>>; style="rounded,dashed"; color="{MUTED}"; '
-                f'fontcolor="#444444"; fontsize=12;'
+                f"    label=<<B>{html(self.graph.clusters.get(name, name))}</B>>; "
+                f'labelloc=t; labeljust=r; style="rounded,dashed"; color="{MUTED}"; '
+                'fontcolor="#444444"; fontsize=12; margin=12;'
             )
             lines += ["    " + s for s in body]
             lines.append("  }")
@@ -91,19 +100,22 @@ class _Writer:
         lines.append("}")
         return "\n".join(lines) + "\n"
 
+    def legend(self) -> str | None:
+        return None
+
     def add(self, statement: str, group: str | None = None) -> None:
         self.clusters.setdefault(group, []).append(statement)
 
     def node(self, node: Node) -> None:
-        if node.kind == "more":
+        if node.kind == "stub":
             self.add(
                 f'{node.key} [shape=plaintext, fontcolor="{MUTED}", fontsize={SMALL}, '
                 f"label=<<I>{html(node.label)}</I>>];"
             )
         elif node.kind == "const":
+            label = _const_label(node, with_shape=isinstance(self, _Nodes))
             self.add(
-                f'{node.key} [shape=plaintext, fontcolor="{MUTED}", label=<{_const_label(node)}>];',
-                node.group,
+                f'{node.key} [shape=plaintext, fontcolor="{MUTED}", label=<{label}>];', node.group
             )
         else:
             self.value_node(node)
@@ -121,7 +133,7 @@ class _Writer:
 class _Book(_Writer):
     """Fig. 5-16 and friends: ops as circles, numbers on the arrows, gradients under them."""
 
-    graph_attrs = "rankdir=LR, nodesep=0.3, ranksep=0.25, splines=polyline"
+    graph_attrs = "rankdir=LR, nodesep=0.3, ranksep=0.25, splines=polyline, forcelabels=true"
 
     def __init__(self, graph: Graph) -> None:
         super().__init__(graph)
@@ -131,18 +143,31 @@ class _Book(_Writer):
             if n.kind == "const" and n.tensor is not None and n.tensor.size == 1
         }
 
+    def legend(self) -> str | None:
+        parts = ["black: forward value"]
+        if self.has_grad:
+            parts.append(f'<FONT COLOR="{GRAD}">red: ∂{html(self.graph.loss)}/∂· (gradient)</FONT>')
+        if self.has_local:
+            parts.append(f'<FONT COLOR="{LOCAL}">blue: local derivative</FONT>')
+        return f'<FONT POINT-SIZE="{SMALL}" COLOR="#333333">{"   ".join(parts)}</FONT>'
+
     def value_node(self, node: Node) -> None:
         if node.kind == "op":
-            self.add(f"{node.key} [{_circle(node.label)}];", node.group)
+            xlabel = ""
+            if node.total is not None:
+                xlabel = f", xlabel=<{_red_block(node.total.text, node.total.grad)}>"
+            self.add(f"{node.key} [{_circle(node.label)}{xlabel}];", node.group)
         elif node.kind == "input":
-            self.add(f"{node.key} [shape=plaintext, label=<{html(node.label)}>];", node.group)
-        else:  # a collapsed group
-            ops = f"{node.count} op" + ("" if node.count == 1 else "s")
-            self.add(
-                f'{node.key} [shape=box, style="rounded", color="{MUTED}", '
-                f'label=<<B>{html(node.label)}</B><BR/><FONT POINT-SIZE="{SMALL}" '
-                f'COLOR="{MUTED}">{ops}</FONT>>];'
-            )
+            label = html(node.label)
+            if node.total is not None:
+                label = (
+                    '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0"><TR><TD>'
+                    f"{label}</TD></TR><TR><TD>{_red_block(node.total.text, node.total.grad)}"
+                    "</TD></TR></TABLE>"
+                )
+            self.add(f"{node.key} [shape=plaintext, label=<{label}>];", node.group)
+        else:  # a collapsed layer
+            self.add(f"{node.key} [{_layer_box(node)}];")
 
     def edge(self, k: int, edge: Edge) -> None:
         if edge.tail in self.numbers:  # the label already says it: a plain arrow
@@ -151,44 +176,62 @@ class _Book(_Writer):
         lines = value_lines(edge.tensor)
         if edge.name is not None:
             lines[0] = f"{edge.name} = {lines[0]}"
-        self._through_label(f"e{k}", edge.tail, edge.head, lines, edge.grad, edge.local, edge.group)
+        if edge.count > 1:
+            lines[0] += f"   (×{edge.count} arrows)"
+        self._through_label(f"e{k}", edge, lines)
 
     def output(self, k: int, key: str, name: str, tensor: Tensor) -> None:
         self.add(f"out{k} [shape=plaintext, label=<{html(name)}>];")
         grad = None if tensor.grad is None else np.asarray(tensor.grad.data)
-        self._through_label(f"o{k}", key, f"out{k}", value_lines(tensor), grad, None, None)
+        edge = Edge(key, f"out{k}", tensor, None, None, grad)
+        self._through_label(f"o{k}", edge, value_lines(tensor))
 
-    def _through_label(
-        self,
-        key: str,
-        tail: str,
-        head: str,
-        lines: list[str],
-        grad: np.ndarray | None,
-        local: str | None,
-        group: str | None,
-    ) -> None:
+    def _through_label(self, key: str, edge: Edge, lines: list[str]) -> None:
         size = "" if len(lines) == 1 else f' POINT-SIZE="{SMALL + 1}"'
         rows = [
             f'<TR><TD PORT="v" CELLPADDING="2"><FONT{size}>{html(chr(10).join(lines))}</FONT>'
             "</TD></TR><HR/>"
         ]
-        if grad is not None:
+        if edge.grad is not None:
+            rows.append(f'<TR><TD CELLPADDING="2">{_red_block(edge.explain, edge.grad)}</TD></TR>')
+        if edge.local is not None:
             rows.append(
-                f'<TR><TD CELLPADDING="2"><FONT COLOR="{GRAD}"{size}>{html(values(grad))}'
-                "</FONT></TD></TR>"
-            )
-        if local is not None:
-            rows.append(
-                f'<TR><TD><FONT POINT-SIZE="{LOCAL_SIZE}" COLOR="{LOCAL}">{html(local)}'
+                f'<TR><TD><FONT POINT-SIZE="{LOCAL_SIZE}" COLOR="{LOCAL}">{html(edge.local)}'
                 "</FONT></TD></TR>"
             )
         if len(rows) == 1:
             rows.append('<TR><TD CELLPADDING="0"></TD></TR>')  # a rule needs a row below it
         table = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">' + "".join(rows) + "</TABLE>"
-        self.add(f"{key} [shape=plaintext, margin=0, label=<{table}>];", group)
-        self.edges.append(f"{tail} -> {key}:v:sw [arrowhead=none];")
-        self.edges.append(f"{key}:v:se -> {head};")
+        self.add(f"{key} [shape=plaintext, margin=0, label=<{table}>];", edge.group)
+        self.edges.append(f"{edge.tail} -> {key}:v:sw [arrowhead=none];")
+        self.edges.append(f"{key}:v:se -> {edge.head};")
+
+
+def _red_block(explain: str | None, grad: np.ndarray) -> str:
+    """The gradient in red: for a scalar the chain rule alone says it (`1.1 × 2 = 2.2`); for a
+    tensor the rule, then the gradient's shape and its values."""
+    grad = np.asarray(grad)
+    if grad.ndim == 0:
+        text = explain if explain is not None else shown(grad)
+        if explain is not None and not explain.endswith(f"= {shown(grad)}"):
+            text = f"{explain} = {shown(grad)}"
+        return f'<FONT COLOR="{GRAD}">{html(text)}</FONT>'
+    lines = [explain] if explain else []
+    lines += [f"{shape_text(grad.shape)}", *values(grad).split("\n")]
+    return f'<FONT COLOR="{GRAD}" POINT-SIZE="{SMALL + 1}">{html(chr(10).join(lines))}</FONT>'
+
+
+def _layer_box(node: Node) -> str:
+    ops = f"{node.count} op" + ("" if node.count == 1 else "s")
+    rules = "".join(
+        f'<BR/><FONT POINT-SIZE="{LOCAL_SIZE}" COLOR="{GRAD if line[0] == "∂" else "#333333"}">'
+        f"{html(line)}</FONT>"
+        for line in node.lines
+    )
+    return (
+        f'shape=box, style="rounded", color="{MUTED}", label=<<B>{html(node.label)}</B>'
+        f'<BR/><FONT POINT-SIZE="{SMALL}" COLOR="{MUTED}">{ops}</FONT>{rules}>'
+    )
 
 
 class _Nodes(_Writer):
@@ -206,6 +249,7 @@ class _Nodes(_Writer):
         if node.kind == "group":
             ops = f"{node.count} op" + ("" if node.count == 1 else "s")
             rows.append(f'<FONT POINT-SIZE="{SMALL}" COLOR="{MUTED}">{ops}</FONT>')
+            rows += [f'<FONT POINT-SIZE="{LOCAL_SIZE}">{html(line)}</FONT>' for line in node.lines]
         if node.tensor is not None:
             rows += _value_rows(node.tensor)
         body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
@@ -223,11 +267,14 @@ class _Nodes(_Writer):
 
     def edge(self, k: int, edge: Edge) -> None:
         tail = f"{edge.tail}_v" if edge.tail in self.ops else edge.tail
+        text = [edge.local] if edge.local is not None else []
+        if edge.count > 1:
+            text.append(f"×{edge.count} arrows")
         label = ""
-        if edge.local is not None:
+        if text:
             label = (
-                f' [label=<<FONT POINT-SIZE="{LOCAL_SIZE}" COLOR="{LOCAL}">{html(edge.local)}'
-                "</FONT>>]"
+                f' [label=<<FONT POINT-SIZE="{LOCAL_SIZE}" COLOR="{LOCAL}">'
+                f"{html(chr(10).join(text))}</FONT>>]"
             )
         self.edges.append(f"{tail} -> {edge.head}{label};")
 
@@ -245,27 +292,30 @@ def _value_rows(t: Tensor) -> list[str]:
     return rows
 
 
-def _const_label(node: Node) -> str:
+def _const_label(node: Node, with_shape: bool) -> str:
+    """A constant's name (`2`, `t`, `const`); boxes without arrows labels add its shape."""
     assert node.tensor is not None
-    if node.tensor.size == 1:
+    if node.tensor.size == 1 or not with_shape:
         return html(node.label)
-    return html(f"const\n{shape_dtype(np.asarray(node.tensor.data))}")
+    return html(f"{node.label}\n{shape_dtype(np.asarray(node.tensor.data))}")
 
 
 def _circle(symbol: str, small: bool = False) -> str:
-    """A circle that fits its symbol: fixed size for `×`, `exp`, `**2`, grown for `matmul`."""
+    """A circle that fits its symbol (`×`, `exp`, `**2`, `dot`); the book's layers (Softmax,
+    Cross Entropy Error) as rounded boxes."""
     label = f"label=<{html(symbol)}>"
-    if len(symbol) <= 3:
+    if len(symbol) <= 4:
         width = 0.38 if small else 0.5
-        return (
-            f"shape=circle, width={width}, fixedsize=true, fontsize={12 if small else 14}, {label}"
-        )
-    return f"shape=circle, margin=0, fontsize={SMALL}, {label}"
+        size = 12 if small else (14 if len(symbol) <= 3 else 12)
+        return f"shape=circle, width={width}, fixedsize=true, fontsize={size}, {label}"
+    return f'shape=box, style="rounded", margin="0.1,0.05", fontsize=12, {label}'
 
 
-def _caption(title: str | None, notes: Iterable[str]) -> str:
+def _caption(title: str | None, notes: Iterable[str], legend: str | None) -> str:
     parts = [f"<B>{html(title)}</B>"] if title else []
     parts += [f'<FONT POINT-SIZE="{SMALL}" COLOR="#b35900">{html(n)}</FONT>' for n in notes]
+    if legend:
+        parts.append(legend)
     if not parts:
         return ""
     return ", labelloc=t, labeljust=l, fontsize=13, label=<" + "<BR/>".join(parts) + ">"

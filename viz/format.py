@@ -1,8 +1,10 @@
 """Numbers and arrays as people write them: `220`, not `220.00000000000003`.
 
 Floating-point noise in the 16th digit is meaningless to someone checking the book's figures,
-so every number in a drawing or on the command line goes through `number()`; arrays are shown in
-full only when tiny, otherwise as shape, dtype and a one-line summary.
+so every number in a drawing or on the command line goes through `number()`. Drawings use
+`shown()`, the same with a real minus sign (U+2212, as in the op table's formulas). Arrays of
+up to 16 elements are printed in full; bigger ones as their range and first few entries, which
+stay right with inf and NaN inside.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import numpy as np
 
 SIGNIFICANT = 6
 ARRAY_SIGNIFICANT = 3  # entries and summaries of arrays: enough to compare, short enough to fit
-SMALL_ARRAY = 6  # arrays with at most this many elements are printed in full
-NOISE = 1e-12  # a mean this small next to the entries is rounding noise: say 0
+SMALL_ARRAY = 16  # arrays with at most this many elements are printed in full
+FEW = 4  # entries listed in the summary of a bigger array
+MINUS = "−"
 
 
 def number(x: Any, digits: int = SIGNIFICANT) -> str:
@@ -34,29 +37,47 @@ def number(x: Any, digits: int = SIGNIFICANT) -> str:
     return f"{value:.{digits}g}"
 
 
+def shown(x: Any, digits: int = SIGNIFICANT) -> str:
+    """`number()` for a picture: `−2.5`, with the minus sign of the formulas around it."""
+    return number(x, digits).replace("-", MINUS)
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """`(100, 50)`, and `(3,)` for one axis, as numpy prints shapes."""
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
 def shape_dtype(array: np.ndarray) -> str:
     """`(100, 50) float64`: what a tensor is, before what it holds."""
-    shape = "(" + ", ".join(str(s) for s in array.shape) + ("," if array.ndim == 1 else "") + ")"
-    return f"{shape} {array.dtype}"
+    return f"{shape_text(array.shape)} {array.dtype}"
 
 
 def values(array: Any) -> str:
-    """The numbers themselves (small arrays in full, a matrix one row per line) or
-    `mean 0.12 std 0.5` for larger ones."""
+    """The numbers themselves (up to 16 in full, a matrix one row per line), or for bigger
+    arrays `min −0.5 max 0.8` and the first few entries; `all 1` when they are all equal."""
     arr = np.asarray(array)
     if arr.ndim == 0:
-        return number(arr)
+        return shown(arr)
     if arr.size == 0:
         return "empty"
     if arr.size <= SMALL_ARRAY:
         rows = arr.reshape(-1, arr.shape[-1]) if arr.ndim > 1 else arr[None]
         return "\n".join(_row(r) for r in rows)
-    with np.errstate(all="ignore"):
-        mean, std, scale = arr.mean(), arr.std(), np.abs(arr).max()
-    if abs(mean) <= NOISE * scale:
-        mean = 0.0
-    return f"mean {number(mean, ARRAY_SIGNIFICANT)} std {number(std, ARRAY_SIGNIFICANT)}"
+    flat = arr.ravel()
+    nan = int(np.count_nonzero(np.isnan(flat)))
+    if nan == flat.size:
+        return "all nan"
+    lo, hi = np.nanmin(flat), np.nanmax(flat)
+    more = f", {nan} nan" if nan else ""
+    if lo == hi:
+        return f"all {_short(lo)}{more}"
+    first = ", ".join(_short(v) for v in flat[:FEW])
+    return f"min {_short(lo)} max {_short(hi)}{more}\n[{first}, …]"
+
+
+def _short(v: Any) -> str:
+    return shown(v, ARRAY_SIGNIFICANT)
 
 
 def _row(row: np.ndarray) -> str:
-    return "[" + ", ".join(number(v, ARRAY_SIGNIFICANT) for v in row) + "]"
+    return "[" + ", ".join(_short(v) for v in row) + "]"

@@ -1,32 +1,46 @@
 """Walk a tensor's graph into a neutral drawing model: nodes, edges and what to write on them.
 
 Both styles (viz/dot.py) draw this one model, so everything here is about *what* a drawing says:
-names, local derivatives, the gradient on each edge, clusters, collapsing and truncation. Nodes
-are numbered by a walk from the roots, never by memory address or global id, so the same code
-always gives the same drawing.
+names, the chain rule on each edge (upstream gradient × local derivative), the sum where a value
+branches, clusters, collapsing, and cutting a big graph. Nodes are numbered by a walk from the
+roots, never by memory address or global id, so the same code always gives the same drawing.
+Every formula comes from the op table (`local` and `rule` texts in autograd/ops.py); this module
+only fills in names.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import itertools
+import warnings
+from collections import ChainMap, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
-from autograd import Tensor, edge_gradient, local_derivative
-from viz.format import number
-from viz.groups import GroupIndex
+from autograd import Tensor, edge_gradient, local_derivative, no_grad, region_of, softmax
+from viz.format import shown
 
-Kind = Literal["op", "input", "const", "group", "more"]
+Kind = Literal["op", "input", "const", "group", "stub"]
 
-NAME_LIMIT = 16  # longer sub-expressions are written "…" inside a bigger one
+NAME_LIMIT = 18  # an unnamed result with a longer expression is called v1, v2, ... instead
 ATOM = 100  # precedence of names, numbers and calls: never parenthesised
 INFIX = {"add": ("+", 10), "sub": ("−", 10), "mul": ("×", 20), "div": ("/", 20),
-         "matmul": ("@", 20), "pow": ("**", 30)}  # fmt: skip
-CALLS = {"sigmoid": "σ", "sum": "Σ"}
+         "matmul": ("·", 20), "pow": ("**", 30)}  # fmt: skip
+CALLS = {"sigmoid": "σ", "sum": "sum"}
+SUPERSCRIPTS = {"2": "²", "3": "³"}
 ELEMENTWISE = {"add", "sub", "mul", "div", "pow"}  # ops whose inputs may have been broadcast
+SOFTMAX_LOSS = "softmax_cross_entropy"  # drawn as the book's two layers (Fig. 5-29/5-30)
+SPELLED_BRANCHES = 4  # a sum of more branches is written "4 + 4 + … (9 branches)"
+FAN_OUT = 6  # a leaf used more often is drawn at each use: long fan-outs make Graphviz crawl
+LOCAL_TEXT_LIMIT = 60  # past this many nodes the blue local derivatives are left out
+MAX_RINGS = 12  # ops from the output before a picture is cut (wider ones would shrink the text)
+LAYOUT_BUDGET = 1500  # predicted layout work (nodes + rank spans) drawn in a few seconds
+
+
+class LargeDrawingWarning(UserWarning):
+    """`max_nodes=None` on a graph whose layout is predicted to take long."""
 
 
 @dataclass
@@ -35,11 +49,22 @@ class Node:
 
     key: str
     kind: Kind
-    label: str  # op symbol, leaf name, constant value, group name or a note
+    label: str  # op symbol, leaf name, constant value, group name or a stub's note
     title: str  # the value's name or expression, for boxes that show it
     tensor: Tensor | None  # the value this node produces (None: several, or none shown)
-    group: str | None = None  # cluster of an uncollapsed member
-    count: int = 0  # ops inside a collapsed group, nodes hidden behind a "more" stub
+    group: str | None = None  # key of the cluster it is drawn in
+    count: int = 0  # ops inside a collapsed group, nodes hidden behind a stub
+    total: Total | None = None  # where a value branches: its gradient as the sum of branches
+    spread: bool = False  # one of the copies of a leaf drawn at each of its many uses
+    lines: list[str] = field(default_factory=list)  # a collapsed layer's formula and rules
+
+
+@dataclass
+class Total:
+    """`∂L/∂x = 4 + 4 + 4 = 12`: the gradients of a value's uses, summed where they meet."""
+
+    text: str
+    grad: np.ndarray
 
 
 @dataclass
@@ -52,7 +77,9 @@ class Edge:
     name: str | None  # a named intermediate's name, worth repeating on its edge
     local: str | None  # local derivative of the head op wrt this input, e.g. "∂/∂x = y = 3"
     grad: np.ndarray | None  # the gradient flowing back along this edge; None before backward
+    explain: str | None = None  # the chain rule: "∂L/∂x = 1.1 × 2 = 2.2", "∂L/∂W = xᵀ · ∂L/∂Y"
     group: str | None = None  # cluster, when both ends are in the same one
+    count: int = 1  # parallel arrows merged into this one (`x * x`: 2)
 
 
 @dataclass
@@ -69,7 +96,19 @@ class Graph:
     nodes: list[Node]
     edges: list[Edge]
     outputs: list[Output]
+    clusters: dict[str, str] = field(default_factory=dict)  # key -> label
     notes: list[str] = field(default_factory=list)  # said in the picture (e.g. "collapsed")
+    loss: str = "L"  # what the gradients are of: ∂L/∂x
+
+
+@dataclass
+class Link:
+    """An edge before it is described: the (op, input) pairs it stands for."""
+
+    tail: str
+    head: str
+    targets: list[tuple[Tensor, int]]
+    value: Tensor | None = None  # what flows, when it is not the targets' input (softmax's y)
 
 
 def build(
@@ -77,46 +116,106 @@ def build(
     *,
     groups: Mapping[str, Iterable[Tensor] | Tensor] | None = None,
     collapse: bool = False,
-    max_nodes: int = 150,
+    max_nodes: int | None = 150,
 ) -> Graph:
-    """The drawing model of everything `roots` were computed from."""
-    if max_nodes < 1:
-        raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
-    order = walk(roots)
-    names = _expressions(order)
+    """The drawing model of everything `roots` were computed from.
+
+    `max_nodes=None` draws everything (warning first when the layout will be slow); otherwise
+    the graph is simplified until it is readable and quick to lay out: groups collapsed, leaves
+    used very often drawn at each use, then cut by distance from the output.
+    """
+    if max_nodes is not None and max_nodes < 1:
+        raise ValueError(f"max_nodes must be at least 1 (or None for everything), got {max_nodes}")
+    limit = max_nodes or 0
+    frontier = set() if max_nodes is None else _frontier(roots, limit, collapse or bool(groups))
+    order = walk(roots, stop=frontier)
+    names = _expressions(order, frontier)
+    root_ids = {r.id for r in roots}
     # a number in the code is drawn at each use, as in the book (the engine may share one
     # constant tensor between uses, and a shared "2" fanning out across the picture misleads)
-    root_ids = {r.id for r in roots}
     drawn = [t for t in order if not is_number(t) or t.id in root_ids]
-    group_of = _group_lookup(drawn, groups)
+    uses = _uses(order)
+    cluster_of, clusters = _clusters(drawn, groups, uses)
     notes: list[str] = []
+    loss = _loss_name(roots)
+    everything = max_nodes is None
+    if everything:
+        limit = len(drawn)
 
-    if any(group_of.values()) and (collapse or len(drawn) > max_nodes):
+    if any(cluster_of.values()) and (collapse or len(drawn) > limit):
         if not collapse:
-            notes.append(f"{len(drawn)} nodes are too many to read: groups collapsed")
-        unit_of, units = _collapsed_units(drawn, group_of, roots, names)
+            notes.append(f"{len(drawn)} nodes are too many to read: layers collapsed")
+        units, unit_of, links = _collapsed(drawn, cluster_of, clusters, roots, names, uses, loss)
     else:
         unit_of = {t.id: f"n{k}" for k, t in enumerate(drawn)}
-        units = [_node(f"n{k}", t, names, group_of[t.id]) for k, t in enumerate(drawn)]
+        units = [_node(f"n{k}", t, names, cluster_of[t.id], frontier) for k, t in enumerate(drawn)]
+        units, links = _plain_links(
+            drawn, units, unit_of, uses, everything, notes, names, loss, frontier
+        )
 
-    links = _links(order, unit_of, {n.key: n.kind for n in units})
-    if len(units) > max_nodes:
-        notes.append(f"{len(units)} nodes: showing the last {max_nodes} (see max_nodes=)")
-        units, links = _keep_last(units, links, max_nodes)
+    if not everything:
+        said: list[str] = []
+        units, links = _cut(units, links, [unit_of[r.id] for r in roots], limit, said)
+        if frontier:  # the walk itself stopped early: how much is hidden is not counted
+            said = [
+                f"a big graph: showing the {sum(n.kind != 'stub' for n in units)} nodes nearest "
+                "the output; the ⋯ stubs stand for the rest (see max_nodes=)"
+            ]
+        notes += said
+    elif _layout_cost(units, links) > LAYOUT_BUDGET:
+        warnings.warn(
+            f"draw: drawing all {len(units)} nodes and {len(links)} edges; Graphviz may take "
+            "minutes to lay this out (the default max_nodes=150 keeps it to seconds)",
+            LargeDrawingWarning,
+            stacklevel=3,
+        )
     units, links = _numbers_at_use(units, links, names)
     by_key = {n.key: n for n in units}
-    edges = [_edge(link, by_key, names) for link in links]
+    show_local = everything or len(units) <= LOCAL_TEXT_LIMIT
+    seeded = {r.id for r in roots if r.size == 1 and r.grad is not None and r.grad.item() == 1}
+    context = _Context(names, uses, loss, seeded)
+    edges = [_edge(link, by_key, context, show_local) for link in links]
+    _branch_totals(units, uses, names, loss)
     kept = by_key.keys()
     outputs = [
         Output(unit_of[r.id], _output_name(r, k, len(roots)), r)
         for k, r in enumerate(roots)
         if unit_of[r.id] in kept
     ]
-    return Graph(units, edges, outputs, notes)
+    used = {n.group for n in units}
+    return Graph(units, edges, outputs, {k: v for k, v in clusters.items() if k in used}, notes,
+                 loss)  # fmt: skip
 
 
-def walk(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Every tensor the roots depend on, each after its inputs (iterative: depth is free)."""
+def _frontier(roots: Sequence[Tensor], limit: int, grouped: bool) -> set[int]:
+    """For a graph too big to draw whole, the values where a walk from the outputs stops:
+    the first ring of ops that no longer fits in `limit` nodes or `MAX_RINGS` rings. Found
+    without visiting the rest, so a 100,000-op chain costs no more than a small graph. Empty
+    when everything fits, or when layers (scopes) are marked: those are collapsed instead,
+    which needs the whole graph."""
+    seen = {r.id for r in roots}
+    ring = list(roots)
+    for _ in range(MAX_RINGS + 1):
+        if grouped or any(region_of(t) is not None for t in ring):
+            return set()
+        nxt = []
+        for t in ring:
+            for source in t.inputs:
+                if source.id not in seen and not is_number(source):
+                    seen.add(source.id)
+                    nxt.append(source)
+        if not nxt:
+            return set()
+        if len(seen) > 2 * limit:  # leaves are cheap, and _cut fits the rest exactly
+            return {t.id for t in nxt if not t.is_leaf}
+        ring = nxt
+    return {t.id for t in ring if not t.is_leaf}
+
+
+def walk(roots: Sequence[Tensor], stop: set[int] | None = None) -> list[Tensor]:
+    """Every tensor the roots depend on, each after its inputs (iterative: depth is free);
+    the inputs of tensors in `stop` are not visited."""
+    stop = stop or set()
     order: list[Tensor] = []
     seen: set[int] = set()
     for root in roots:
@@ -130,8 +229,19 @@ def walk(roots: Sequence[Tensor]) -> list[Tensor]:
                 continue
             seen.add(node.id)
             stack.append((node, True))
-            stack.extend((t, False) for t in reversed(node.inputs) if t.id not in seen)
+            if node.id not in stop:
+                stack.extend((t, False) for t in reversed(node.inputs) if t.id not in seen)
     return order
+
+
+def _uses(order: Sequence[Tensor]) -> dict[int, list[tuple[Tensor, int]]]:
+    """For each tensor, the (op, input slot) pairs that read it, in walk order."""
+    uses: dict[int, list[tuple[Tensor, int]]] = defaultdict(list)
+    for h in order:
+        for i, source in enumerate(h.inputs):
+            if not (i == 1 and _constant_exponent(h)):
+                uses[source.id].append((h, i))
+    return uses
 
 
 # --- names ------------------------------------------------------------------------------
@@ -149,34 +259,76 @@ def _leaf_name(t: Tensor, unnamed: int) -> str:
     if t.name is not None:
         return t.name
     if is_constant(t):
-        return number(t.data) if t.size == 1 else "const"
+        return shown(t.data) if t.size == 1 else "const"
     return f"t{unnamed}"
 
 
-def _expressions(order: Sequence[Tensor]) -> dict[int, tuple[str, int]]:
-    """Each tensor's name, or for an unnamed result the expression that made it, e.g. `x+y`."""
+def _expressions(order: Sequence[Tensor], frontier: set[int]) -> dict[int, tuple[str, int]]:
+    """Each tensor's name, or for an unnamed result the expression that made it, e.g. `x+y`;
+    a long expression, or a value whose inputs are not drawn, is called v1, v2, ..."""
     names: dict[int, tuple[str, int]] = {}
     unnamed = 0
+    taken = {t.name for t in order if t.name is not None}
+    labels = {  # what a softmax loss compares with: the book's t, however it was passed in
+        t.inputs[1].id
+        for t in order
+        if t.op is not None and t.op.name == SOFTMAX_LOSS and len(t.inputs) == 2
+    }
+    auto = (f"v{k}" for k in itertools.count(1) if f"v{k}" not in taken)
     for t in order:
         if t.is_leaf:
             if t.name is None and not is_constant(t):
                 unnamed += 1
-            name = _leaf_name(t, unnamed)
-            names[t.id] = (name, 5 if name.startswith("-") else ATOM)  # x×(-1), not x×-1
+            name = "t" if t.id in labels and t.name is None else _leaf_name(t, unnamed)
+            names[t.id] = (name, _precedence(name))
         elif t.name is not None:
-            names[t.id] = (t.name, ATOM)
+            names[t.id] = (t.name, _precedence(t.name))
+        elif t.id in frontier:
+            names[t.id] = (next(auto), ATOM)
         else:
             names[t.id] = _expression(t, [names[i.id] for i in t.inputs])
+            if len(names[t.id][0]) > NAME_LIMIT:
+                names[t.id] = (next(auto), ATOM)  # written on its arrow: "v1 = 650"
     return names
 
 
+def _shown_name(t: Tensor, names: Mapping[int, tuple[str, int]]) -> str | None:
+    """The name repeated on a result's arrow: one the user gave, or a v1 standing for a long
+    expression (leaves have theirs at the tail already)."""
+    if t.is_leaf:
+        return None
+    if t.name is not None:
+        return t.name
+    text = names[t.id][0]
+    return text if text[:1] == "v" and text[1:].isdigit() else None  # not user-given: auto
+
+
+def _precedence(name: str) -> int:
+    """A name the user wrote as a formula (`1+exp(−x)`) is parenthesised like one: x×(−1),
+    ∂y/∂(1+exp(−x)); plain names and calls are atoms."""
+    if name.startswith(("−", "-")):
+        return 5
+    depth = 0
+    for ch in name:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and ch in "+−-×·*/ ":
+            return 10
+    return ATOM
+
+
 def _expression(t: Tensor, args: list[tuple[str, int]]) -> tuple[str, int]:
-    short = [(text, prec) if len(text) <= NAME_LIMIT else ("…", ATOM) for text, prec in args]
+    short = list(args)
     op = t.op
     assert op is not None
+    if op.name == SOFTMAX_LOSS:
+        labels = short[1][0] if len(short) > 1 else "t"
+        return f"loss({short[0][0]}, {labels})", ATOM
     if op.name in INFIX and len(short) == 2:
         sign, prec = INFIX[op.name]
         (a, pa), (b, pb) = short
+        if op.name == "pow" and b in SUPERSCRIPTS:  # (f−219)², as people write it
+            return (a if pa >= ATOM else f"({a})") + SUPERSCRIPTS[b], ATOM
         left = a if pa > prec or (pa == prec and op.name != "pow") else f"({a})"
         commutes = op.name in ("add", "mul")
         right = b if pb > prec or (pb == prec and commutes) else f"({b})"
@@ -191,7 +343,7 @@ def _expression(t: Tensor, args: list[tuple[str, int]]) -> tuple[str, int]:
     return f"{call}({', '.join(text for text, _ in short)})", ATOM
 
 
-def _operand_name(names: Mapping[int, tuple[str, int]], t: Tensor) -> str:
+def _operand(names: Mapping[int, tuple[str, int]], t: Tensor) -> str:
     """The name to write in a formula: compound expressions get parentheses."""
     text, prec = names[t.id]
     return text if prec >= ATOM else f"({text})"
@@ -203,12 +355,20 @@ def _output_name(root: Tensor, k: int, count: int) -> str:
     return "out" if count == 1 else f"out{k + 1}"
 
 
+def _loss_name(roots: Sequence[Tensor]) -> str:
+    """What the gradients are of: the output's name when backward started there, else L."""
+    names = {r.name for r in roots}
+    seeded = all(r.grad is not None and np.all(np.asarray(r.grad.data) == 1) for r in roots)
+    (name,) = names if len(names) == 1 else (None,)
+    return name if name and seeded and all(r.size == 1 for r in roots) else "L"
+
+
 def _symbol(t: Tensor) -> str:
     """What the op's circle says: `×`, `exp`, and `**2` for a power by a constant."""
     op = t.op
     assert op is not None
     if _constant_exponent(t):
-        return "**" + number(t.inputs[1].data)
+        return "**" + shown(t.inputs[1].data)
     return op.symbol
 
 
@@ -216,160 +376,519 @@ def _constant_exponent(t: Tensor) -> bool:
     return t.op is not None and t.op.name == "pow" and is_number(t.inputs[1])
 
 
-# --- nodes, groups and collapsing -------------------------------------------------------
-def _node(key: str, t: Tensor, names: Mapping[int, tuple[str, int]], group: str | None) -> Node:
+# --- nodes and clusters -----------------------------------------------------------------
+def _node(
+    key: str,
+    t: Tensor,
+    names: Mapping[int, tuple[str, int]],
+    group: str | None,
+    frontier: set[int] | None = None,
+) -> Node:
     title = names[t.id][0]
+    if frontier and t.id in frontier:  # where the walk stopped: a stub for what feeds it
+        return Node(key, "stub", "⋯ earlier nodes", title, t)
     if not t.is_leaf:
+        assert t.op is not None
+        if t.op.name == SOFTMAX_LOSS:
+            return Node(key, "op", "Cross Entropy\nError", title, t, group)
         return Node(key, "op", _symbol(t), title, t, group)
     if is_constant(t):
         return Node(key, "const", title, title, t, group)
     return Node(key, "input", title, title, t, group)
 
 
-def _group_lookup(
-    order: Sequence[Tensor], groups: Mapping[str, Iterable[Tensor] | Tensor] | None
-) -> dict[int, str | None]:
-    """Group of each tensor: an explicit `groups=` entry wins over `viz.group` blocks."""
+def _clusters(
+    drawn: Sequence[Tensor],
+    groups: Mapping[str, Iterable[Tensor] | Tensor] | None,
+    uses: Mapping[int, list[tuple[Tensor, int]]],
+) -> tuple[dict[int, str | None], dict[str, str]]:
+    """Cluster key of each tensor, and each cluster's label.
+
+    An explicit `groups=` entry wins over `scope` blocks (innermost wins). A parameter made
+    outside the block (W1 in `Affine.__init__`) joins the cluster that uses it, so the layer
+    holds its weights; data and labels stay outside, as the layer's inputs.
+    """
     explicit: dict[int, str] = {}
     for name, members in (groups or {}).items():
         for t in [members] if isinstance(members, Tensor) else members:
             if not isinstance(t, Tensor):
                 raise TypeError(f"groups[{name!r}]: expected tensors, got {type(t).__name__}")
-            explicit[t.id] = name
-    index = GroupIndex()
-    return {t.id: explicit.get(t.id) or index.lookup(t.id) for t in order}
+            explicit[t.id] = f"g:{name}"
+    labels: dict[str, str] = {f"g:{name}": name for name in (groups or {})}
+    region_keys: dict[int, str] = {}
+    cluster_of: dict[int, str | None] = {}
+    for t in drawn:
+        if t.id in explicit:
+            cluster_of[t.id] = explicit[t.id]
+            continue
+        region = region_of(t)
+        if region is None or t.is_leaf:
+            cluster_of[t.id] = None
+            continue
+        key = region_keys.setdefault(id(region), f"r{len(region_keys)}")
+        labels[key] = region.name
+        cluster_of[t.id] = key
+    for t in drawn:
+        if t.is_leaf and t.id not in explicit and t.requires_grad:
+            homes = {cluster_of.get(h.id) for h, _ in uses.get(t.id, ())}
+            if len(homes) == 1:
+                cluster_of[t.id] = homes.pop()
+    return cluster_of, labels
 
 
-def _collapsed_units(
+def _plain_links(
     drawn: Sequence[Tensor],
-    group_of: Mapping[int, str | None],
+    units: list[Node],
+    unit_of: dict[int, str],
+    uses: Mapping[int, list[tuple[Tensor, int]]],
+    everything: bool,
+    notes: list[str],
+    names: Mapping[int, tuple[str, int]],
+    loss: str,
+    frontier: set[int],
+) -> tuple[list[Node], list[Link]]:
+    """One edge per (value, op) pair, parallel uses merged; the softmax loss split in two."""
+    by_key = {n.key: n for n in units}
+    spread: set[int] = set()  # leaves drawn at each use
+    if not everything:
+        for t in drawn:
+            n_uses = len(uses.get(t.id, ()))
+            if t.is_leaf and len({h.id for h, _ in uses.get(t.id, ())}) > FAN_OUT:
+                spread.add(t.id)
+                name = names[t.id][0]
+                grad = ""
+                if t.grad is not None and t.size == 1:
+                    grad = f"; ∂{loss}/∂{name} = {shown(t.grad.data)} in all"
+                notes.append(f"{name} is used {n_uses} times here: drawn at each use{grad}")
+    merged: dict[tuple[str, str], Link] = {}
+    extra: list[Node] = []
+    for h in drawn:
+        if h.is_leaf or h.id in frontier:
+            continue
+        loss_key = unit_of[h.id]
+        scores_key = loss_key
+        if h.op is not None and h.op.name == SOFTMAX_LOSS:
+            scores_key = _split_softmax_loss(h, by_key[loss_key], extra, merged)
+        for i, source in enumerate(h.inputs):
+            if i == 1 and _constant_exponent(h):
+                continue  # written into the symbol: **2
+            head = scores_key if i == 0 else loss_key
+            if source.id not in unit_of:  # a number, drawn where it is used
+                merged[(f"#{h.id}.{i}", head)] = Link("", head, [(h, i)])
+                continue
+            tail = unit_of[source.id]
+            if source.id in spread:
+                tail = f"{tail}u{len(extra)}"
+                copy = _node(tail, source, names, by_key[head].group)
+                copy.spread = True
+                extra.append(copy)
+            merged.setdefault((tail, head), Link(tail, head, [])).targets.append((h, i))
+    spread_keys = {unit_of[i] for i in spread}
+    kept = [n for n in units if n.key not in spread_keys]
+    return kept + extra, list(merged.values())
+
+
+def _split_softmax_loss(
+    h: Tensor, loss: Node, extra: list[Node], merged: dict[tuple[str, str], Link]
+) -> str:
+    """Fig. 5-29/5-30: scores → Softmax → y → Cross Entropy Error ← t. Returns the key the
+    scores flow into. The engine's op stays fused; y is computed here only to be shown."""
+    with no_grad():
+        y = softmax(Tensor._wrap(np.asarray(h.inputs[0].data)))
+    y.name = "y"
+    key = f"{loss.key}s"
+    extra.append(Node(key, "op", "Softmax", "y", y, loss.group))
+    merged[(key, loss.key)] = Link(key, loss.key, [], value=y)
+    if len(h.inputs) == 1:  # integer class labels, kept as a parameter of the op
+        labels = Tensor._wrap(np.asarray(h.params["labels"], dtype=np.float64))
+        labels.name = "t"
+        tkey = f"{loss.key}t"
+        extra.append(Node(tkey, "input", "t", "t", labels, None))
+        merged[(tkey, loss.key)] = Link(tkey, loss.key, [], value=labels)
+    return key
+
+
+def _collapsed(
+    drawn: Sequence[Tensor],
+    cluster_of: Mapping[int, str | None],
+    clusters: Mapping[str, str],
     roots: Sequence[Tensor],
     names: Mapping[int, tuple[str, int]],
-) -> tuple[dict[int, str], list[Node]]:
-    """One node per group, placed where its last member was; it shows the value it hands on
-    when there is exactly one."""
+    uses: Mapping[int, list[tuple[Tensor, int]]],
+    loss: str,
+) -> tuple[list[Node], dict[int, str], list[Link]]:
+    """One node per cluster, placed where its last member was, listing its parameters and
+    its backward rules; everything outside (x, t, numbers) stays drawn."""
     unit_of: dict[int, str] = {}
-    group_keys: dict[str, str] = {}
     last: dict[str, int] = {}
     for k, t in enumerate(drawn):
-        name = group_of[t.id]
-        key = f"n{k}" if name is None else group_keys.setdefault(name, f"g{len(group_keys)}")
+        key = cluster_of[t.id] or f"n{k}"
         unit_of[t.id] = key
         last[key] = k
-
-    leaving: dict[str, dict[int, Tensor]] = {key: {} for key in group_keys.values()}
+    members: dict[str, list[Tensor]] = defaultdict(list)
     for t in drawn:
-        for source in t.inputs:
-            key = unit_of.get(source.id)
-            if key in leaving and key != unit_of[t.id]:
-                leaving[key].setdefault(source.id, source)
-    for r in roots:
-        if unit_of[r.id] in leaving:
-            leaving[unit_of[r.id]].setdefault(r.id, r)
-
-    ops = Counter(unit_of[t.id] for t in drawn if not t.is_leaf)
+        if cluster_of[t.id]:
+            members[unit_of[t.id]].append(t)
     units: dict[str, Node] = {}
     for t in drawn:
         key = unit_of[t.id]
         if key in units:
             continue
-        name = group_of[t.id]
-        if name is None:
+        if cluster_of[t.id] is None:
             units[key] = _node(key, t, names, None)
-        else:
-            out = list(leaving[key].values())
-            value = out[0] if len(out) == 1 else None
-            units[key] = Node(key, "group", name, name, value, count=ops[key])
-    return unit_of, sorted(units.values(), key=lambda n: last[n.key])
-
-
-# --- edges: local derivatives and gradients ---------------------------------------------
-Targets = list[tuple[Tensor, int]]  # the (op, input) pairs one drawn edge stands for
-Link = tuple[str, str, Targets]  # tail, head, targets
-Pending = tuple[str | None, str, Targets]  # tail None: a number, drawn where it is used
-
-
-def _links(
-    order: Sequence[Tensor], unit_of: Mapping[int, str], kinds: Mapping[str, Kind]
-) -> list[Pending]:
-    """One edge per op input; into a collapsed group, one per distinct value."""
-    merged: dict[tuple[str, str, str, int], Targets] = {}
-    for h in order:
-        if h.is_leaf:
             continue
+        inside = members[key]
+        ids = {m.id for m in inside}
+        leaving = [m for m in inside if m.id in {r.id for r in roots}] + [
+            m for m in inside if any(h.id not in ids for h, _ in uses.get(m.id, ()))
+        ]
+        out = leaving[0] if len({m.id for m in leaving}) == 1 else None
+        ops = sum(1 for m in inside if not m.is_leaf)
+        node = Node(key, "group", clusters[key], clusters[key], out, count=ops)
+        is_root = out is not None and out.id in {r.id for r in roots}
+        node.lines = _layer_rules(inside, ids, out, names, uses, loss, is_root)
+        units[key] = node
+    links: dict[tuple[str, str, int], Link] = {}
+    for h in drawn:
         head = unit_of[h.id]
         for i, source in enumerate(h.inputs):
             if i == 1 and _constant_exponent(h):
-                continue  # written into the symbol: **2
-            if is_number(source) and source.id not in unit_of:
-                if kinds[head] != "group":
-                    merged[(str(h.id), head, "number", i)] = [(h, i)]
                 continue
-            tail = unit_of[source.id]
+            tail = unit_of.get(source.id)
             if tail == head:
                 continue
-            key = (
-                (tail, head, "value", source.id)
-                if kinds[head] == "group"
-                else (tail, head, "slot", i)
-            )
-            merged.setdefault(key, []).append((h, i))
-    return [
-        (None if kind == "number" else tail, head, targets)
-        for (tail, head, kind, _), targets in merged.items()
-    ]
+            if tail is None:  # a number
+                if units[head].kind != "group":
+                    links[(f"#{h.id}.{i}", head, 0)] = Link("", head, [(h, i)])
+                continue
+            links.setdefault((tail, head, source.id), Link(tail, head, [])).targets.append((h, i))
+    ordered = sorted(units.values(), key=lambda n: last[n.key])
+    return ordered, unit_of, list(links.values())
 
 
-def _keep_last(
-    units: list[Node], links: list[Pending], keep: int
-) -> tuple[list[Node], list[Pending]]:
-    """The `keep` nodes nearest the output; whatever fed them comes from one `⋯` stub."""
-    hidden = len(units) - keep
-    kept = units[hidden:]
-    keys = {n.key for n in kept}
-    more = Node("more", "more", f"⋯ {hidden} earlier nodes", "", None, count=hidden)
-    cut = [
-        (tail if tail is None or tail in keys else more.key, head, targets)
-        for tail, head, targets in links
-        if head in keys
-    ]
-    return [more, *kept], cut
+def _layer_rules(
+    inside: Sequence[Tensor],
+    ids: set[int],
+    out: Tensor | None,
+    names: Mapping[int, tuple[str, int]],
+    uses: Mapping[int, list[tuple[Tensor, int]]],
+    loss: str,
+    is_root: bool,
+) -> list[str]:
+    """A collapsed layer says what it computes and what it sends back, in the book's
+    letters: `Y = X·W1+b1`, `∂L/∂X = ∂L/∂Y · W1ᵀ`, ... (X: what flows in, Y: what flows out)."""
+    local = ChainMap[int, tuple[str, int]]({}, names)  # names as seen from inside the layer
+    entering: list[Tensor] = []
+    for t in inside:
+        for source in t.inputs:
+            if source.id not in ids and source.id not in local.maps[0] and not is_number(source):
+                entering.append(source)
+                local[source.id] = (_outer_name(source, len(entering)), ATOM)
+    for t in inside:
+        if not t.is_leaf:
+            local[t.id] = _expression(t, [local[s.id] for s in t.inputs])
+    if out is None:
+        return []
+    called = loss if is_root else "Y"  # the loss itself: its gradient 1 is left out
+    local[out.id] = (called, ATOM)
+    lines = []
+    if out.op is not None:
+        formula = _expression(out, [local[s.id] for s in out.inputs])[0]
+        lines.append(f"{called} = {formula}")
+    for t in inside:
+        for i, source in enumerate(t.inputs):
+            computed_inside = source.op is not None and source.id in ids
+            if not source.requires_grad or is_number(source) or computed_inside:
+                continue
+            g = _upstream(t, _Context(local, uses, loss, {out.id} if is_root else set()), ids)
+            lines.append(_rule(t, i, local, g, loss=loss, rows=_rows(t)))
+    return lines
+
+
+def _outer_name(source: Tensor, k: int) -> str:
+    if source.name is not None:
+        return source.name
+    return "X" if k == 1 else f"X{k}"
+
+
+def _upstream(
+    t: Tensor,
+    context: _Context,
+    within: set[int] | None,
+) -> str | None:
+    """The gradient arriving at `t`'s output, named after the furthest value it equals:
+    an add passes it on unchanged (its rule is just `{g}`), so the book writes ∂L/∂Y for
+    the gradient at X·W even though Y = X·W + B."""
+    current = t
+    while True:
+        consumers = context.uses.get(current.id, [])
+        if len(consumers) != 1:
+            break
+        h, i = consumers[0]
+        if within is not None and h.id not in within:
+            break
+        if h.op is None or h.op.rule[i] != "{g}" or h.shape != current.shape:
+            break
+        current = h
+    if current.id in context.seeded:
+        return None  # the loss itself: ∂L/∂L = 1
+    return _operand(context.names, current)
+
+
+def _rows(t: Tensor) -> int:
+    """Batch size N of a softmax loss (what `/N` means), 1 otherwise."""
+    x = t.inputs[0]
+    return max(x.size // x.shape[-1], 1) if x.ndim else 1
+
+
+# --- cutting a big graph by structure ---------------------------------------------------
+def _cut(
+    units: list[Node], links: list[Link], root_keys: Sequence[str], limit: int, notes: list[str]
+) -> tuple[list[Node], list[Link]]:
+    """Keep the nodes nearest the outputs, ring by ring (so a cut falls between whole
+    sub-expressions or layers), within `limit` nodes, `MAX_RINGS` ops deep and the layout
+    budget; each value cut off comes from its own stub saying how much is behind it."""
+    inputs: dict[str, list[Link]] = defaultdict(list)
+    for link in links:
+        inputs[link.head].append(link)
+    seen = set(root_keys)
+    ring = list(dict.fromkeys(root_keys))
+    rings: list[list[str]] = []
+    while ring:
+        rings.append(ring)
+        nxt: list[str] = []
+        for key in ring:
+            for link in inputs.get(key, ()):
+                if link.tail and link.tail not in seen:
+                    seen.add(link.tail)
+                    nxt.append(link.tail)
+        ring = nxt
+    small = len(units) <= limit and len(rings) <= MAX_RINGS
+    if small and _layout_cost(units, links) <= LAYOUT_BUDGET:
+        return units, links
+    by_key = {n.key: n for n in units}
+    keep: set[str] = set()
+    for depth, ring in enumerate(rings):
+        trial = keep | set(ring)
+        cut_off = {link.tail for link in links if link.head in trial and link.tail not in trial}
+        inside = [n for n in units if n.key in trial or n.key in cut_off]
+        fits = (
+            len(trial) + len(cut_off) <= limit
+            and depth < MAX_RINGS
+            and _layout_cost(inside, [k for k in links if k.head in trial]) <= LAYOUT_BUDGET
+        )
+        if keep and not fits:
+            break
+        keep = trial
+    hidden_behind = _hidden_counts(units, links, keep)
+    kept_units = [n for n in units if n.key in keep]
+    stubs: dict[str, Node] = {}
+    cut_links: list[Link] = []
+    for link in links:
+        if link.head not in keep:
+            continue
+        if not link.tail or link.tail in keep:
+            cut_links.append(link)
+            continue
+        source = by_key[link.tail]
+        if source.kind in ("input", "const"):  # a leaf costs no more than its stub
+            stubs.setdefault(source.key, source)
+            cut_links.append(link)
+            continue
+        stub_key = f"{link.tail}cut"
+        if stub_key not in stubs:
+            behind = hidden_behind.get(link.tail, 1)
+            stubs[stub_key] = Node(
+                stub_key, "stub", f"⋯ {behind} node{'s' if behind != 1 else ''}", source.title,
+                source.tensor, count=behind,
+            )  # fmt: skip
+        cut_links.append(Link(stub_key, link.head, link.targets, link.value))
+    hidden = len(units) - len(kept_units) - sum(1 for s in stubs.values() if s.kind != "stub")
+    notes.append(
+        f"{len(units)} nodes: showing the {len(kept_units)} nearest the output; "
+        f"{hidden} earlier ones are behind the ⋯ stubs (see max_nodes=)"
+    )
+    return [*(s for s in stubs.values()), *kept_units], cut_links
+
+
+def _hidden_counts(units: list[Node], links: list[Link], keep: set[str]) -> dict[str, int]:
+    """For each cut value, how many hidden nodes it was computed from (itself included)."""
+    inputs: dict[str, list[str]] = defaultdict(list)
+    for link in links:
+        if link.tail:
+            inputs[link.head].append(link.tail)
+    counts: dict[str, int] = {}
+    for link in links:
+        tail = link.tail
+        if not tail or tail in keep or tail in counts or link.head not in keep:
+            continue
+        seen = {tail}
+        stack = [tail]
+        while stack:
+            for source in inputs.get(stack.pop(), ()):
+                if source not in seen and source not in keep:
+                    seen.add(source)
+                    stack.append(source)
+        counts[tail] = len(seen)
+    return counts
+
+
+def _layout_cost(units: list[Node], links: list[Link]) -> int:
+    """Predicted layout work: nodes plus the columns each arrow spans (Graphviz adds a
+    virtual node per column crossed, and long fan-outs are what make it slow)."""
+    inputs: dict[str, list[str]] = defaultdict(list)
+    for link in links:
+        if link.tail:
+            inputs[link.head].append(link.tail)
+    rank: dict[str, int] = {}
+    for node in units:  # units come inputs first
+        rank[node.key] = 1 + max((rank.get(t, 0) for t in inputs.get(node.key, ())), default=0)
+    span = sum(
+        max(1, rank.get(link.head, 0) - rank.get(link.tail, 0)) for link in links if link.tail
+    )
+    return len(units) + 2 * len(links) + 2 * span  # book style: a label node per arrow
 
 
 def _numbers_at_use(
-    units: list[Node], links: list[Pending], names: Mapping[int, tuple[str, int]]
+    units: list[Node], links: list[Link], names: Mapping[int, tuple[str, int]]
 ) -> tuple[list[Node], list[Link]]:
     """A label node for each use of a constant number, in its consumer's cluster."""
     group = {n.key: n.group for n in units}
     numbers: list[Node] = []
-    done: list[Link] = []
-    for tail, head, targets in links:
-        if tail is None:
-            h, i = targets[0]
+    for link in links:
+        if not link.tail:
+            h, i = link.targets[0]
             source = h.inputs[i]
-            tail = f"c{len(numbers)}"
+            link.tail = f"c{len(numbers)}"
             label = names[source.id][0]
-            numbers.append(Node(tail, "const", label, label, source, group[head]))
-        done.append((tail, head, targets))
-    return units + numbers, done
+            numbers.append(Node(link.tail, "const", label, label, source, group[link.head]))
+    return units + numbers, links
 
 
-def _edge(link: Link, by_key: Mapping[str, Node], names: Mapping[int, tuple[str, int]]) -> Edge:
-    """What one edge says: its value, the local derivative and the gradient flowing back."""
-    tail, head, targets = link
-    h, i = targets[0]
+# --- edges: the chain rule --------------------------------------------------------------
+@dataclass
+class _Context:
+    """What every edge's text is written with: names, who uses what, and whose gradient."""
+
+    names: Mapping[int, tuple[str, int]]
+    uses: Mapping[int, list[tuple[Tensor, int]]]
+    loss: str
+    seeded: set[int]  # outputs whose gradient is the seed 1: ∂L/∂L, left out of rules
+
+
+def _edge(
+    link: Link,
+    by_key: Mapping[str, Node],
+    context: _Context,
+    show_local: bool,
+) -> Edge:
+    """What one edge says: its value, the gradient flowing back and how it was made."""
+    tail, head = by_key[link.tail], by_key[link.head]
+    group = tail.group if tail.group == head.group else None
+    if link.value is not None:  # softmax's output y, or class labels
+        name = link.value.name if tail.kind == "op" else None
+        return Edge(link.tail, link.head, link.value, name, None, None, None, group)
+    h, i = link.targets[0]
     source = h.inputs[i]
-    grads = [edge_gradient(t, j) for t, j in targets]
-    tail_group, head_group = by_key[tail].group, by_key[head].group
-    return Edge(
-        tail,
-        head,
-        source,
-        source.name if not source.is_leaf else None,
-        _local(h, i, names) if by_key[head].kind == "op" else None,
-        None if any(g is None for g in grads) else sum(grads[1:], grads[0]),
-        tail_group if tail_group == head_group else None,
-    )
+    grads = [edge_gradient(t, j) for t, j in link.targets]
+    grad = None if any(g is None for g in grads) else sum(grads[1:], grads[0])
+    op_head = head.kind == "op"
+    local = _local(h, i, context.names) if op_head and show_local else None
+    explain = None
+    if grad is not None and op_head:
+        explain = _chain_rule(link.targets, source, context)
+    # out of a collapsed layer only a name the user gave is worth repeating
+    name = source.name if tail.kind == "group" else _shown_name(source, context.names)
+    return Edge(link.tail, link.head, source, name, local, grad, explain, group,
+                len(link.targets))  # fmt: skip
+
+
+def _grad_name(loss: str, names: Mapping[int, tuple[str, int]], t: Tensor) -> str:
+    text = names[t.id][0]
+    return f"∂{loss}/∂{text}" if names[t.id][1] >= ATOM else f"∂{loss}/∂({text})"
+
+
+def _chain_rule(targets: list[tuple[Tensor, int]], source: Tensor, context: _Context) -> str | None:
+    """Scalars: `∂L/∂apple = 1.1 × 2 = 2.2` (upstream × local = this edge's gradient);
+    tensors: the op's rule with named operands, `∂L/∂W = xᵀ · ∂L/∂Y`."""
+    lhs = _grad_name(context.loss, context.names, source)
+    h, i = targets[0]
+    if all(t.size == 1 for t, _ in targets) and source.size == 1:
+        terms = []
+        for t, j in targets:
+            up, d = t.grad, local_derivative(t, j)
+            if up is None or d is None:
+                return None
+            terms.append(f"{shown(up.data)} × {shown(d)}")
+        total = sum(float(np.sum(edge_gradient(t, j))) for t, j in targets)  # type: ignore[arg-type]
+        return f"{lhs} = " + " + ".join(terms) + f" = {shown(total)}"
+    g = _upstream(h, context, None)
+    rule = _rule(h, i, context.names, g, loss=context.loss, rows=_rows(h))
+    return f"{lhs} = {rule.split(' = ', 1)[1]}"
+
+
+def _rule(
+    h: Tensor,
+    i: int,
+    names: Mapping[int, tuple[str, int]],
+    g: str | None,
+    *,
+    loss: str = "L",
+    rows: int = 1,
+) -> str:
+    """The op table's rule for input i, filled in: `∂L/∂b = sum of ∂L/∂Y over axis 0`."""
+    op = h.op
+    assert op is not None
+    source = h.inputs[i]
+    upstream = f"∂{loss}/∂{g}" if g else None
+    operands = [_operand(names, t) for t in h.inputs] + ["t"]
+    out = h.name if h.name and len(h.name) <= 3 else "y"
+    text = op.rule[i]
+    if upstream is None:  # the gradient of the loss itself is 1: leave it out
+        for filler in ("{g} ⊙ ", "{g} · ", " ⊙ {g}", " · {g}", "{g}·"):
+            text = text.replace(filler, "")
+        text = text.replace("{g}", "1")
+    text = text.replace("{N}", str(rows))
+    if rows == 1:
+        text = text.replace(" / 1", "")
+    body = text.format(x=operands[0], y=operands[1], out=out, g=upstream or "1")
+    axes = _broadcast_axes(source.shape, h.shape) if op.name in ELEMENTWISE else ()
+    if axes:
+        body = f"sum of {body} over {_axes_name(axes)}"
+    name = _operand(names, source)
+    return f"∂{loss}/∂{name} = {body}"
+
+
+def _local(head: Tensor, i: int, names: Mapping[int, tuple[str, int]]) -> str | None:
+    """`∂/∂apple = num = 2`: the local derivative of a scalar op, from the op table."""
+    source = head.inputs[i]
+    op = head.op
+    if op is None or not source.requires_grad or head.size != 1 or source.size != 1:
+        return None
+    operands = [_operand(names, t) for t in head.inputs] + ["t"]
+    out = head.name if head.name and len(head.name) <= 3 else "y"
+    text = None
+    if _constant_exponent(head) and op.local_constant is not None:
+        text = op.local_constant(operands[0], float(head.inputs[1].data))
+    if text is None:
+        text = op.local[i].format(x=operands[0], y=operands[1], out=out)
+    text = _tidy(text, operands)
+    value = local_derivative(head, i)
+    line = f"∂/∂{_operand(names, source)} = {text}"
+    if value is not None and text != shown(value):
+        line += f" = {shown(value)}"
+    return line
+
+
+def _tidy(text: str, operands: Sequence[str]) -> str:
+    """Drop parentheses the formula already has: `exp((x×y))` → `exp(x×y)`, and a bare
+    `(apple×num)` → `apple×num`."""
+    for name in operands:
+        if name.startswith("("):
+            text = text.replace(f"({name})", name)
+            if text == name:
+                text = name[1:-1]
+    return text
 
 
 def _broadcast_axes(shape: tuple[int, ...], out: tuple[int, ...]) -> tuple[int, ...]:
@@ -380,43 +899,39 @@ def _broadcast_axes(shape: tuple[int, ...], out: tuple[int, ...]) -> tuple[int, 
     )
 
 
-def _local(head: Tensor, i: int, names: Mapping[int, tuple[str, int]]) -> str | None:
-    """`∂/∂apple = num = 2` for numbers; the tensor rule, e.g. `∂/∂b = Σ_rows g`, otherwise."""
-    source = head.inputs[i]
-    op = head.op
-    if op is None or not source.requires_grad:
-        return None
-    # a lone input's partner is the labels (softmax cross-entropy): the book calls them t
-    operands = [_operand_name(names, t) for t in head.inputs] + ["t"]
-    if head.size == 1 and source.size == 1:
-        text = _tidy(op.local_text(i, operands), operands)
-        value = local_derivative(head, i)
-        if value is not None and text.rsplit(" = ", 1)[-1] != number(value):
-            text += f" = {number(value)}"
-        return text
-    text = _tidy(op.rule_text(i, operands), operands)
-    axes = _broadcast_axes(source.shape, head.shape) if op.name in ELEMENTWISE else ()
-    if not axes:
-        return text
-    lhs, rule = text.split(" = ", 1)
-    return f"{lhs} = {_sum_name(axes, head.ndim)} {rule if rule == 'g' else f'({rule})'}"
+def _axes_name(axes: tuple[int, ...]) -> str:
+    return f"axis {axes[0]}" if len(axes) == 1 else "axes " + ", ".join(str(a) for a in axes)
 
 
-def _tidy(text: str, operands: Sequence[str]) -> str:
-    """Drop parentheses the formula already has: `exp((x×y))` → `exp(x×y)`, and a bare
-    `∂/∂tax = (apple×num)` → `∂/∂tax = apple×num`."""
-    lhs, rhs = text.split(" = ", 1)
-    for name in operands:
-        if name.startswith("("):
-            rhs = rhs.replace(f"({name})", name)
-            if rhs == name:
-                rhs = name[1:-1]
-    return f"{lhs} = {rhs}"
-
-
-def _sum_name(axes: tuple[int, ...], ndim: int) -> str:
-    if len(axes) == ndim:
-        return "Σ_all"
-    if ndim == 2:
-        return "Σ_rows" if axes == (0,) else "Σ_cols"
-    return "Σ_axes " + ",".join(str(a) for a in axes)
+# --- branches sum -----------------------------------------------------------------------
+def _branch_totals(
+    units: list[Node],
+    uses: Mapping[int, list[tuple[Tensor, int]]],
+    names: Mapping[int, tuple[str, int]],
+    loss: str,
+) -> None:
+    """A value used more than once shows its gradient as the sum of its uses' gradients."""
+    for node in units:
+        t = node.tensor
+        if node.kind not in ("input", "op") or t is None or not t.requires_grad or node.spread:
+            continue
+        parts = [edge_gradient(h, i) for h, i in uses.get(t.id, ())]
+        if not parts or any(p is None for p in parts):
+            continue
+        total = sum(parts[1:], parts[0])  # type: ignore[arg-type]
+        # uses beyond a cut are not walked: the engine's accumulated gradient is the total
+        hidden = t.grad is not None and not np.allclose(total, t.grad.data)
+        if len(parts) < 2 and not hidden:
+            continue
+        if hidden:
+            total = np.asarray(t.grad.data)  # type: ignore[union-attr]
+        lhs = _grad_name(loss, names, t)
+        if t.size == 1:
+            terms = [shown(np.sum(p)) for p in parts]  # type: ignore[arg-type]
+            if len(terms) > SPELLED_BRANCHES:
+                terms = [*terms[:2], f"… ({len(terms)} branches)"]
+            if hidden:
+                terms.append("uses not drawn")
+            node.total = Total(f"{lhs} = {' + '.join(terms)} = {shown(np.sum(total))}", total)
+        else:
+            node.total = Total(f"{lhs} = sum of its {len(parts)} branches", total)

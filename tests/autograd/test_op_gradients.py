@@ -168,6 +168,7 @@ UNARY_DOMAIN: dict[str, dict[str, Any]] = {
     "relu": {"away_from": 0.0},
     "abs": {"away_from": 0.0},
     "sqrt": {"low": 0.1, "high": 5.0},
+    "softplus": {"low": -30.0, "high": 30.0},
 }
 
 

@@ -18,7 +18,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parent / "golden"
-EXAMPLES = ("apple", "apple_orange", "chain_rule", "sigmoid", "loss")
+# the book's figures: 5-16, 5-17, 5-7/5-8, 5-19/5-20, 5-25/5-27, 5-29/5-30; and a loss
+EXAMPLES = ("apple", "apple_orange", "chain_rule", "sigmoid", "affine", "softmax_loss", "loss")
 
 
 def load_example(name: str) -> ModuleType:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,33 @@ NUMBERS = {
     "chain_rule": ["z = 9", "∂z/∂x = 6", "∂z/∂y = 6"],
     "sigmoid": ["y = 0.731059", "∂y/∂x = 0.196612", "y(1 − y) = 0.196612"],
     "loss": ["L = 0.5", "∂L/∂x = 2.2", "∂L/∂m = 110", "∂L/∂t = 200"],
+    "affine": [
+        "∂L/∂X = [[-0.4, -0.4], [0.65, 0.9]]",
+        "∂L/∂W = [[2.5, 6.0, -1.0], [4.0, 8.0, -2.0]]",
+        "∂L/∂B = [1.5, 2.0, -1.0]",
+    ],
+    "softmax_loss": ["L = 0.430336", "∂L/∂a = (y − t)/2 = [[0.009, 0.123, -0.132]"],
+}
+# what each figure must explain, as the book does
+EXPLAINS = {
+    "apple": ["∂price/∂apple = 1.1 × 2 = 2.2", "∂price/∂tax = 1 × 200 = 200"],
+    "apple_orange": ["∂price/∂orange_num = 1.1 × 150 = 165", "∂/∂tax = v1 = 650"],
+    "chain_rule": ["∂z/∂t = 1 × 6 = 6", "∂/∂t = 2t = 6", "∂z/∂x = 6 × 1 = 6"],
+    "sigmoid": ["∂/∂x = y(1 − y) = 0.196612", "∂y/∂x = −0.196612 × −1 = 0.196612"],
+    "loss": ["∂L/∂f = 1 × 1 = 1", "∂/∂(f−219) = 2(f−219) = 2"],
+    "affine": [
+        "∂L/∂X = ∂L/∂Y · Wᵀ",
+        "∂L/∂W = Xᵀ · ∂L/∂Y",
+        "∂L/∂B = sum of ∂L/∂Y over axis 0",
+        "label=<dot>",
+    ],
+    "softmax_loss": [
+        "label=<Softmax>",
+        "label=<Cross Entropy<BR/>Error>",
+        "y = (2, 3) float64",
+        "∂L/∂a = (y − t) / 2",
+        "[0.00911, 0.123, −0.132]",
+    ],
 }
 
 
@@ -38,7 +66,20 @@ def test_example_runs_prints_and_matches_golden(
     for line in NUMBERS[name]:
         assert line in out
     assert (tmp_path / f"{name}.svg").exists() and (tmp_path / f"{name}.png").exists()
+    for text in EXPLAINS.get(name, []):
+        assert text in drawing.source
+    assert not re.search(r"[>\s(\[,=]-[\d.]", drawing.source)  # one minus sign: U+2212
     check_golden(name, drawing.source)
+
+
+def test_two_layer_net_plain_and_collapsed(tmp_path: Path) -> None:
+    plain, collapsed = load_example("two_layer_graph").main(tmp_path)
+    assert "<B>Affine1</B>" in plain.source and "<B>SoftmaxWithLoss</B>" in plain.source
+    assert "label=<x>" in collapsed.source and "label=<t>" in collapsed.source
+    assert "∂L/∂W1 = Xᵀ · ∂L/∂Y" not in collapsed.source  # x is named: the rule says x
+    assert "∂L/∂W1 = xᵀ · ∂L/∂Y" in collapsed.source
+    check_golden("two_layer", plain.source)
+    check_golden("two_layer_collapsed", collapsed.source)
 
 
 def test_importing_an_example_runs_nothing(capsys: pytest.CaptureFixture[str]) -> None:

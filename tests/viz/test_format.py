@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from viz.format import number, shape_dtype, values
+from viz.format import number, shape_dtype, shown, values
 
 
 @pytest.mark.parametrize(
@@ -37,18 +37,35 @@ def test_number(x: float, text: str) -> None:
     assert number(x) == text
 
 
+def test_shown_uses_the_minus_sign_of_the_formulas() -> None:
+    assert shown(-2.5) == "−2.5" and shown(1.2e-8) == "1.2e−08" and shown(float("-inf")) == "−inf"
+
+
 def test_small_arrays_in_full_a_matrix_row_by_row() -> None:
     assert values(np.array([1.0, 2.5, 3.0])) == "[1, 2.5, 3]"
     assert values(np.array([[1.0, 2.0], [3.0, 4.0]])) == "[1, 2]\n[3, 4]"
+    assert (
+        values(np.arange(16.0).reshape(2, 8))
+        == "[0, 1, 2, 3, 4, 5, 6, 7]\n[8, 9, 10, 11, 12, 13, 14, 15]"
+    )
+    assert values(np.ones(12)) == "[" + ", ".join(["1"] * 12) + "]"  # up to 16: in full
 
 
-def test_large_arrays_summarised() -> None:
+def test_large_arrays_summarised_by_range_and_first_entries() -> None:
     data = np.full((100, 50), 0.12)
-    assert values(data) == "mean 0.12 std 0"
+    assert values(data) == "all 0.12"
+    assert values(np.ones(17)) == "all 1"
+    assert values(np.arange(20.0) - 5) == "min −5 max 14\n[−5, −4, −3, −2, …]"
     assert shape_dtype(data) == "(100, 50) float64"
     assert shape_dtype(np.zeros(3, dtype=np.float32)) == "(3,) float32"
 
 
-def test_rounding_noise_in_a_mean_is_zero() -> None:
-    g = np.array([0.1, -0.1, 0.2, -0.2, 0.3, -0.3, 1e-17])
-    assert values(g).startswith("mean 0 std")
+def test_summaries_are_right_with_inf_and_nan() -> None:
+    # issue 7: an array holding inf was summarised as "mean 0 std nan"
+    with_inf = np.r_[np.zeros(19), np.inf]
+    assert values(with_inf) == "min 0 max inf\n[0, 0, 0, 0, …]"
+    with_nan = np.r_[np.ones(18), np.nan, -np.inf]
+    assert values(with_nan) == "min −inf max 1, 1 nan\n[1, 1, 1, 1, …]"
+    assert values(np.full(20, np.nan)) == "all nan"
+    assert values(np.full(20, -np.inf)) == "all −inf"
+    assert values(np.array([np.inf, np.nan])) == "[inf, nan]"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,7 +13,9 @@ import pytest
 from autograd import Value
 from viz import Drawing, RendererMissing, draw
 from viz.book import apple_orange
+from viz.drawing import CELL_WIDTH
 
+ROOT = Path(__file__).resolve().parents[2]
 MAGIC = {"svg": b"<?xml", "png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
 
 
@@ -35,17 +39,23 @@ def test_save_every_format_without_dot_on_path(tmp_path: Path) -> None:
 def test_svg_has_the_books_numbers_and_local_derivatives() -> None:
     svg = drawing().svg()
     assert "<svg" in svg
-    for number in ("715", "110", "2.2", "3.3", "165", "650"):
+    for number in ("715", "450", "3", "150"):
         assert f">{number}</text>" in svg
+    assert ">v1 = 650</text>" in svg
+    assert "∂price/∂apple = 1.1 × 2 = 2.2" in svg
     assert "∂/∂apple = num = 2" in svg
     assert "∂/∂orange_num = orange = 150" in svg
 
 
-def test_jupyter_display() -> None:
-    d = drawing()
-    assert d._repr_svg_().lstrip().startswith("<?xml")
-    bundle = d._repr_mimebundle_()
-    assert "<svg" in bundle["image/svg+xml"]
+def test_jupyter_display_small_as_svg_wide_as_a_scaled_png() -> None:
+    small = draw(Value(2.0, "x") * 3)
+    assert small._repr_svg_().lstrip().startswith("<?xml")
+    bundle = small._repr_mimebundle_()
+    assert isinstance(bundle, dict) and "<svg" in bundle["image/svg+xml"]
+    wide = drawing()  # Fig. 5-17 is wider than a notebook cell
+    data, metadata = wide._repr_mimebundle_()  # type: ignore[misc]
+    assert base64.b64decode(data["image/png"]).startswith(MAGIC["png"])
+    assert metadata == {"image/png": {"width": CELL_WIDTH}}
 
 
 def test_missing_renderer_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,8 +73,67 @@ def test_unknown_extension(tmp_path: Path) -> None:
 
 
 def test_graphviz_reports_no_problem(capfd: pytest.CaptureFixture[str]) -> None:
+    drawing().pipe("png")
+    draw(apple_orange()[0], style="nodes").pipe("svg")
+    assert capfd.readouterr().err == ""
+
+
+QUIET = """
+from autograd import Value
+from viz import draw
+x = Value(2.0, "x")
+y = (x * x).tanh()
+y.backward()
+draw(y).save({path!r})
+draw(y, style="nodes").save({path!r}.replace(".png", ".svg"))
+"""
+
+
+def test_draw_and_save_in_a_fresh_process_writes_nothing_to_stderr(tmp_path: Path) -> None:
+    """Item 7: the bundled fontconfig's "unknown element reset-dirs" noise is gone."""
+    path = tmp_path / "quiet.png"
+    run = subprocess.run(
+        [sys.executable, "-c", QUIET.format(path=str(path))],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    assert path.read_bytes().startswith(MAGIC["png"])
+
+
+def test_other_graphviz_messages_still_reach_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    bad = Drawing("digraph { a [shape=nosuchshape]; }")
+    bad.pipe("svg")
+    err = capfd.readouterr().err
+    assert "nosuchshape" in err and "Fontconfig" not in err
+
+
+@pytest.mark.usefixtures("no_dot")
+def test_graphviz_conventions_without_dot(tmp_path: Path) -> None:
+    """Item 8: the calls people bring from micrograd's draw_dot and torchviz."""
+    assert shutil.which("dot") is None
     d = drawing()
-    d.render("png")
-    draw(apple_orange()[0], style="nodes").render("svg")
-    problems = [line for line in capfd.readouterr().err.splitlines() if "Fontconfig" not in line]
-    assert problems == []
+    assert d.source.startswith("digraph")
+    path = d.render(str(tmp_path / "graph"), format="svg")  # graphviz: writes graph.svg
+    assert path == str(tmp_path / "graph.svg")
+    assert Path(path).read_text(encoding="utf-8").startswith("<?xml")
+    assert d.render("graph.png", directory=tmp_path, format="png") == str(tmp_path / "graph.png")
+    assert Path(d.render(tmp_path / "default")).suffix == ".svg"  # Drawing.format
+    assert d.pipe(format="png").startswith(MAGIC["png"])
+    assert d.pipe().startswith(MAGIC["svg"])
+    source = d.to_graphviz()
+    import graphviz
+
+    assert isinstance(source, graphviz.Source) and source.source == d.source
+    with pytest.raises(ValueError, match="svg, png, pdf"):
+        d.render(tmp_path / "x", format="jpeg")
+    assert not list(tmp_path.glob("x*"))
+
+
+def test_pygraphviz_size_note_is_not_repeated(capfd: pytest.CaptureFixture[str]) -> None:
+    """Over 1,000 nodes pygraphviz prints its own warning; draw() has already said so."""
+    chain = " ".join(f"a{i} -> a{i + 1};" for i in range(1100))
+    Drawing("digraph { " + chain + " }").pipe("svg")
+    assert capfd.readouterr().err == ""

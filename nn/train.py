@@ -1,0 +1,246 @@
+"""`train(model, data, ...)`: the book's training loop (5.7.4) as one call, with a history.
+
+    history = nn.train(net, load_mnist(one_hot_label=True), optimizer=SGD(lr=0.1), iters=10_000)
+    history.plot()
+
+Minibatches come from shuffled epochs (`DataLoader`, seeded), the loss of every step is kept and
+train/test accuracy is measured at the end of every epoch (or every `eval_every` steps). The
+progress bar is `tqdm.auto`: a widget in Jupyter (with ipywidgets), text in a terminal. The book's
+hand-written loop (`grad = net.gradient(...)`, `params[key] -= lr * grad[key]`) is unchanged; this
+is the same computation for people who know `model.fit`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from autograd import Tensor
+from nn.datasets import DataLoader
+from nn.optimizers import SGD, Optimizer
+
+__all__ = ["History", "TrainingDiverged", "train"]
+
+LossFn = Callable[[Any, np.ndarray, np.ndarray], Tensor]
+
+
+@dataclass
+class History:
+    """What `train` measured: the loss of every step, accuracies at each evaluation.
+
+    `epoch[i]` is when evaluation i happened, in epochs (fractional for a partial epoch);
+    `test_acc` is empty when no test data was given.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    epoch: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def steps(self) -> int:
+        return len(self.loss)
+
+    def plot(self, path: Any = None) -> Any:
+        """A matplotlib Figure: loss per step (left) and accuracy per epoch (right), as in the
+        book's Fig. 4-11 and 4-12. Saved to `path` when given; in Jupyter it shows inline."""
+        try:
+            from matplotlib.figure import Figure
+        except ImportError:  # pragma: no cover - matplotlib is in the `plots` extra
+            raise ImportError(
+                "History.plot needs matplotlib: pip install 'scratchgrad[plots]'"
+            ) from None
+        measured = bool(self.epoch)  # eval_every=0: the loss alone, in one panel
+        fig = Figure(figsize=(10 if measured else 5.5, 3.8), layout="constrained")
+        axes = fig.subplots(1, 2 if measured else 1, squeeze=False)[0]
+        axes[0].plot(np.arange(1, self.steps + 1), self.loss, linewidth=0.6)
+        axes[0].set(xlabel="iteration", ylabel="loss", title="training loss (minibatch)")
+        if measured:
+            acc_ax = axes[1]
+            acc_ax.plot(self.epoch, self.train_acc, marker="o", label="train acc")
+            if self.test_acc:
+                acc_ax.plot(self.epoch, self.test_acc, marker="s", linestyle="--", label="test acc")
+            acc_ax.set(xlabel="epochs", ylabel="accuracy", ylim=(0, 1.0), title="accuracy")
+            acc_ax.set_xlim(left=0)
+            acc_ax.legend(loc="lower right")
+        if path is not None:
+            fig.savefig(path, dpi=100)
+        return fig
+        acc_ax = axes[1]
+        acc_ax.plot(self.epoch, self.train_acc, marker="o", label="train acc")
+        if self.test_acc:
+            acc_ax.plot(self.epoch, self.test_acc, marker="s", linestyle="--", label="test acc")
+        acc_ax.set(xlabel="epochs", ylabel="accuracy", ylim=(0, 1.0), title="accuracy")
+        acc_ax.set_xlim(left=0)
+        acc_ax.legend(loc="lower right")
+        if path is not None:
+            fig.savefig(path, dpi=100)
+        return fig
+
+    def __repr__(self) -> str:
+        last = ""
+        if self.train_acc:
+            last = f", train acc {self.train_acc[-1]:.4f}"
+            if self.test_acc:
+                last += f", test acc {self.test_acc[-1]:.4f}"
+        return f"History({self.steps} steps, {len(self.epoch)} evaluations{last})"
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite: every later step would be meaningless. The model keeps
+    the weights of the step before; `.history` holds what was measured, that loss included."""
+
+    def __init__(self, step: int, history: History) -> None:
+        super().__init__(
+            f"train: the loss became {history.loss[-1]} at step {step}; the learning rate is "
+            "probably too large for this model (try a tenth of it)"
+        )
+        self.step = step
+        self.history = history
+
+
+def _split(data: Any) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray] | None]:
+    """`(x, t)` or `((x_train, t_train), (x_test, t_test))`, as `load_mnist` returns it."""
+    try:
+        if not isinstance(data, (tuple, list)):  # an array or a DataLoader would unpack too
+            raise TypeError
+        first, second = data
+    except (TypeError, ValueError):
+        raise TypeError(
+            "train: data must be (x_train, t_train) or ((x_train, t_train), (x_test, t_test)), "
+            f"got {type(data).__name__}"
+        ) from None
+    if isinstance(first, (tuple, list)):
+        try:
+            (x, t), (x_test, t_test) = first, second
+        except (TypeError, ValueError):
+            raise TypeError(
+                "train: data must be ((x_train, t_train), (x_test, t_test)) when nested"
+            ) from None
+        return (np.asarray(x), np.asarray(t)), (np.asarray(x_test), np.asarray(t_test))
+    return (np.asarray(first), np.asarray(second)), None
+
+
+def _default_loss(model: Any, x: np.ndarray, t: np.ndarray) -> Tensor:
+    last = getattr(model, "lastLayer", None)
+    if last is None:
+        raise TypeError(
+            f"train: {type(model).__name__} has no lastLayer; pass loss=lambda model, x, t: ..."
+        )
+    return last(model(x), t)
+
+
+def _count(value: int | None, name: str, least: int = 1) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(f"train: {name} must be a whole number of at least {least}, got {value!r}")
+    return int(value)
+
+
+def train(
+    model: Any,
+    data: Sequence[Any],
+    *,
+    optimizer: Optimizer | None = None,
+    iters: int | None = None,
+    epochs: int | None = None,
+    batch_size: int = 100,
+    eval_every: int | None = None,
+    loss: LossFn | None = None,
+    seed: int | np.random.Generator | None = 0,
+    progress: bool = True,
+) -> History:
+    """Train `model` on minibatches of `data`; return the `History`.
+
+    - `data`: `(x, t)` or `((x_train, t_train), (x_test, t_test))`, as `load_mnist` returns it;
+    - `optimizer`: any of `nn.optimizers` (given no parameters, it takes the model's);
+      default the book's `SGD(lr=0.1)`;
+    - `iters` steps or `epochs` passes over the data (one of them; default one epoch);
+    - `eval_every`: steps between accuracy measurements (default: one epoch; the last step is
+      always measured; 0: never, only the loss is kept); accuracy uses `model.accuracy(x, t)`;
+    - `loss(model, x, t) -> Tensor` (default `model.lastLayer(model(x), t)`);
+    - `seed` fixes the order of the batches.
+
+    Raises `TrainingDiverged` (with the history so far) when the loss becomes NaN or infinite.
+    """
+    (x, t), test = _split(data)
+    iters, epochs = _count(iters, "iters"), _count(epochs, "epochs")
+    eval_every = _count(eval_every, "eval_every", least=0)
+    if iters is not None and epochs is not None:
+        raise ValueError("train: give iters or epochs, not both")
+    loader = DataLoader(x, t, batch_size, shuffle=True, seed=seed)
+    per_epoch = len(loader)
+    if per_epoch == 0:
+        raise ValueError("train: the training data is empty")
+    total = iters if iters is not None else per_epoch * (epochs or 1)
+    every = per_epoch if eval_every is None else eval_every
+    if every and not callable(getattr(model, "accuracy", None)):
+        raise TypeError(
+            f"train: {type(model).__name__} has no accuracy(x, t) to measure; "
+            "define one, or pass eval_every=0 to keep only the loss"
+        )
+    if optimizer is None:
+        optimizer = SGD(lr=0.1)
+    if not optimizer.params:
+        optimizer.params = list(model.parameters())
+    loss_fn = loss or _default_loss
+
+    history = History()
+    start = time.perf_counter()
+    bar = tqdm(total=total, unit="it", disable=not progress, mininterval=0.5, leave=True)
+    try:
+        step = 0
+        while step < total:
+            for x_batch, t_batch in loader:
+                optimizer.zero_grad()
+                value = loss_fn(model, x_batch, t_batch)
+                history.loss.append(float(value.item()))
+                step += 1
+                if not math.isfinite(history.loss[-1]):  # before the step: weights stay finite
+                    raise TrainingDiverged(step, history)
+                value.backward()
+                optimizer.step()
+                bar.update(1)
+                if every and (step % every == 0 or step == total):
+                    _evaluate(model, history, x, t, test, step / per_epoch)
+                    shown = {"loss": f"{history.loss[-1]:.3f}"}
+                    if history.test_acc:
+                        shown["test_acc"] = f"{history.test_acc[-1]:.4f}"
+                    bar.set_postfix(shown, refresh=False)
+                    if progress:
+                        bar.write(_report(history))
+                if step == total:
+                    break
+    finally:
+        bar.close()
+        history.seconds = time.perf_counter() - start
+    return history
+
+
+def _report(history: History) -> str:
+    line = f"epoch {history.epoch[-1]:g}: train acc {history.train_acc[-1]:.4f}"
+    if history.test_acc:
+        line += f", test acc {history.test_acc[-1]:.4f}"
+    return line
+
+
+def _evaluate(
+    model: Any,
+    history: History,
+    x: np.ndarray,
+    t: np.ndarray,
+    test: tuple[np.ndarray, np.ndarray] | None,
+    epoch: float,
+) -> None:
+    history.epoch.append(epoch)
+    history.train_acc.append(float(model.accuracy(x, t)))
+    if test is not None:
+        history.test_acc.append(float(model.accuracy(*test)))

@@ -1,0 +1,91 @@
+"""examples/notebooks/: committed without outputs, and each runs top to bottom in a fresh kernel
+of the venv's Python without an error or a warning (short MNIST training, as `--quick`)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "examples" / "notebooks").glob("*.ipynb"))
+MNIST_NOTEBOOKS = {"ch5_twolayernet_mnist.ipynb", "optimizers_activations.ipynb"}
+# what each notebook must print (the book's numbers), short MNIST runs included
+PRINTS = {
+    "ch4_numerical_gradients": ["0.1999999999990898", "0.2999999999986347", "engine 0.2,"],
+    "ch5_backprop_graphs": [
+        "price: 220", "∂price/∂orange = 3.3", "× local 3 = 3.3 → orange", "y(1 - y) = 0.235004",
+    ],
+    "ch5_twolayernet_mnist": ["History(300 steps, 1 evaluations", "mistakes"],
+    "optimizers_activations": ["Adam: test acc", "largest |engine - delta rule|: "],
+}  # fmt: skip
+CELL_TIMEOUT = 90  # seconds; the short versions take a few seconds per cell
+
+
+def test_the_four_notebooks_are_there():
+    assert [p.name for p in NOTEBOOKS] == [
+        "ch4_numerical_gradients.ipynb",
+        "ch5_backprop_graphs.ipynb",
+        "ch5_twolayernet_mnist.ipynb",
+        "optimizers_activations.ipynb",
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_without_outputs(path):
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+    assert notebook.metadata.kernelspec.name == "python3"
+
+
+def test_the_kernel_is_this_python():
+    """`python3` resolves to the venv's own interpreter (jupyter_client puts sys.executable for
+    a bare `python`), so the notebooks import this checkout, not some other install."""
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    assert spec.argv[0] in ("python", "python3", sys.executable), spec.argv
+    assert spec.argv[1:3] == ["-m", "ipykernel_launcher"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_top_to_bottom(path, tmp_path, request, monkeypatch, book_build):
+    if path.name in MNIST_NOTEBOOKS:
+        monkeypatch.setenv("SCRATCHGRAD_DATA", str(request.getfixturevalue("mnist_dir")))
+    build = book_build
+    with open(tmp_path / "kernel-stderr.txt", "w+") as kernel_stderr:
+        notebook = build.run_notebook(
+            path, cwd=tmp_path, timeout=CELL_TIMEOUT, quick=True, stderr=kernel_stderr
+        )
+        kernel_stderr.seek(0)
+        # bundled-Graphviz fontconfig warns about the system's newer config (viz, not here)
+        noise = [
+            line
+            for line in kernel_stderr.read().splitlines()
+            if line.strip() and not line.startswith("Fontconfig warning:")
+        ]
+    assert noise == []
+    assert build.notebook_stderr(notebook) == ""
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None for c in code)
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    pictures = [
+        o
+        for c in code
+        for o in c.outputs
+        if {"image/png", "image/svg+xml"} & set(o.get("data", {}))
+    ]
+    assert len(pictures) >= 2  # figures drawn inline
+    printed = "".join(o.get("text", "") for c in code for o in c.outputs) + "".join(
+        o.get("data", {}).get("text/plain", "") for c in code for o in c.outputs
+    )
+    for expected in PRINTS[path.stem]:
+        assert expected in printed, expected
+    for difference in re.findall(r"largest \|numerical - engine\|: ([0-9.e+-]+)", printed):
+        assert float(difference) < 1e-9
+    for difference in re.findall(r"largest \|engine - delta rule\|: ([0-9.e+-]+)", printed):
+        assert float(difference) < 1e-12

@@ -1,0 +1,205 @@
+"""nn.train: the book's loop in one call; its History and plot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nn
+from nn import MLP, SGD, Adam, TwoLayerNet
+from nn.datasets import DataLoader
+
+
+def _blobs(n: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Three separable classes in 4-d, labels as integers (made for these tests, seeded)."""
+    rng = np.random.default_rng(seed)
+    t = rng.integers(0, 3, size=n)
+    centres = np.array([[2.0, 0, 0, 0], [0, 2.0, 0, 0], [0, 0, 2.0, 0]])
+    return centres[t] + 0.5 * rng.standard_normal((n, 4)), t
+
+
+def _data():
+    return _blobs(1000, 0), _blobs(300, 1)
+
+
+def test_history_records_every_step_and_each_epoch():
+    net = TwoLayerNet(4, 8, 3, weight_init_std=0.5, rng=0)
+    history = nn.train(net, _data(), iters=25, batch_size=100, progress=False)
+    assert history.steps == len(history.loss) == 25
+    assert history.epoch == [1.0, 2.0, 2.5]  # 10 batches an epoch; the last step is measured
+    assert len(history.train_acc) == len(history.test_acc) == 3
+    assert history.test_acc[-1] > 0.9 and history.seconds > 0
+    assert repr(history).startswith("History(25 steps, 3 evaluations, train acc")
+
+
+def test_epochs_and_eval_every():
+    net = TwoLayerNet(4, 8, 3, weight_init_std=0.5, rng=0)
+    history = nn.train(net, _blobs(), epochs=2, batch_size=64, eval_every=5, progress=False)
+    assert history.steps == 2 * 16  # ceil(1000 / 64) batches per epoch
+    assert history.epoch == pytest.approx([5 / 16, 10 / 16, 15 / 16, 20 / 16, 25 / 16, 30 / 16, 2])
+    assert history.test_acc == []  # no test split given
+
+
+def test_eval_every_zero_keeps_only_the_loss():
+    history = nn.train(TwoLayerNet(4, 8, 3, rng=0), _data(), iters=12, eval_every=0, progress=False)
+    assert history.steps == 12 and history.epoch == history.train_acc == history.test_acc == []
+
+
+def test_same_numbers_as_the_hand_written_loop():
+    """train() is the book's loop: the same batches and SGD steps give the same weights."""
+    (x, t), _ = _data()
+    by_train = TwoLayerNet(4, 8, 3, weight_init_std=0.5, rng=3)
+    nn.train(by_train, (x, t), optimizer=SGD(lr=0.1), iters=15, batch_size=100, seed=7,
+             progress=False)  # fmt: skip
+    by_hand = TwoLayerNet(4, 8, 3, weight_init_std=0.5, rng=3)
+    loader = DataLoader(x, t, 100, shuffle=True, seed=7)
+    step = 0
+    while step < 15:
+        for x_batch, t_batch in loader:
+            grad = by_hand.gradient(x_batch, t_batch)
+            for key in ("W1", "b1", "W2", "b2"):
+                by_hand.params[key] -= 0.1 * grad[key]
+            step += 1
+            if step == 15:
+                break
+    for key in by_hand.params:
+        np.testing.assert_allclose(by_train.params[key], by_hand.params[key], rtol=1e-12)
+
+
+def test_seeded_runs_repeat_and_other_seeds_differ():
+    runs = [
+        nn.train(TwoLayerNet(4, 8, 3, rng=0), _data(), iters=12, seed=s, progress=False).loss
+        for s in (5, 5, 6)
+    ]
+    assert runs[0] == runs[1] and runs[0] != runs[2]
+
+
+def test_optimizer_gets_the_models_parameters_only_when_it_has_none():
+    net = MLP([4, 6, 3], rng=0)
+    adam = Adam(lr=0.01)
+    nn.train(net, _blobs(), optimizer=adam, iters=3, progress=False)
+    assert [id(p) for p in adam.params] == [id(p) for p in net.parameters()]
+    frozen = MLP([4, 6, 3], rng=0)
+    only_last = SGD(lr=0.5, params=[frozen.params.tensors["W2"]])
+    before = frozen.params["W1"].copy()
+    nn.train(frozen, _blobs(), optimizer=only_last, iters=3, progress=False)
+    np.testing.assert_array_equal(frozen.params["W1"], before)
+
+
+def test_custom_loss_for_a_model_without_last_layer():
+    class Linear:
+        def __init__(self):
+            self.layer = nn.Affine.create(4, 3, weight_init_std=0.1, rng=0)
+
+        def __call__(self, x):
+            return self.layer(x)
+
+        def parameters(self):
+            return self.layer.parameters()
+
+        def accuracy(self, x, t):
+            return float(np.mean(np.argmax(self(x).numpy(), axis=1) == t))
+
+    model = Linear()
+    with pytest.raises(TypeError, match="no lastLayer; pass loss="):
+        nn.train(model, _blobs(), iters=1, progress=False)
+    bare = Linear()
+    bare.accuracy = None  # nothing to measure accuracy with: refused before any step
+    before = bare.layer.W.copy()
+    with pytest.raises(TypeError, match="no accuracy"):
+        nn.train(bare, _blobs(), iters=5, loss=lambda m, x, t: m(x).sum(), progress=False)
+    np.testing.assert_array_equal(bare.layer.W, before)
+    nn.train(bare, _blobs(), iters=2, eval_every=0, loss=lambda m, x, t: m(x).sum(), progress=False)
+    loss = lambda m, x, t: nn.SoftmaxWithLoss()(m(x), t)
+    history = nn.train(model, _blobs(), iters=30, loss=loss, progress=False)
+    assert history.train_acc[-1] > 0.8
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"iters": 5, "epochs": 1}, ValueError, "iters or epochs, not both"),
+        ({"iters": 0}, ValueError, "iters must be a whole number of at least 1"),
+        ({"epochs": 1.5}, ValueError, "epochs must be a whole number"),
+        ({"iters": True}, ValueError, "iters must be a whole number"),
+        ({"eval_every": -1}, ValueError, "eval_every must be"),
+        ({"batch_size": 0}, ValueError, "batch_size must be at least 1"),
+    ],
+)
+def test_bad_arguments_are_refused(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        nn.train(TwoLayerNet(4, 8, 3), _blobs(), progress=False, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        np.zeros((3, 4)),
+        np.zeros((2, 5)),  # two rows would unpack as (x, t) without the check
+        DataLoader(*_blobs(200), batch_size=100),  # two batches: not (train, test)
+        5,
+        ((np.zeros((3, 4)), np.zeros(3)), 7),
+    ],
+    ids=["array", "two-row array", "DataLoader", "number", "nested garbage"],
+)
+def test_bad_data_is_refused(data):
+    with pytest.raises(TypeError, match="train: data must be"):
+        nn.train(TwoLayerNet(4, 8, 3), data, iters=1, progress=False)
+
+
+def test_empty_data_is_refused():
+    with pytest.raises(ValueError, match="the training data is empty"):
+        nn.train(TwoLayerNet(4, 8, 3), (np.zeros((0, 4)), np.zeros(0)), progress=False)
+
+
+def test_progress_prints_one_line_per_evaluation(capsys):
+    nn.train(TwoLayerNet(4, 8, 3, rng=0), _data(), iters=20, batch_size=100, progress=True)
+    captured = capsys.readouterr()
+    lines = [line for line in captured.out.splitlines() if line.startswith("epoch")]
+    assert len(lines) == 2 and lines[0].startswith("epoch 1: train acc ")
+    assert "test acc" in lines[0]
+    nn.train(TwoLayerNet(4, 8, 3, rng=0), _data(), iters=20, progress=False)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_plot_is_a_figure_and_saves_a_png(tmp_path, assert_png):
+    history = nn.train(TwoLayerNet(4, 8, 3, rng=0), _data(), iters=25, progress=False)
+    fig = history.plot(tmp_path / "history.png")
+    loss_ax, acc_ax = fig.axes
+    assert len(loss_ax.lines[0].get_xdata()) == 25
+    assert [line.get_label() for line in acc_ax.lines] == ["train acc", "test acc"]
+    assert_png(tmp_path / "history.png")
+
+
+def test_on_mnist_a_few_hundred_steps_learn(mnist_loader):
+    data = mnist_loader(normalize=True, one_hot_label=True)
+    net = TwoLayerNet(784, 50, 10, rng=0)
+    history = nn.train(net, data, optimizer=SGD(lr=0.1), iters=300, progress=False)
+    assert history.epoch == [0.5] and history.test_acc[0] > 0.8
+
+
+def test_plot_of_a_loss_only_history_has_one_panel_and_no_warning(tmp_path, assert_png):
+    import warnings
+
+    history = nn.train(TwoLayerNet(4, 8, 3, rng=0), _data(), iters=5, eval_every=0, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = history.plot(tmp_path / "loss.png")
+    assert len(fig.axes) == 1
+    assert_png(tmp_path / "loss.png")
+
+
+def test_a_loss_that_becomes_nan_stops_training_with_the_history():
+    net = TwoLayerNet(4, 8, 3, rng=0)
+    calls = []
+
+    def loss(model, x, t):  # finite for three steps, then NaN (as a diverging run gives)
+        calls.append(1)
+        value = model.lastLayer(model(x), t)
+        return value * float("nan") if len(calls) > 3 else value
+
+    with pytest.raises(nn.TrainingDiverged, match="loss became nan at step 4") as exc:
+        nn.train(net, _data(), iters=50, loss=loss, progress=False)
+    assert exc.value.step == 4 and len(exc.value.history.loss) == 4
+    assert np.isfinite(exc.value.history.loss[:3]).all()
+    assert all(np.isfinite(p).all() for p in net.params.values())  # no NaN step was taken
