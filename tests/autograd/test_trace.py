@@ -567,3 +567,19 @@ def test_a_copy_of_a_compiled_model_computes_with_its_own_parameters() -> None:
     ours, theirs = twin.gradient(x, t), TwoLayerNet.gradient(twin, x, t)
     for key in twin.params:
         _close(ours[key], theirs[key], np.dtype(np.float64), key)
+
+
+def test_your_own_scopes_name_the_code_like_the_books_layers() -> None:
+    from autograd import scope
+
+    def net(x: Tensor, W1: Tensor, b1: Tensor) -> Tensor:
+        with scope("Affine1"):
+            a = x @ W1 + b1
+        with scope("Sigmoid1"):
+            z = a.sigmoid()
+        return z.sum()
+
+    W1, b1 = Tensor(np.ones((3, 2)), name="W1"), Tensor(np.zeros(2), name="b1")
+    source = autograd.trace(net, np.ones((4, 3)), W1, b1).source
+    assert "# Affine1\n    a1 = x @ W1 + b1\n    # Sigmoid1\n    z1 = sigmoid(a1)" in source
+    assert "db1 = dout.sum(axis=0)" in source and "dW1 = x.T @ dout" in source
