@@ -611,6 +611,8 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
                 lines.append("# backward")
             if v.group is not None:
                 lines.append(f"# {v.group}")
+            elif section is not None and section[1] is not None and section[0] == v.backward:
+                lines.append("")  # outside the layers again
             section = v.section
         wishes = _wishes(v, graph, names, group_outputs, forward_names, gradient_of_input)
         chosen = None
