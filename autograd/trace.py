@@ -67,7 +67,7 @@ class TraceError(ValueError):
 
 
 # --- the recorded program as a list of values ------------------------------------------------
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Value:
     kind: str  # "input", "dout", "literal" or "op"
     shape: tuple[int, ...]
