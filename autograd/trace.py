@@ -609,8 +609,8 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
             if v.backward and (section is None or not section[0]):
                 lines.append("")
                 lines.append("# backward")
-            if v.group is not None:
-                lines.append(f"# {v.group}")
+            if v.group is not None:  # a user's scope name: one printable line, or its repr
+                lines.append(f"# {v.group if v.group.isprintable() else repr(v.group)}")
             elif section is not None and section[1] is not None and section[0] == v.backward:
                 lines.append("")  # outside the layers again
             section = v.section

@@ -421,6 +421,22 @@ def test_hostile_tensor_names_never_reach_the_code(hostile: str) -> None:
     assert dx.tolist() == [2.0, 6.0]
 
 
+def test_hostile_scope_names_stay_inside_their_comment() -> None:
+    from autograd import scope
+
+    hostile = "Affine1\nimport os; os.system('echo pwned')\r__import__('os')"
+
+    def fn(x: Tensor) -> Tensor:
+        with scope(hostile):
+            y = x * x
+        return y.sum()
+
+    program = autograd.trace(fn, Tensor([1.0, 2.0]))
+    code_lines = [line for line in program.source.splitlines() if not line.strip().startswith("#")]
+    assert not any("import" in line for line in code_lines)
+    assert program(np.array([3.0, 1.0]))[1][0].tolist() == [6.0, 2.0]
+
+
 def test_the_code_is_built_only_from_templates_names_and_numbers() -> None:
     """No eval anywhere in the tracer; exec only runs the program text we wrote."""
     source = (Path(autograd.__file__).parent / "trace.py").read_text()
