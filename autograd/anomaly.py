@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from autograd.grad_mode import recording, state
+from autograd.grad_mode import ThreadStacks, recording, state
 
 if TYPE_CHECKING:
     from autograd.tensor import Tensor
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
 
 
 class AnomalyError(FloatingPointError):
@@ -33,6 +34,10 @@ class AnomalyError(FloatingPointError):
         super().__init__(message)
         self.node = node
         self.phase = phase
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # a worker process sends its exception back pickled; the default passes only args
+        return (type(self), (str(self), self.node, self.phase))
 
 
 class Anomaly:
@@ -84,6 +89,19 @@ class Anomaly:
         site = (node._meta or {}).get("site")
         self._raise(node, "backward", detail, site)
 
+    def check_hook(self, node: Tensor, arrived: np.ndarray, replaced: np.ndarray) -> None:
+        """Called by backward when a hook on `node` replaced a finite gradient."""
+        if self._bad(replaced) is None or self._bad(arrived) is not None:
+            return
+        what = f"'{node.name}' " if node.name else ""
+        kinds = "NaN or Inf" if self.nan and self.inf else ("NaN" if self.nan else "Inf")
+        message = (
+            f"{kinds} in backward: a hook on the tensor {what}of shape {node.shape} replaced "
+            f"its finite gradient; the hook's gradient {_summary(replaced)}"
+        )
+        _meta(node)["anomaly"] = message
+        raise AnomalyError(message, node, "backward")
+
     def _raise(self, node: Tensor, phase: str, detail: str, site: str | None) -> None:
         op = node._op
         kinds = "NaN or Inf" if self.nan and self.inf else ("NaN" if self.nan else "Inf")
@@ -112,7 +130,7 @@ class detect_anomaly:
 
     def __init__(self, nan: bool = True, inf: bool = True) -> None:
         self._settings = Anomaly(nan, inf)
-        self._previous: list[tuple[Any, Any, Any]] = []
+        self._previous = ThreadStacks()
 
     def __enter__(self) -> Anomaly:
         quiet = np.errstate(
@@ -121,7 +139,7 @@ class detect_anomaly:
             over="ignore" if self._settings.inf else None,
         )
         quiet.__enter__()
-        self._previous.append((state.anomaly, state.enabled, quiet))
+        self._previous.push((state.anomaly, state.enabled, quiet))
         state.anomaly = self._settings
         state.enabled = recording(bool(state.enabled))
         return self._settings
@@ -153,7 +171,11 @@ def _meta(t: Tensor) -> dict[str, Any]:
 def _user_site() -> str | None:
     """`file:line` of the innermost caller outside the engine (and its layer library)."""
     frame = sys._getframe(1)
-    skip = (_ENGINE_DIR + os.sep, os.path.join(os.path.dirname(_ENGINE_DIR), "nn") + os.sep)
+    skip = (
+        _ENGINE_DIR + os.sep,
+        os.path.join(os.path.dirname(_ENGINE_DIR), "nn") + os.sep,
+        _NUMPY_DIR + os.sep,  # np.mean(t) reaches t.mean() through numpy's own Python code
+    )
     while frame is not None:
         path = os.path.abspath(frame.f_code.co_filename)
         if not path.startswith(skip):

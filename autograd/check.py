@@ -886,7 +886,8 @@ def _engine_gradients(
     if missing:
         return None, (
             f"on Tensors forward's output does not depend on "
-            f"{', '.join(str(m) for m in missing)}; np.dot and the like turn Tensors into arrays"
+            f"{', '.join(str(m) for m in missing)}; np.asarray, .data and the like turn "
+            "Tensors into arrays"
         )
     if out.shape != out64.shape or not np.allclose(out.data, out64, rtol=1e-7, atol=1e-12):
         return None, "forward on Tensors gives other values"

@@ -34,6 +34,27 @@ def recording(on: bool) -> Any:
 state = _ThreadState()
 
 
+class ThreadStacks:
+    """What a context manager restores on exit, kept per thread: one `no_grad()` object may be
+    open in several threads at once (a module-level `inference = no_grad()`)."""
+
+    __slots__ = ("_stacks",)
+
+    def __init__(self) -> None:
+        self._stacks: dict[int, list[Any]] = {}
+
+    def push(self, value: Any) -> None:
+        self._stacks.setdefault(threading.get_ident(), []).append(value)
+
+    def pop(self) -> Any:
+        key = threading.get_ident()
+        stack = self._stacks[key]
+        value = stack.pop()
+        if not stack:
+            del self._stacks[key]
+        return value
+
+
 def is_grad_enabled() -> bool:
     """True when new operations are being recorded for backward (in this thread)."""
     return bool(state.enabled)
@@ -44,10 +65,10 @@ class set_grad_enabled:
 
     def __init__(self, mode: bool) -> None:
         self._mode = bool(mode)
-        self._previous: list[Any] = []
+        self._previous = ThreadStacks()
 
     def __enter__(self) -> None:
-        self._previous.append(state.enabled)
+        self._previous.push(state.enabled)
         state.enabled = recording(self._mode)
 
     def __exit__(self, *exc: object) -> None:

@@ -873,11 +873,16 @@ def _plain_index(index: Any) -> Any:
     if isinstance(index, tuple):
         # inside an index tuple, a tuple is a list of positions (numpy's advanced indexing)
         return tuple(
-            np.asarray(i) if isinstance(i, (tuple, list)) else _plain_index(i) for i in index
+            _positions(i) if isinstance(i, (tuple, list)) else _plain_index(i) for i in index
         )
     if isinstance(index, list):
-        return np.asarray(index)
+        return _positions(index)
     return index
+
+
+def _positions(index: list[Any] | tuple[Any, ...]) -> np.ndarray:
+    positions = np.asarray(index)
+    return positions.astype(np.intp) if positions.size == 0 else positions  # [] picks nothing
 
 
 def getitem(x: ArrayLike, index: Any) -> Tensor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
@@ -25,15 +26,27 @@ if TYPE_CHECKING:
 ArrayLike = Union["Tensor", np.ndarray, float, int, bool, Sequence[Any]]
 
 _ids = itertools.count()
-_NEVER = -(2**62)  # the `_modified` stamp of a tensor never changed in place
+_NEVER = -(2**62)
+# In-place writes are stamped on the memory, not on a tensor: views (t[0], t.reshape, t.T) and
+# detach() share their input's array, so a write through any of them changes every tensor over
+# that memory. Keyed by the id of the ndarray that owns the memory; an entry leaves with it.
+_written: dict[int, int] = {}
+_last_write = _NEVER  # the latest stamp: a node made after it cannot have been overwritten
+_copies_made = False  # only a copy or a pickle can give ids that disagree with the graph
 
 
 def as_float_array(data: Any, what: str = "Tensor") -> np.ndarray:
     """Convert user input to a float array: float32 stays float32, everything else float64."""
     if isinstance(data, Tensor):
         return data._data
+    if isinstance(data, np.ma.MaskedArray):
+        raise TypeError(
+            f"{what}: masked arrays are not supported (the mask would be ignored); fill the "
+            "masked entries first, e.g. a.filled(0)"
+        )
     if isinstance(data, np.ndarray):
-        arr = data
+        # a subclass such as np.matrix changes what * means: keep the plain array (shared)
+        arr = data if type(data) is np.ndarray else np.asarray(data)
     elif isinstance(data, (str, bytes)):
         raise TypeError(f"{what}: expected numbers, got the string {data!r}")
     else:
@@ -64,7 +77,7 @@ def _check_name(name: Any, what: str) -> str | None:
     return name
 
 
-# The slots a copy or a pickle carries; the creation id and the in-place stamp are new in a copy.
+# The slots a copy or a pickle carries; the creation id is new in a copy.
 _STATE = ("_data", "_grad", "requires_grad", "name", "_op", "_x", "_y", "_params", "_released")
 
 
@@ -87,7 +100,6 @@ class Tensor:
         "_params",
         "_id",
         "_released",
-        "_modified",
         "_meta",  # None, or rarely used extras: hooks, where anomaly mode saw it made
         "_scope",  # the innermost autograd.scope block open when it was made (autograd/scope.py)
         "__weakref__",
@@ -111,7 +123,6 @@ class Tensor:
         self._params: dict[str, Any] | None = None
         self._id = next(_ids)
         self._released = False
-        self._modified = _NEVER
         self._meta: dict[str, Any] | None = None
         self._scope = _open_scope.region if _scopes_open.n else None
 
@@ -133,7 +144,6 @@ class Tensor:
         t._params = None
         t._id = next(_ids) if ident is None else ident
         t._released = False
-        t._modified = _NEVER
         t._meta = None
         t._scope = _open_scope.region if _scopes_open.n else None
         return t
@@ -146,12 +156,14 @@ class Tensor:
         """A copy is a new tensor: a fresh creation id, so backward orders it with new work.
 
         Pickle and deepcopy restore a tensor's inputs before the tensor itself, so fresh ids
-        keep inputs before outputs within a copied graph too.
+        keep inputs before outputs within a copied graph too, except around a cycle (a
+        `create_graph` gradient refers back to its tensor): backward checks the order then.
         """
+        global _copies_made
         for slot in _STATE:
             object.__setattr__(self, slot, state[slot])
         self._id = next(_ids)
-        self._modified = _NEVER
+        _copies_made = True
         self._meta = None  # hooks and anomaly notes stay with the original
         self._scope = state.get("_scope")  # the region marks the copy too
 
@@ -308,11 +320,38 @@ class Tensor:
             op = _UFUNC_OPS.get(ufunc)
             if op is not None:
                 return op(*inputs)
+        name = f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method}"
         raise TypeError(
-            f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method} on a Tensor is "
-            "not recorded for backward: use the tensor's operators and methods (t.exp(), t @ W, "
-            f"t.sum()), or np.{ufunc.__name__}(t.data) for an untracked array"
+            f"{name} on a Tensor is not recorded for backward: use the tensor's operators and "
+            f"methods (t.exp(), t @ W, t.sum()), or {name}(t.data) for an untracked array"
         )
+
+    def __array_function__(
+        self, func: Any, types: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """numpy functions meeting a Tensor: `np.dot` (the book's) is `@`; `np.sum(t)` calls
+        `t.sum()`; a function that would drop a tensor needing a gradient from the graph
+        (`np.concatenate`, `np.where`, ...) is refused while recording, since its result is a
+        plain array and that tensor would silently get no gradient. Results that are not
+        float arrays (`np.allclose`, `np.shape`, `np.argmax`), new arrays of the same shape
+        (`np.zeros_like`) and snapshots (`np.copy`) are returned as numpy gives them.
+        """
+        if func is np.dot and not kwargs:
+            return _dot(*args)
+        result = func._implementation(*args, **kwargs)
+        if (
+            _grad_state.enabled
+            and func not in _UNTRACKED_BY_DESIGN
+            and _holds_floats(result)
+            and _needs_grad(args, kwargs)
+        ):
+            raise TypeError(
+                f"np.{func.__name__} on a Tensor that requires grad is not recorded for "
+                "backward, so that tensor would get no gradient: use the tensor's operators "
+                "and methods (t @ W, t.sum(), t.reshape(...), t * mask), or "
+                f"np.{func.__name__}(t.data, ...) for an untracked array"
+            )
+        return result
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
@@ -419,6 +458,12 @@ class Tensor:
     def __itruediv__(self, other: ArrayLike) -> Tensor:
         return self._update(np.true_divide, "/=", other)
 
+    def __ipow__(self, other: ArrayLike) -> Tensor:
+        return self._update(np.power, "**=", other)
+
+    def __imatmul__(self, other: ArrayLike) -> Tensor:
+        return self._update(np.matmul, "@=", other)
+
     def _update(self, ufunc: np.ufunc, symbol: str, other: ArrayLike) -> Tensor:
         """`p -= lr * p.grad`: change the values in place, as PyTorch does.
 
@@ -440,8 +485,13 @@ class Tensor:
                 np.subtract: _ops.sub,
                 np.multiply: _ops.mul,
                 np.true_divide: _ops.div,
+                np.power: _ops.pow,
+                np.matmul: _ops.matmul,
             }[ufunc](self, other)
         values = _values(other)
+        if not isinstance(values, (np.ndarray, float, int)):  # lists; strings, complex refused
+            values = as_float_array(values, symbol)
+        self._check_writeable(symbol)
         try:
             ufunc(self._data, values, out=self._data, casting="same_kind")
         except (ValueError, TypeError) as exc:
@@ -450,8 +500,44 @@ class Tensor:
                 f"{symbol}: cannot update {_describe(self)} in place with a value of shape "
                 f"{shape}: {exc}"
             ) from None
-        self._modified = next(_ids)
+        _stamp_write(self._data)
         return self
+
+    def __setitem__(self, index: Any, value: ArrayLike) -> None:
+        """`t[mask] = 0`, and `W[0] -= 1` under no_grad(): write into the values in place.
+
+        Stamped like `+=`, so a graph that still needs the old values refuses to backpropagate.
+        While recording, a tensor that requires grad (on either side) refuses: the graph would
+        not see the assignment.
+        """
+        if _grad_state.enabled and (
+            self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
+        ):
+            raise RuntimeError(
+                f"t[...] = value: {_describe(self)} or the value requires grad, and item "
+                "assignment is not recorded for backward; do it under no_grad() (parameter "
+                "updates), or build the result with operations (t * mask)"
+            )
+        values = value._data if isinstance(value, Tensor) else as_float_array(value, "t[...] =")
+        self._check_writeable("t[...] =")
+        index = _ops._plain_index(index)
+        try:
+            if isinstance(value, Tensor) and np.may_share_memory(values, self._data):
+                _refuse_overlap(self._data[index], values)
+            self._data[index] = values
+        except (ValueError, IndexError) as exc:
+            raise type(exc)(
+                f"t[{index!r}] = value of shape {values.shape}: {exc} ({_describe(self)})"
+            ) from None
+        _stamp_write(self._data)
+
+    def _check_writeable(self, what: str) -> None:
+        if not self._data.flags.writeable:
+            raise ValueError(
+                f"{what}: {_describe(self)} holds a read-only array (made from a read-only or "
+                "broadcast numpy array, e.g. np.broadcast_to), so it cannot change in place; "
+                "make the tensor from a copy: Tensor(np.array(values))"
+            )
 
     # --- methods --------------------------------------------------------------------------
     def exp(self) -> Tensor:
@@ -508,6 +594,8 @@ class Tensor:
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
+        elif len(shape) == 1 and isinstance(shape[0], np.ndarray):  # numpy's x.reshape(a.shape)
+            shape = tuple(shape[0].reshape(-1))
         return _ops.reshape(self, shape)  # type: ignore[arg-type]
 
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:
@@ -573,6 +661,57 @@ def _values(other: Any) -> Any:
     return other._data if isinstance(other, Tensor) else other
 
 
+# numpy functions whose result is not meant to carry a gradient: arrays shaped like the
+# tensor (the book's `grad = np.zeros_like(x)`) and explicit snapshots
+_UNTRACKED_BY_DESIGN = frozenset(
+    (np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy)
+)
+
+
+def _refuse_overlap(target: np.ndarray, values: np.ndarray) -> None:
+    """A tensor view of the same memory, other than the target itself (`x[0] += 1`), would be
+    read after it is overwritten: `t[0], t[1] = t[1], t[0]` and shuffling a tensor duplicate
+    rows (as with numpy views), so refuse rather than corrupt."""
+    same = (
+        target.__array_interface__["data"][0] == values.__array_interface__["data"][0]
+        and target.shape == values.shape
+        and target.strides == values.strides
+    )
+    if not same:
+        raise ValueError(
+            "the value is a view of this tensor's own memory, which may be overwritten "
+            "before it is read (e.g. t[0], t[1] = t[1], t[0], or shuffling a tensor); assign "
+            "a copy (t[i] = t[j].data.copy()) or reorder by indexing: t[rng.permutation(len(t))]"
+        )
+
+
+def _dot(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """`np.dot(x, W)` as an engine op: `*` for a 0-d operand, `@` where the two agree."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return _ops.mul(a, b)
+    if np.ndim(b) > 2:
+        raise TypeError(
+            f"np.dot of shapes {np.shape(a)} and {np.shape(b)}: for a right operand with more "
+            "than 2 dimensions np.dot is not matmul; use a @ b (which batches) on Tensors"
+        )
+    return _ops.matmul(a, b)
+
+
+def _needs_grad(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether a tensor that requires grad is among the arguments (or in a list of them)."""
+    for arg in (*args, *kwargs.values()):
+        items = arg if isinstance(arg, (list, tuple)) else (arg,)
+        if any(isinstance(t, Tensor) and t.requires_grad for t in items):
+            return True
+    return False
+
+
+def _holds_floats(result: Any) -> bool:
+    """A float array or number (or a list of them): values that have left the graph."""
+    items = result if isinstance(result, (list, tuple)) else (result,)
+    return any(isinstance(r, (np.ndarray, np.generic)) and r.dtype.kind in "fc" for r in items)
+
+
 def _describe(t: Tensor) -> str:
     named = f"'{t.name}' " if t.name else ""
     return f"the tensor {named}of shape {t.shape}"
@@ -620,7 +759,8 @@ def _reverse_topological_order(root: Tensor) -> list[Tensor]:
     """Every tensor `root` depends on that requires grad, outputs before their inputs.
 
     A tensor is always created after its inputs, so descending creation ids are a topological
-    order: collect the reachable nodes (iteratively, so depth is free) and sort by id.
+    order: collect the reachable nodes (iteratively, so depth is free) and sort by id. Copies
+    can break that rule (see `__setstate__`); then the order comes from the graph itself.
     """
     seen = {id(root)}
     nodes = [root]
@@ -633,11 +773,40 @@ def _reverse_topological_order(root: Tensor) -> list[Tensor]:
                 nodes.append(parent)
                 stack.append(parent)
     nodes.sort(key=_creation_id, reverse=True)
+    if _copies_made and not _ids_follow_graph(nodes):
+        return _depth_first_order(root)
     return nodes
 
 
 def _creation_id(t: Tensor) -> int:
     return t._id
+
+
+def _ids_follow_graph(nodes: list[Tensor]) -> bool:
+    return all(
+        p is None or not p.requires_grad or p._id < t._id for t in nodes for p in (t._x, t._y)
+    )
+
+
+def _depth_first_order(root: Tensor) -> list[Tensor]:
+    """The same set of nodes, outputs before inputs, from a depth-first walk (no ids used)."""
+    done: set[int] = set()
+    postorder: list[Tensor] = []
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            postorder.append(node)
+            continue
+        if id(node) in done:
+            continue
+        done.add(id(node))
+        stack.append((node, True))
+        for parent in (node._x, node._y):
+            if parent is not None and parent.requires_grad and id(parent) not in done:
+                stack.append((parent, False))
+    postorder.reverse()
+    return postorder
 
 
 def _backpropagate(
@@ -684,7 +853,9 @@ def _backpropagate(
             if g is None:
                 continue
             if node._meta is not None and "hooks" in node._meta:
-                g = _run_hooks(node, g)
+                arrived, g = g, _run_hooks(node, g, stored)
+                if anomaly is not None and g is not arrived:
+                    anomaly.check_hook(node, arrived._data, g._data)
             op = node._op
             if wanted is None:
                 if op is None and not create_graph:  # the user may update a leaf's .grad in place
@@ -705,11 +876,7 @@ def _backpropagate(
                     "first backward to go through it again"
                 )
             x, y = node._x, node._y
-            if (
-                node._modified > node._id
-                or x._modified > node._id
-                or (y is not None and y._modified > node._id)
-            ):
+            if node._id < _last_write and _overwritten(node):
                 _refuse_changed(node)
             if steps is None:
                 node._released = release
@@ -755,7 +922,9 @@ class RemovableHandle:
         self._hooks.pop(self.key, None)
 
 
-def _run_hooks(node: Tensor, g: Tensor) -> Tensor:
+def _run_hooks(node: Tensor, g: Tensor, stored: set[int]) -> Tensor:
+    """Each hook's replacement is passed on; its array may be the user's own, so it is marked
+    as handed out (`stored`): a leaf's `.grad` is then a copy, safe to change in place."""
     for fn in list(node._meta["hooks"].values()):  # type: ignore[index]
         replaced = fn(g)
         if replaced is None:
@@ -772,19 +941,48 @@ def _run_hooks(node: Tensor, g: Tensor) -> Tensor:
             )
         if new._data.dtype != node._data.dtype:
             new = Tensor._wrap(new._data.astype(node._data.dtype))
+        stored.add(id(new._data))
         g = new
     return g
 
 
+def _owner(data: np.ndarray) -> np.ndarray:
+    """The ndarray that owns `data`'s memory (numpy points a view of a view at the owner)."""
+    while isinstance(data.base, np.ndarray):
+        data = data.base
+    return data
+
+
+def _stamp_write(data: np.ndarray) -> None:
+    global _last_write
+    owner = _owner(data)
+    key = id(owner)
+    if key not in _written:
+        weakref.finalize(owner, _written.pop, key, None).atexit = False
+    _written[key] = _last_write = next(_ids)
+
+
+def _written_after(t: Tensor, when: int) -> bool:
+    return _written.get(id(_owner(t._data)), _NEVER) > when
+
+
+def _overwritten(node: Tensor) -> bool:
+    """Whether the memory of `node` or of one of its inputs was written in place since `node`
+    was recorded (its VJP would read the new values)."""
+    return any(_written_after(t, node._id) for t in (node, *node.inputs))
+
+
 def _refuse_changed(node: Tensor) -> None:
-    changed = [t for t in (node, *node.inputs) if t._modified > node._id]
+    unique = {id(t): t for t in (node, *node.inputs)}.values()  # x * x names x once
+    changed = [t for t in unique if _written_after(t, node._id)]
     what = " and ".join(
         ("its output " if t is node else "its input ") + _describe(t) for t in changed
     )
     raise RuntimeError(
         f"backward: '{node._op.name}' (node {node._id}) needs {what}, which was changed in place "
-        "(+=, -=, *=, /=) after the operation was recorded, so its gradient would use the new "
-        "values. Compute the forward again after the update, or update a copy."
+        "(+=, -=, *=, /= or item assignment, on it or on a tensor sharing its memory such as "
+        "t[0], t.T or t.detach()) after the operation was recorded, so its gradient would use "
+        "the new values. Compute the forward again after the update, or update a copy."
     )
 
 

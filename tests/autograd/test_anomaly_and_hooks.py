@@ -234,3 +234,58 @@ def test_hooks_do_not_follow_a_pickled_copy() -> None:
     assert y.grad.data.tolist() == [2.0]
     (x * 2).sum().backward()
     assert x.grad.data.tolist() == [200.0]
+
+
+def test_a_leaf_gradient_from_a_hook_is_a_copy_of_the_users_array() -> None:
+    # the hook's return value used to become p.grad itself: zeroing the gradient in place
+    # zeroed the user's array too
+    fixed, kept = np.array([5.0, 5.0]), Tensor([5.0, 5.0], requires_grad=False)
+    p, q = Tensor([1.0, 2.0]), Tensor([1.0, 2.0])
+    p.register_hook(lambda g: fixed)
+    q.register_hook(lambda g: kept)
+    (p * p + q * q).sum().backward()
+    with no_grad():
+        p.grad *= 0
+        q.grad *= 0
+    np.testing.assert_array_equal(fixed, [5.0, 5.0])
+    np.testing.assert_array_equal(kept.data, [5.0, 5.0])
+
+
+def test_a_node_made_through_a_numpy_function_names_the_users_line() -> None:
+    # np.mean(t) reaches t.mean() through numpy's Python code: the site was fromnumeric.py
+    x = Tensor([np.inf, 1.0])
+    with detect_anomaly(), pytest.raises(FloatingPointError) as caught:
+        line = _next_line()
+        np.mean(x)
+    assert str(caught.value).endswith(f"created at {line}")
+
+
+def test_anomaly_error_survives_pickle_and_copy() -> None:
+    # a worker process (multiprocessing, concurrent.futures) sends its exception back pickled:
+    # it used to fail with "__init__() missing 2 required positional arguments"
+    with detect_anomaly(), pytest.raises(AnomalyError) as caught:
+        Tensor([0.0]).log()
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert str(again) == str(caught.value) and again.phase == "forward"
+    assert again.node.op.name == "log"
+
+
+def test_a_hook_that_makes_inf_is_named_rather_than_the_op_after_it() -> None:
+    # the hook's Inf used to be reported as the mul's own gradient ("op 'mul' ... sends")
+    x = Tensor([1.0])
+    b = x * 2
+    b.name = "b"
+    b.register_hook(lambda g: g * np.inf)
+    with detect_anomaly(), pytest.raises(AnomalyError) as caught:
+        (b * 1).sum().backward()
+    assert str(caught.value).startswith(
+        "NaN or Inf in backward: a hook on the tensor 'b' of shape (1,) replaced its finite "
+        "gradient; the hook's gradient of shape (1,) has 0 NaN and 1 Inf of 1"
+    )
+    assert caught.value.node is b and autograd.anomaly_of(b) == str(caught.value)
+    c = Tensor([1.0]) * 1  # a hook that only passes a bad gradient on is not blamed
+    c.register_hook(lambda g: g + 0)
+    y = (c * 1).sum()
+    with detect_anomaly(nan=False), pytest.raises(AnomalyError) as passed_on:
+        y.backward(grad=np.array(np.inf))
+    assert passed_on.value.phase == "backward" and "hook" not in str(passed_on.value)

@@ -192,10 +192,22 @@ def test_the_engine_is_used_where_forward_runs_on_tensors() -> None:
         assert check_layer(book.MulLayer(), shape=(2, 3)).truth.startswith("the engine")
 
 
+class AffineOnArrays(book.Affine):
+    """The book's Affine with its input made a plain array: the engine cannot follow x."""
+
+    def forward(self, x):
+        return super().forward(np.asarray(x))
+
+
+def test_the_books_affine_is_differentiated_by_the_engine() -> None:
+    report = check_layer(affine(), shape=(2, 3))  # np.dot on Tensors is recorded as matmul
+    assert report.ok and report.truth.startswith("the engine, confirmed by central differences")
+
+
 def test_central_differences_alone_say_why_the_engine_was_not_used() -> None:
-    report = check_layer(affine(), shape=(2, 3))
+    report = check_layer(affine(AffineOnArrays), shape=(2, 3))
     assert report.truth.startswith("central differences (float64")
-    assert "not the engine" in report.truth and "np.dot" in report.truth
+    assert "not the engine" in report.truth and "np.asarray" in report.truth
 
 
 def test_engine_and_differences_disagreeing_falls_back_to_differences() -> None:
@@ -461,7 +473,7 @@ def test_state_forward_keeps_reflects_only_the_real_run() -> None:
 
 def test_large_arrays_are_checked_at_a_sample_of_elements() -> None:
     """An MNIST-sized Affine: 1000 elements of x and of W by central differences, not 86,000."""
-    layer = book.Affine(rng.standard_normal((784, 10)), rng.standard_normal(10))
+    layer = AffineOnArrays(rng.standard_normal((784, 10)), rng.standard_normal(10))
     report = check_layer(layer, shape=(100, 784))
     assert report.ok, str(report)
     assert report["x"].notes == [
