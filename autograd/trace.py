@@ -34,7 +34,7 @@ from autograd.codegen import Expr
 from autograd.grad_mode import enable_grad
 from autograd.ops import REGISTRY, Op, astype, sum_to, zero_vjp
 from autograd.scope import Region, region_of
-from autograd.tensor import Tensor, Value, as_float_array, next_id
+from autograd.tensor import Tensor, Value, _written_after, as_float_array, next_id
 
 __all__ = ["Program", "TraceError", "trace"]
 
@@ -251,7 +251,7 @@ def _refuse_unrecorded_changes(t: Tensor, start: int) -> None:
             f"trace: a tensor of shape {t.shape} has a gradient hook (register_hook); a program "
             "runs recorded operations only, so remove the hook or use eager mode"
         )
-    if getattr(t, "_modified", -1) >= start:
+    if _written_after(t, start - 1):  # its memory was written in place during the trace
         raise TraceError(
             f"trace: fn changed a tensor of shape {t.shape} in place outside recording (under "
             "no_grad() or through .data); write the update as an operation, e.g. y = y + 1"
