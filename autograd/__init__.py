@@ -2,6 +2,7 @@
 
 from autograd.anomaly import AnomalyError, anomaly_of, detect_anomaly
 from autograd.check import check_layer
+from autograd.explain import explain, explanation
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd.numeric import GradcheckError, gradcheck, numerical_gradient
 from autograd.ops import (
@@ -47,6 +48,8 @@ __all__ = [
     "current_region",
     "detect_anomaly",
     "enable_grad",
+    "explain",
+    "explanation",
     "edge_gradient",
     "exp",
     "grad",

@@ -24,11 +24,13 @@ from typing import Any
 import numpy as np
 
 from autograd.check import LayerCheckError, check_layer
+from autograd.explain import explanation
 from viz.book import apple_orange, print_gradients, save_all
 from viz.drawing import SAVE_FORMATS, draw
 from viz.expr import FUNCTIONS, ExprError, build
 from viz.format import number
 from viz.render import RendererMissing
+from viz.steps import steps
 
 PROG = "scratchgrad"
 
@@ -39,6 +41,11 @@ def _more(python: str, scratchgrad: str) -> str:
         (f"{python} examples/apple.py", "Fig. 5-16 (also apple_orange, chain_rule, sigmoid, loss)"),
         (f"{scratchgrad} draw --help", "draw your own formula, for example"),
         (f'  {scratchgrad} draw "0.5 * (x * m * t - 219) ** 2" x=100 m=2 t=1.1', ""),
+        (f'  {scratchgrad} draw "x * y + 3" x=2 y=5 --explain -o steps.html', ""),
+        (f"{python} examples/affine.py", "Fig. 5-25/5-27: the Affine layer's tensor rules"),
+        (f"{python} examples/softmax_loss.py", "Fig. 5-29/5-30: Softmax-with-Loss, y − t"),
+        (f"{python} examples/two_layer_graph.py", "TwoLayerNet's graph, plain and per layer"),
+        (f"{scratchgrad} check-layer --help", "check the backward of your own layer"),
         (f"{python} examples/gradient_check.py", "the book's gradient check (5.7.3)"),
         (f"{python} examples/train_mnist.py", "TwoLayerNet trained on MNIST (5.7.4)"),
         (f"{python} examples/optimizer_compare.py", "SGD, Momentum, AdaGrad, Adam (ch. 6)"),
@@ -61,6 +68,7 @@ def _command(path: str) -> str:
 
 
 _DRAW_OPTIONS_WITH_VALUE = {"-o", "--output", "--style"}
+_DRAW_FLAGS = ("--explain", "--forward")  # options without a value
 
 
 def _formula_may_start_with_minus(argv: Sequence[str]) -> list[str]:
@@ -74,7 +82,7 @@ def _formula_may_start_with_minus(argv: Sequence[str]) -> list[str]:
     for token in rest:
         if token in _DRAW_OPTIONS_WITH_VALUE:
             options += [token, next(rest, "")]
-        elif token in ("-h", "--help") or token.startswith(("--output=", "--style=")):
+        elif token in ("-h", "--help", *_DRAW_FLAGS) or token.startswith(("--output=", "--style=")):
             options.append(token)
         else:
             positionals.append(token)
@@ -128,9 +136,18 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("values", metavar="NAME=VALUE", nargs="*", help="a variable and its value")
     d.add_argument(
         "-o", "--output", default="graph.svg", metavar="FILE",
-        help="picture to write: .svg, .png, .pdf or .dot (default: graph.svg)",
+        help="picture to write: .svg, .png, .pdf or .dot, or .html for a page that steps "
+        "through the backward pass (default: graph.svg)",
     )  # fmt: skip
     d.add_argument("--style", choices=("book", "nodes"), default="book", help="default: book")
+    d.add_argument(
+        "--explain", action="store_true",
+        help="also print the backward pass gate by gate, with the chain rule at each step",
+    )  # fmt: skip
+    d.add_argument(
+        "--forward", action="store_true",
+        help="with --explain or -o page.html: step through the forward pass first",
+    )  # fmt: skip
     d.set_defaults(run=_draw)
 
     demo = sub.add_parser(
@@ -148,16 +165,29 @@ def _parser() -> argparse.ArgumentParser:
 def _draw(args: argparse.Namespace) -> int:
     values = _assignments(args.values)
     output = Path(args.output)
-    if output.suffix.lower().lstrip(".") not in SAVE_FORMATS:
-        raise UsageError(f"-o {output}: the name must end in .svg, .png, .pdf or .dot")
+    page = output.suffix.lower() == ".html"
+    if output.suffix.lower().lstrip(".") not in SAVE_FORMATS and not page:
+        raise UsageError(f"-o {output}: the name must end in .svg, .png, .pdf, .dot or .html")
+    if args.forward and not (page or args.explain):
+        raise UsageError("--forward goes with --explain or -o page.html (a step-through page)")
+    if page and args.style != "book":
+        raise UsageError("--style nodes: a step-through page (.html) is drawn in the book's style")
     root, variables = build(args.expr, values)
+    if page and not root.requires_grad:
+        raise UsageError(f"{args.expr.strip()!r} uses no variable: there is no backward to step")
+    explained = None
+    if args.explain and root.requires_grad:
+        explained = explanation(root, forward=args.forward)
+    steps_page = steps(root, forward=args.forward) if page else None  # both before backward
     if root.requires_grad:
         root.backward()
     print(f"{args.expr.strip()} = {number(root.item())}")
     for name, t in variables.items():
         shown = "not used" if t.grad is None else number(t.grad.item())
         print(f"  ∂/∂{name} = {shown}")
-    path = draw(root, style=args.style).save(output)
+    if explained is not None:
+        print(f"\n{explained}\n")
+    path = steps_page.save(output) if steps_page else draw(root, style=args.style).save(output)
     print(f"wrote {path}")
     return 0
 

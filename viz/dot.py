@@ -23,7 +23,7 @@ import numpy as np
 
 from autograd import Tensor
 from viz.format import shape_dtype, shape_text, shown, values
-from viz.graph import Edge, Graph, Node
+from viz.graph import Edge, Graph, Node, Output
 
 Style = Literal["book", "nodes"]
 STYLES: tuple[Style, ...] = ("book", "nodes")
@@ -51,12 +51,56 @@ def value_lines(t: Tensor) -> list[str]:
     return [shape_dtype(data), *values(data).split("\n")]
 
 
-def emit(graph: Graph, style: Style, title: str | None = None, legend: bool = True) -> str:
-    """The DOT source for `graph`."""
+def emit(
+    graph: Graph,
+    style: Style,
+    title: str | None = None,
+    legend: bool = True,
+    ids: bool = False,
+) -> str:
+    """The DOT source for `graph`; with `ids`, every node and arrow gets a stable SVG id
+    (`sg_` + its DOT name, `sg_tail_head` for arrows) for a page's script to find it."""
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(STYLES)}; got {style!r}")
     writer = _Book(graph) if style == "book" else _Nodes(graph)
-    return writer.source(title, legend)
+    return writer.source(title, legend, ids)
+
+
+_NODE_STATEMENT = re.compile(r"^(\w+) \[")
+_EDGE_STATEMENT = re.compile(r"^(\w+)(?::\w+)* -> (\w+)((?::\w+)*)(?: \[(.*)\])?;$")
+
+
+def edge_ids(graph: Graph, k: int) -> tuple[str | None, list[str]]:
+    """The SVG ids the book style gives `graph.edges[k]`: its label node (None for a number's
+    plain arrow, whose label is the number itself) and its arrows."""
+    edge = graph.edges[k]
+    tail = next(n for n in graph.nodes if n.key == edge.tail)
+    if _is_number(tail):
+        return None, [svg_id(f"{edge.tail}_{edge.head}")]
+    label = f"e{k}"
+    return svg_id(label), [svg_id(f"{edge.tail}_{label}"), svg_id(f"{label}_{edge.head}")]
+
+
+def _is_number(node: Node) -> bool:
+    """A number's label node: its arrow needs no label of its own (the book style)."""
+    return node.kind == "const" and node.tensor is not None and node.tensor.size == 1
+
+
+def svg_id(key: str) -> str:
+    """The SVG id of the DOT node `key` (and `svg_id(f"{tail}_{head}")` for an arrow)."""
+    return f"sg_{key}"
+
+
+def _with_id(statement: str) -> str:
+    """`n0 [shape=...]` → `n0 [id="sg_n0", shape=...]`; arrows likewise with `sg_tail_head`."""
+    edge = _EDGE_STATEMENT.match(statement)
+    if edge:
+        tail, head, port, attrs = edge.groups()
+        rest = f", {attrs}" if attrs else ""
+        return (
+            f'{statement.split(" -> ")[0]} -> {head}{port} [id="{svg_id(f"{tail}_{head}")}"{rest}];'
+        )
+    return _NODE_STATEMENT.sub(lambda m: f'{m.group(1)} [id="{svg_id(m.group(1))}", ', statement)
 
 
 class _Writer:
@@ -71,14 +115,17 @@ class _Writer:
         self.has_grad = any(e.grad is not None for e in graph.edges)
         self.has_local = any(e.local is not None for e in graph.edges)
 
-    def source(self, title: str | None, legend: bool) -> str:
+    def source(self, title: str | None, legend: bool, ids: bool = False) -> str:
         for node in self.graph.nodes:
             self.node(node)
         for k, edge in enumerate(self.graph.edges):
             self.edge(k, edge)
         for k, out in enumerate(self.graph.outputs):
-            self.output(k, out.key, out.name, out.tensor)
+            self.output(k, out)
         key = self.legend() if legend else None
+        if ids:
+            self.clusters = {g: [_with_id(s) for s in body] for g, body in self.clusters.items()}
+            self.edges = [_with_id(s) for s in self.edges]
         lines = [
             "digraph scratchgrad {",
             f'  graph [{self.graph_attrs}, fontname="{FONT}"'
@@ -126,7 +173,7 @@ class _Writer:
     def edge(self, k: int, edge: Edge) -> None:
         raise NotImplementedError
 
-    def output(self, k: int, key: str, name: str, tensor: Tensor) -> None:
+    def output(self, k: int, out: Output) -> None:
         raise NotImplementedError
 
 
@@ -137,11 +184,7 @@ class _Book(_Writer):
 
     def __init__(self, graph: Graph) -> None:
         super().__init__(graph)
-        self.numbers = {
-            n.key
-            for n in graph.nodes
-            if n.kind == "const" and n.tensor is not None and n.tensor.size == 1
-        }
+        self.numbers = {n.key for n in graph.nodes if _is_number(n)}
 
     def legend(self) -> str | None:
         parts = ["black: forward value"]
@@ -156,7 +199,7 @@ class _Book(_Writer):
             xlabel = ""
             if node.total is not None:
                 xlabel = f", xlabel=<{_red_block(node.total.text, node.total.grad)}>"
-            self.add(f"{node.key} [{_circle(node.label)}{xlabel}];", node.group)
+            self.add(f"{node.key} [{_circle(node.label)}{_outline(node)}{xlabel}];", node.group)
         elif node.kind == "input":
             label = html(node.label)
             if node.total is not None:
@@ -167,7 +210,7 @@ class _Book(_Writer):
                 )
             self.add(f"{node.key} [shape=plaintext, label=<{label}>];", node.group)
         else:  # a collapsed layer
-            self.add(f"{node.key} [{_layer_box(node)}];")
+            self.add(f"{node.key} [{_layer_box(node)}{_outline(node)}];")
 
     def edge(self, k: int, edge: Edge) -> None:
         if edge.tail in self.numbers:  # the label already says it: a plain arrow
@@ -180,11 +223,10 @@ class _Book(_Writer):
             lines[0] += f"   (×{edge.count} arrows)"
         self._through_label(f"e{k}", edge, lines)
 
-    def output(self, k: int, key: str, name: str, tensor: Tensor) -> None:
-        self.add(f"out{k} [shape=plaintext, label=<{html(name)}>];")
-        grad = None if tensor.grad is None else np.asarray(tensor.grad.data)
-        edge = Edge(key, f"out{k}", tensor, None, None, grad)
-        self._through_label(f"o{k}", edge, value_lines(tensor))
+    def output(self, k: int, out: Output) -> None:
+        self.add(f"out{k} [shape=plaintext, label=<{html(out.name)}>];")
+        edge = Edge(out.key, f"out{k}", out.tensor, None, None, out.grad)
+        self._through_label(f"o{k}", edge, value_lines(out.tensor))
 
     def _through_label(self, key: str, edge: Edge, lines: list[str]) -> None:
         size = "" if len(lines) == 1 else f' POINT-SIZE="{SMALL + 1}"'
@@ -221,6 +263,11 @@ def _red_block(explain: str | None, grad: np.ndarray) -> str:
     return f'<FONT COLOR="{GRAD}" POINT-SIZE="{SMALL + 1}">{html(chr(10).join(lines))}</FONT>'
 
 
+def _outline(node: Node) -> str:
+    """A thick red outline on the node where `detect_anomaly` found NaN/Inf (else nothing)."""
+    return f', color="{GRAD}", penwidth=3' if node.anomaly else ""
+
+
 def _layer_box(node: Node) -> str:
     ops = f"{node.count} op" + ("" if node.count == 1 else "s")
     rules = "".join(
@@ -254,6 +301,8 @@ class _Nodes(_Writer):
             rows += _value_rows(node.tensor)
         body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
         style = ' BGCOLOR="#f4f4f4"' if node.kind == "group" else ""
+        if node.anomaly:
+            style += f' COLOR="{GRAD}"'  # where detect_anomaly found NaN/Inf
         box = (
             '<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
             f'STYLE="rounded"{style}>'
@@ -262,7 +311,10 @@ class _Nodes(_Writer):
         self.add(f"{target} [shape=plaintext, margin=0, label=<{box}{body}</TABLE>>];", node.group)
         if node.kind == "op":
             circle = _circle(node.label, small=True)
-            self.add(f'{node.key} [{circle}, style=filled, fillcolor="#eef3fa"];', node.group)
+            self.add(
+                f'{node.key} [{circle}, style=filled, fillcolor="#eef3fa"{_outline(node)}];',
+                node.group,
+            )
             self.edges.append(f"{node.key} -> {node.key}_v;")
 
     def edge(self, k: int, edge: Edge) -> None:
@@ -278,7 +330,7 @@ class _Nodes(_Writer):
             )
         self.edges.append(f"{tail} -> {edge.head}{label};")
 
-    def output(self, k: int, key: str, name: str, tensor: Tensor) -> None:
+    def output(self, k: int, out: Output) -> None:
         pass  # the root's own box is the output
 
 

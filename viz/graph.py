@@ -10,33 +10,57 @@ only fills in names.
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from collections import ChainMap, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
-from autograd import Tensor, edge_gradient, local_derivative, no_grad, region_of, softmax
-from viz.format import shown
+from autograd import (
+    Step,
+    Tensor,
+    anomaly_of,
+    edge_gradient,
+    local_derivative,
+    no_grad,
+    region_of,
+    softmax,
+)
+from autograd.text import (
+    ATOM,
+    SOFTMAX_LOSS,
+    Context,
+    batch_rows,
+    branch_sum,
+    chain_rule,
+    constant_exponent,
+    expression,
+    expressions,
+    grad_name,
+    is_constant,
+    is_number,
+    local_text,
+    loss_name,
+    rule,
+    shown,
+    symbol,
+    tensor_rule,
+    upstream_name,
+    uses_of,
+    walk,
+)
 
 Kind = Literal["op", "input", "const", "group", "stub"]
 
-NAME_LIMIT = 18  # an unnamed result with a longer expression is called v1, v2, ... instead
-ATOM = 100  # precedence of names, numbers and calls: never parenthesised
-INFIX = {"add": ("+", 10), "sub": ("−", 10), "mul": ("×", 20), "div": ("/", 20),
-         "matmul": ("·", 20), "pow": ("**", 30)}  # fmt: skip
-CALLS = {"sigmoid": "σ", "sum": "sum"}
-SUPERSCRIPTS = {"2": "²", "3": "³"}
-ELEMENTWISE = {"add", "sub", "mul", "div", "pow"}  # ops whose inputs may have been broadcast
-SOFTMAX_LOSS = "softmax_cross_entropy"  # drawn as the book's two layers (Fig. 5-29/5-30)
-SPELLED_BRANCHES = 4  # a sum of more branches is written "4 + 4 + … (9 branches)"
 FAN_OUT = 6  # a leaf used more often is drawn at each use: long fan-outs make Graphviz crawl
 LOCAL_TEXT_LIMIT = 60  # past this many nodes the blue local derivatives are left out
 MAX_RINGS = 12  # ops from the output before a picture is cut (wider ones would shrink the text)
 LAYOUT_BUDGET = 1500  # predicted layout work (nodes + rank spans) drawn in a few seconds
+
+
+ANOMALY_NOTE = 90  # characters of a detect_anomaly message quoted in the picture
 
 
 class LargeDrawingWarning(UserWarning):
@@ -57,6 +81,7 @@ class Node:
     total: Total | None = None  # where a value branches: its gradient as the sum of branches
     spread: bool = False  # one of the copies of a leaf drawn at each of its many uses
     lines: list[str] = field(default_factory=list)  # a collapsed layer's formula and rules
+    anomaly: str | None = None  # where detect_anomaly found NaN/Inf: the message (outlined red)
 
 
 @dataclass
@@ -80,6 +105,7 @@ class Edge:
     explain: str | None = None  # the chain rule: "∂L/∂x = 1.1 × 2 = 2.2", "∂L/∂W = xᵀ · ∂L/∂Y"
     group: str | None = None  # cluster, when both ends are in the same one
     count: int = 1  # parallel arrows merged into this one (`x * x`: 2)
+    targets: tuple[tuple[Tensor, int], ...] = ()  # the (op, input) pairs this arrow stands for
 
 
 @dataclass
@@ -89,6 +115,7 @@ class Output:
     key: str
     name: str
     tensor: Tensor
+    grad: np.ndarray | None = None  # ∂L/∂output: the seed backward started with
 
 
 @dataclass
@@ -99,6 +126,8 @@ class Graph:
     clusters: dict[str, str] = field(default_factory=dict)  # key -> label
     notes: list[str] = field(default_factory=list)  # said in the picture (e.g. "collapsed")
     loss: str = "L"  # what the gradients are of: ∂L/∂x
+    context: Context | None = None  # the names the labels use, for captions that match them
+    unit_of: dict[int, str] = field(default_factory=dict)  # tensor id -> the node drawing it
 
 
 @dataclass
@@ -111,14 +140,46 @@ class Link:
     value: Tensor | None = None  # what flows, when it is not the targets' input (softmax's y)
 
 
+@dataclass(frozen=True)
+class Gradients:
+    """Where a drawing reads gradients: ∂L/∂value of each value, and each edge's share."""
+
+    of: Callable[[Tensor], np.ndarray | None]
+    edge: Callable[[Tensor, int], np.ndarray | None]
+
+    @classmethod
+    def recorded(cls, steps: Sequence[Step]) -> Gradients:
+        """The gradients of one backward pass as `backward_steps` recorded it: the same
+        numbers `.grad` holds after `backward()`, without running it."""
+        total: dict[int, np.ndarray] = {}
+        shares: dict[tuple[int, int], np.ndarray] = {}
+        for step in steps:
+            total[step.node.id] = step.upstream
+            for sent in step.sent:
+                shares[(step.node.id, sent.index)] = sent.gradient
+                total[sent.input.id] = sent.total  # a leaf's last arrival is its total
+        return cls(lambda t: total.get(t.id), lambda h, i: shares.get((h.id, i)))
+
+
+def _stored_grad(t: Tensor) -> np.ndarray | None:
+    return None if t.grad is None else np.asarray(t.grad.data)
+
+
+STORED = Gradients(_stored_grad, edge_gradient)
+
+
 def build(
     roots: Sequence[Tensor],
     *,
     groups: Mapping[str, Iterable[Tensor] | Tensor] | None = None,
     collapse: bool = False,
     max_nodes: int | None = 150,
+    grads: Gradients | None = None,
 ) -> Graph:
     """The drawing model of everything `roots` were computed from.
+
+    Gradients come from `grads` (default: the tensors' `.grad` after backward; a page that
+    steps through the pass passes the ones `autograd.backward_steps` recorded).
 
     `max_nodes=None` draws everything (warning first when the layout will be slow); otherwise
     the graph is simplified until it is readable and quick to lay out: groups collapsed, leaves
@@ -129,15 +190,17 @@ def build(
     limit = max_nodes or 0
     frontier = set() if max_nodes is None else _frontier(roots, limit, collapse or bool(groups))
     order = walk(roots, stop=frontier)
-    names = _expressions(order, frontier)
+    names = expressions(order, frontier)
     root_ids = {r.id for r in roots}
     # a number in the code is drawn at each use, as in the book (the engine may share one
     # constant tensor between uses, and a shared "2" fanning out across the picture misleads)
     drawn = [t for t in order if not is_number(t) or t.id in root_ids]
-    uses = _uses(order)
+    uses = uses_of(order)
     cluster_of, clusters = _clusters(drawn, groups, uses)
     notes: list[str] = []
-    loss = _loss_name(roots)
+    grads = grads or STORED
+    seeds = [grads.of(r) for r in roots]
+    loss = loss_name(roots, seeds)
     everything = max_nodes is None
     if everything:
         limit = len(drawn)
@@ -150,7 +213,7 @@ def build(
         unit_of = {t.id: f"n{k}" for k, t in enumerate(drawn)}
         units = [_node(f"n{k}", t, names, cluster_of[t.id], frontier) for k, t in enumerate(drawn)]
         units, links = _plain_links(
-            drawn, units, unit_of, uses, everything, notes, names, loss, frontier
+            drawn, units, unit_of, uses, everything, notes, names, loss, frontier, grads
         )
 
     if not everything:
@@ -170,21 +233,30 @@ def build(
             stacklevel=3,
         )
     units, links = _numbers_at_use(units, links, names)
+    for node in units:
+        if node.anomaly:  # say why the outline is red, in the message's own first words
+            said = ": ".join(node.anomaly.splitlines()[0].split(": ")[:2])[:ANOMALY_NOTE]
+            notes.append(f"outlined in red: {said} (all of it: autograd.anomaly_of)")
     by_key = {n.key: n for n in units}
     show_local = everything or len(units) <= LOCAL_TEXT_LIMIT
-    seeded = {r.id for r in roots if r.size == 1 and r.grad is not None and r.grad.item() == 1}
-    context = _Context(names, uses, loss, seeded)
-    edges = [_edge(link, by_key, context, show_local) for link in links]
-    _branch_totals(units, uses, names, loss)
+    seeded = {
+        r.id
+        for r, s in zip(roots, seeds, strict=True)
+        if r.size == 1 and s is not None and s.item() == 1
+    }
+    context = Context(names, uses, loss, seeded)
+    edges = [_edge(link, by_key, context, show_local, grads) for link in links]
+    _branch_totals(units, uses, names, loss, grads)
     kept = by_key.keys()
     outputs = [
-        Output(unit_of[r.id], _output_name(r, k, len(roots)), r)
+        Output(unit_of[r.id], _output_name(r, k, len(roots)), r, seeds[k])
         for k, r in enumerate(roots)
         if unit_of[r.id] in kept
     ]
     used = {n.group for n in units}
-    return Graph(units, edges, outputs, {k: v for k, v in clusters.items() if k in used}, notes,
-                 loss)  # fmt: skip
+    kept_clusters = {k: v for k, v in clusters.items() if k in used}
+    drawn_in = {t: key for t, key in unit_of.items() if key in kept}
+    return Graph(units, edges, outputs, kept_clusters, notes, loss, context, drawn_in)
 
 
 def _frontier(roots: Sequence[Tensor], limit: int, grouped: bool) -> set[int]:
@@ -212,84 +284,7 @@ def _frontier(roots: Sequence[Tensor], limit: int, grouped: bool) -> set[int]:
     return {t.id for t in ring if not t.is_leaf}
 
 
-def walk(roots: Sequence[Tensor], stop: set[int] | None = None) -> list[Tensor]:
-    """Every tensor the roots depend on, each after its inputs (iterative: depth is free);
-    the inputs of tensors in `stop` are not visited."""
-    stop = stop or set()
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    for root in roots:
-        stack: list[tuple[Tensor, bool]] = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if node.id in seen:
-                continue
-            seen.add(node.id)
-            stack.append((node, True))
-            if node.id not in stop:
-                stack.extend((t, False) for t in reversed(node.inputs) if t.id not in seen)
-    return order
-
-
-def _uses(order: Sequence[Tensor]) -> dict[int, list[tuple[Tensor, int]]]:
-    """For each tensor, the (op, input slot) pairs that read it, in walk order."""
-    uses: dict[int, list[tuple[Tensor, int]]] = defaultdict(list)
-    for h in order:
-        for i, source in enumerate(h.inputs):
-            if not (i == 1 and _constant_exponent(h)):
-                uses[source.id].append((h, i))
-    return uses
-
-
 # --- names ------------------------------------------------------------------------------
-def is_constant(t: Tensor) -> bool:
-    """A number written into the code (`x * 2`): unnamed, not a variable."""
-    return t.is_leaf and not t.requires_grad and t.name is None
-
-
-def is_number(t: Tensor) -> bool:
-    """A single constant number, drawn as a label at each of its uses."""
-    return is_constant(t) and t.size == 1
-
-
-def _leaf_name(t: Tensor, unnamed: int) -> str:
-    if t.name is not None:
-        return t.name
-    if is_constant(t):
-        return shown(t.data) if t.size == 1 else "const"
-    return f"t{unnamed}"
-
-
-def _expressions(order: Sequence[Tensor], frontier: set[int]) -> dict[int, tuple[str, int]]:
-    """Each tensor's name, or for an unnamed result the expression that made it, e.g. `x+y`;
-    a long expression, or a value whose inputs are not drawn, is called v1, v2, ..."""
-    names: dict[int, tuple[str, int]] = {}
-    unnamed = 0
-    taken = {t.name for t in order if t.name is not None}
-    labels = {  # what a softmax loss compares with: the book's t, however it was passed in
-        t.inputs[1].id
-        for t in order
-        if t.op is not None and t.op.name == SOFTMAX_LOSS and len(t.inputs) == 2
-    }
-    auto = (f"v{k}" for k in itertools.count(1) if f"v{k}" not in taken)
-    for t in order:
-        if t.is_leaf:
-            if t.name is None and not is_constant(t):
-                unnamed += 1
-            name = "t" if t.id in labels and t.name is None else _leaf_name(t, unnamed)
-            names[t.id] = (name, _precedence(name))
-        elif t.name is not None:
-            names[t.id] = (t.name, _precedence(t.name))
-        elif t.id in frontier:
-            names[t.id] = (next(auto), ATOM)
-        else:
-            names[t.id] = _expression(t, [names[i.id] for i in t.inputs])
-            if len(names[t.id][0]) > NAME_LIMIT:
-                names[t.id] = (next(auto), ATOM)  # written on its arrow: "v1 = 650"
-    return names
 
 
 def _shown_name(t: Tensor, names: Mapping[int, tuple[str, int]]) -> str | None:
@@ -303,77 +298,10 @@ def _shown_name(t: Tensor, names: Mapping[int, tuple[str, int]]) -> str | None:
     return text if text[:1] == "v" and text[1:].isdigit() else None  # not user-given: auto
 
 
-def _precedence(name: str) -> int:
-    """A name the user wrote as a formula (`1+exp(−x)`) is parenthesised like one: x×(−1),
-    ∂y/∂(1+exp(−x)); plain names and calls are atoms."""
-    if name.startswith(("−", "-")):
-        return 5
-    depth = 0
-    for ch in name:
-        depth += ch in "([{"
-        depth -= ch in ")]}"
-        if depth == 0 and ch in "+−-×·*/ ":
-            return 10
-    return ATOM
-
-
-def _expression(t: Tensor, args: list[tuple[str, int]]) -> tuple[str, int]:
-    short = list(args)
-    op = t.op
-    assert op is not None
-    if op.name == SOFTMAX_LOSS:
-        labels = short[1][0] if len(short) > 1 else "t"
-        return f"loss({short[0][0]}, {labels})", ATOM
-    if op.name in INFIX and len(short) == 2:
-        sign, prec = INFIX[op.name]
-        (a, pa), (b, pb) = short
-        if op.name == "pow" and b in SUPERSCRIPTS:  # (f−219)², as people write it
-            return (a if pa >= ATOM else f"({a})") + SUPERSCRIPTS[b], ATOM
-        left = a if pa > prec or (pa == prec and op.name != "pow") else f"({a})"
-        commutes = op.name in ("add", "mul")
-        right = b if pb > prec or (pb == prec and commutes) else f"({b})"
-        return f"{left}{sign}{right}", prec
-    if op.name == "neg":
-        ((a, pa),) = short
-        return ("−" + (a if pa >= ATOM else f"({a})")), 25
-    if op.name == "transpose":
-        ((a, pa),) = short
-        return (a if pa >= ATOM else f"({a})") + "ᵀ", ATOM
-    call = CALLS.get(op.name, op.name)
-    return f"{call}({', '.join(text for text, _ in short)})", ATOM
-
-
-def _operand(names: Mapping[int, tuple[str, int]], t: Tensor) -> str:
-    """The name to write in a formula: compound expressions get parentheses."""
-    text, prec = names[t.id]
-    return text if prec >= ATOM else f"({text})"
-
-
 def _output_name(root: Tensor, k: int, count: int) -> str:
     if root.name is not None and not root.is_leaf:  # a leaf already has its name at the tail
         return root.name
     return "out" if count == 1 else f"out{k + 1}"
-
-
-def _loss_name(roots: Sequence[Tensor]) -> str:
-    """What the gradients are of: the output's name when backward started there, else L."""
-    names = {r.name for r in roots}
-    seeded = all(r.grad is not None and np.all(np.asarray(r.grad.data) == 1) for r in roots)
-    (name,) = names if len(names) == 1 else (None,)
-    return name if name and seeded and all(r.size == 1 for r in roots) else "L"
-
-
-def _symbol(t: Tensor) -> str:
-    """What the op's circle says: `×`, `exp`, and `**2` for a power by a constant."""
-    op = t.op
-    assert op is not None
-    if _constant_exponent(t):
-        return "**" + shown(t.inputs[1].data)
-    return op.symbol
-
-
-def _constant_exponent(t: Tensor) -> bool:
-    return t.op is not None and t.op.name == "pow" and is_number(t.inputs[1])
 
 
 # --- nodes and clusters -----------------------------------------------------------------
@@ -389,9 +317,8 @@ def _node(
         return Node(key, "stub", "⋯ earlier nodes", title, t)
     if not t.is_leaf:
         assert t.op is not None
-        if t.op.name == SOFTMAX_LOSS:
-            return Node(key, "op", "Cross Entropy\nError", title, t, group)
-        return Node(key, "op", _symbol(t), title, t, group)
+        label = "Cross Entropy\nError" if t.op.name == SOFTMAX_LOSS else symbol(t)
+        return Node(key, "op", label, title, t, group, anomaly=anomaly_of(t))
     if is_constant(t):
         return Node(key, "const", title, title, t, group)
     return Node(key, "input", title, title, t, group)
@@ -446,6 +373,7 @@ def _plain_links(
     names: Mapping[int, tuple[str, int]],
     loss: str,
     frontier: set[int],
+    grads: Gradients,
 ) -> tuple[list[Node], list[Link]]:
     """One edge per (value, op) pair, parallel uses merged; the softmax loss split in two."""
     by_key = {n.key: n for n in units}
@@ -457,8 +385,9 @@ def _plain_links(
                 spread.add(t.id)
                 name = names[t.id][0]
                 grad = ""
-                if t.grad is not None and t.size == 1:
-                    grad = f"; ∂{loss}/∂{name} = {shown(t.grad.data)} in all"
+                total = grads.of(t)
+                if total is not None and t.size == 1:
+                    grad = f"; ∂{loss}/∂{name} = {shown(total)} in all"
                 notes.append(f"{name} is used {n_uses} times here: drawn at each use{grad}")
     merged: dict[tuple[str, str], Link] = {}
     extra: list[Node] = []
@@ -470,7 +399,7 @@ def _plain_links(
         if h.op is not None and h.op.name == SOFTMAX_LOSS:
             scores_key = _split_softmax_loss(h, by_key[loss_key], extra, merged)
         for i, source in enumerate(h.inputs):
-            if i == 1 and _constant_exponent(h):
+            if i == 1 and constant_exponent(h):
                 continue  # written into the symbol: **2
             head = scores_key if i == 0 else loss_key
             if source.id not in unit_of:  # a number, drawn where it is used
@@ -544,7 +473,8 @@ def _collapsed(
         ]
         out = leaving[0] if len({m.id for m in leaving}) == 1 else None
         ops = sum(1 for m in inside if not m.is_leaf)
-        node = Node(key, "group", clusters[key], clusters[key], out, count=ops)
+        found = next((m for m in (anomaly_of(m) for m in inside) if m), None)
+        node = Node(key, "group", clusters[key], clusters[key], out, count=ops, anomaly=found)
         is_root = out is not None and out.id in {r.id for r in roots}
         node.lines = _layer_rules(inside, ids, out, names, uses, loss, is_root)
         units[key] = node
@@ -552,7 +482,7 @@ def _collapsed(
     for h in drawn:
         head = unit_of[h.id]
         for i, source in enumerate(h.inputs):
-            if i == 1 and _constant_exponent(h):
+            if i == 1 and constant_exponent(h):
                 continue
             tail = unit_of.get(source.id)
             if tail == head:
@@ -586,22 +516,22 @@ def _layer_rules(
                 local[source.id] = (_outer_name(source, len(entering)), ATOM)
     for t in inside:
         if not t.is_leaf:
-            local[t.id] = _expression(t, [local[s.id] for s in t.inputs])
+            local[t.id] = expression(t, [local[s.id] for s in t.inputs])
     if out is None:
         return []
     called = loss if is_root else "Y"  # the loss itself: its gradient 1 is left out
     local[out.id] = (called, ATOM)
     lines = []
     if out.op is not None:
-        formula = _expression(out, [local[s.id] for s in out.inputs])[0]
+        formula = expression(out, [local[s.id] for s in out.inputs])[0]
         lines.append(f"{called} = {formula}")
     for t in inside:
         for i, source in enumerate(t.inputs):
             computed_inside = source.op is not None and source.id in ids
             if not source.requires_grad or is_number(source) or computed_inside:
                 continue
-            g = _upstream(t, _Context(local, uses, loss, {out.id} if is_root else set()), ids)
-            lines.append(_rule(t, i, local, g, loss=loss, rows=_rows(t)))
+            g = upstream_name(t, Context(local, uses, loss, {out.id} if is_root else set()), ids)
+            lines.append(rule(t, i, local, g, loss=loss, rows=batch_rows(t)))
     return lines
 
 
@@ -609,36 +539,6 @@ def _outer_name(source: Tensor, k: int) -> str:
     if source.name is not None:
         return source.name
     return "X" if k == 1 else f"X{k}"
-
-
-def _upstream(
-    t: Tensor,
-    context: _Context,
-    within: set[int] | None,
-) -> str | None:
-    """The gradient arriving at `t`'s output, named after the furthest value it equals:
-    an add passes it on unchanged (its rule is just `{g}`), so the book writes ∂L/∂Y for
-    the gradient at X·W even though Y = X·W + B."""
-    current = t
-    while True:
-        consumers = context.uses.get(current.id, [])
-        if len(consumers) != 1:
-            break
-        h, i = consumers[0]
-        if within is not None and h.id not in within:
-            break
-        if h.op is None or h.op.rule[i] != "{g}" or h.shape != current.shape:
-            break
-        current = h
-    if current.id in context.seeded:
-        return None  # the loss itself: ∂L/∂L = 1
-    return _operand(context.names, current)
-
-
-def _rows(t: Tensor) -> int:
-    """Batch size N of a softmax loss (what `/N` means), 1 otherwise."""
-    x = t.inputs[0]
-    return max(x.size // x.shape[-1], 1) if x.ndim else 1
 
 
 # --- cutting a big graph by structure ---------------------------------------------------
@@ -766,21 +666,14 @@ def _numbers_at_use(
 
 
 # --- edges: the chain rule --------------------------------------------------------------
-@dataclass
-class _Context:
-    """What every edge's text is written with: names, who uses what, and whose gradient."""
-
-    names: Mapping[int, tuple[str, int]]
-    uses: Mapping[int, list[tuple[Tensor, int]]]
-    loss: str
-    seeded: set[int]  # outputs whose gradient is the seed 1: ∂L/∂L, left out of rules
 
 
 def _edge(
     link: Link,
     by_key: Mapping[str, Node],
-    context: _Context,
+    context: Context,
     show_local: bool,
+    grads: Gradients,
 ) -> Edge:
     """What one edge says: its value, the gradient flowing back and how it was made."""
     tail, head = by_key[link.tail], by_key[link.head]
@@ -790,117 +683,36 @@ def _edge(
         return Edge(link.tail, link.head, link.value, name, None, None, None, group)
     h, i = link.targets[0]
     source = h.inputs[i]
-    grads = [edge_gradient(t, j) for t, j in link.targets]
-    grad = None if any(g is None for g in grads) else sum(grads[1:], grads[0])
+    shares = [grads.edge(t, j) for t, j in link.targets]
+    grad = None if any(g is None for g in shares) else sum(shares[1:], shares[0])
     op_head = head.kind == "op"
-    local = _local(h, i, context.names) if op_head and show_local else None
+    local = local_text(h, i, context.names) if op_head and show_local else None
     explain = None
     if grad is not None and op_head:
-        explain = _chain_rule(link.targets, source, context)
+        explain = _chain_rule(link.targets, source, context, grads)
     # out of a collapsed layer only a name the user gave is worth repeating
     name = source.name if tail.kind == "group" else _shown_name(source, context.names)
     return Edge(link.tail, link.head, source, name, local, grad, explain, group,
-                len(link.targets))  # fmt: skip
+                len(link.targets), tuple(link.targets))  # fmt: skip
 
 
-def _grad_name(loss: str, names: Mapping[int, tuple[str, int]], t: Tensor) -> str:
-    text = names[t.id][0]
-    return f"∂{loss}/∂{text}" if names[t.id][1] >= ATOM else f"∂{loss}/∂({text})"
-
-
-def _chain_rule(targets: list[tuple[Tensor, int]], source: Tensor, context: _Context) -> str | None:
+def _chain_rule(
+    targets: list[tuple[Tensor, int]], source: Tensor, context: Context, grads: Gradients
+) -> str | None:
     """Scalars: `∂L/∂apple = 1.1 × 2 = 2.2` (upstream × local = this edge's gradient);
     tensors: the op's rule with named operands, `∂L/∂W = xᵀ · ∂L/∂Y`."""
-    lhs = _grad_name(context.loss, context.names, source)
+    lhs = grad_name(context.loss, context.names, source)
     h, i = targets[0]
     if all(t.size == 1 for t, _ in targets) and source.size == 1:
         terms = []
         for t, j in targets:
-            up, d = t.grad, local_derivative(t, j)
+            up, d = grads.of(t), local_derivative(t, j)
             if up is None or d is None:
                 return None
-            terms.append(f"{shown(up.data)} × {shown(d)}")
-        total = sum(float(np.sum(edge_gradient(t, j))) for t, j in targets)  # type: ignore[arg-type]
-        return f"{lhs} = " + " + ".join(terms) + f" = {shown(total)}"
-    g = _upstream(h, context, None)
-    rule = _rule(h, i, context.names, g, loss=context.loss, rows=_rows(h))
-    return f"{lhs} = {rule.split(' = ', 1)[1]}"
-
-
-def _rule(
-    h: Tensor,
-    i: int,
-    names: Mapping[int, tuple[str, int]],
-    g: str | None,
-    *,
-    loss: str = "L",
-    rows: int = 1,
-) -> str:
-    """The op table's rule for input i, filled in: `∂L/∂b = sum of ∂L/∂Y over axis 0`."""
-    op = h.op
-    assert op is not None
-    source = h.inputs[i]
-    upstream = f"∂{loss}/∂{g}" if g else None
-    operands = [_operand(names, t) for t in h.inputs] + ["t"]
-    out = h.name if h.name and len(h.name) <= 3 else "y"
-    text = op.rule[i]
-    if upstream is None:  # the gradient of the loss itself is 1: leave it out
-        for filler in ("{g} ⊙ ", "{g} · ", " ⊙ {g}", " · {g}", "{g}·"):
-            text = text.replace(filler, "")
-        text = text.replace("{g}", "1")
-    text = text.replace("{N}", str(rows))
-    if rows == 1:
-        text = text.replace(" / 1", "")
-    body = text.format(x=operands[0], y=operands[1], out=out, g=upstream or "1")
-    axes = _broadcast_axes(source.shape, h.shape) if op.name in ELEMENTWISE else ()
-    if axes:
-        body = f"sum of {body} over {_axes_name(axes)}"
-    name = _operand(names, source)
-    return f"∂{loss}/∂{name} = {body}"
-
-
-def _local(head: Tensor, i: int, names: Mapping[int, tuple[str, int]]) -> str | None:
-    """`∂/∂apple = num = 2`: the local derivative of a scalar op, from the op table."""
-    source = head.inputs[i]
-    op = head.op
-    if op is None or not source.requires_grad or head.size != 1 or source.size != 1:
-        return None
-    operands = [_operand(names, t) for t in head.inputs] + ["t"]
-    out = head.name if head.name and len(head.name) <= 3 else "y"
-    text = None
-    if _constant_exponent(head) and op.local_constant is not None:
-        text = op.local_constant(operands[0], float(head.inputs[1].data))
-    if text is None:
-        text = op.local[i].format(x=operands[0], y=operands[1], out=out)
-    text = _tidy(text, operands)
-    value = local_derivative(head, i)
-    line = f"∂/∂{_operand(names, source)} = {text}"
-    if value is not None and text != shown(value):
-        line += f" = {shown(value)}"
-    return line
-
-
-def _tidy(text: str, operands: Sequence[str]) -> str:
-    """Drop parentheses the formula already has: `exp((x×y))` → `exp(x×y)`, and a bare
-    `(apple×num)` → `apple×num`."""
-    for name in operands:
-        if name.startswith("("):
-            text = text.replace(f"({name})", name)
-            if text == name:
-                text = name[1:-1]
-    return text
-
-
-def _broadcast_axes(shape: tuple[int, ...], out: tuple[int, ...]) -> tuple[int, ...]:
-    """Axes of `out` along which an input of `shape` was copied by broadcasting."""
-    lead = len(out) - len(shape)
-    return tuple(range(lead)) + tuple(
-        lead + j for j, s in enumerate(shape) if s == 1 and out[lead + j] != 1
-    )
-
-
-def _axes_name(axes: tuple[int, ...]) -> str:
-    return f"axis {axes[0]}" if len(axes) == 1 else "axes " + ", ".join(str(a) for a in axes)
+            terms.append((up, d))
+        total = sum(float(np.sum(grads.edge(t, j))) for t, j in targets)  # type: ignore[arg-type]
+        return chain_rule(lhs, terms, total)
+    return tensor_rule(h, i, context)
 
 
 # --- branches sum -----------------------------------------------------------------------
@@ -909,29 +721,27 @@ def _branch_totals(
     uses: Mapping[int, list[tuple[Tensor, int]]],
     names: Mapping[int, tuple[str, int]],
     loss: str,
+    grads: Gradients,
 ) -> None:
     """A value used more than once shows its gradient as the sum of its uses' gradients."""
     for node in units:
         t = node.tensor
         if node.kind not in ("input", "op") or t is None or not t.requires_grad or node.spread:
             continue
-        parts = [edge_gradient(h, i) for h, i in uses.get(t.id, ())]
+        parts = [grads.edge(h, i) for h, i in uses.get(t.id, ())]
         if not parts or any(p is None for p in parts):
             continue
         total = sum(parts[1:], parts[0])  # type: ignore[arg-type]
         # uses beyond a cut are not walked: the engine's accumulated gradient is the total
-        hidden = t.grad is not None and not np.allclose(total, t.grad.data)
+        stored = grads.of(t)
+        hidden = stored is not None and not np.allclose(total, stored)
         if len(parts) < 2 and not hidden:
             continue
         if hidden:
-            total = np.asarray(t.grad.data)  # type: ignore[union-attr]
-        lhs = _grad_name(loss, names, t)
+            total = np.asarray(stored)
+        lhs = grad_name(loss, names, t)
         if t.size == 1:
-            terms = [shown(np.sum(p)) for p in parts]  # type: ignore[arg-type]
-            if len(terms) > SPELLED_BRANCHES:
-                terms = [*terms[:2], f"… ({len(terms)} branches)"]
-            if hidden:
-                terms.append("uses not drawn")
-            node.total = Total(f"{lhs} = {' + '.join(terms)} = {shown(np.sum(total))}", total)
+            said = branch_sum(lhs, parts, total, "uses not drawn" if hidden else None)  # type: ignore[arg-type]
+            node.total = Total(said, total)
         else:
             node.total = Total(f"{lhs} = sum of its {len(parts)} branches", total)

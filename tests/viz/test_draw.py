@@ -277,3 +277,30 @@ def test_softmax_loss_labels_are_called_t() -> None:
         source = draw(loss).source
         assert "label=<t>" in source and "const" not in source
         assert "label=<Softmax>" in source and "y = (1, 3) float64" in source
+
+
+def test_the_node_where_detect_anomaly_found_nan_or_inf_is_outlined_in_red() -> None:
+    from autograd import AnomalyError, detect_anomaly, scope
+
+    x = Tensor([0.0, 4.0], name="x")
+    with detect_anomaly():
+        with scope("Root"):
+            y = x.sqrt()
+        loss = y.sum()
+        with pytest.raises(AnomalyError):
+            loss.backward()
+    assert autograd.anomaly_of(y) is not None
+    with np.errstate(all="ignore"):
+        book, nodes = draw(loss).source, draw(loss, style="nodes").source
+        collapsed = draw(loss, collapse=True).source
+    red = 'color="#d62728", penwidth=3'
+    for source in (book, nodes):
+        outlined = [line for line in source.splitlines() if red in line]
+        assert len(outlined) == 1 and "label=<√>" in outlined[0]  # the sqrt, nothing else
+        assert "outlined in red: NaN or Inf in backward: op 'sqrt' on inputs (2,)" in source
+    assert 'STYLE="rounded" COLOR="#d62728"' in nodes  # its value box too
+    layer = [line for line in collapsed.splitlines() if red in line]
+    assert len(layer) == 1 and "<B>Root</B>" in layer[0]  # the collapsed layer holding it
+    clean = Tensor([1.0, 4.0], name="x").sqrt().sum()
+    clean.backward()
+    assert "penwidth" not in draw(clean).source and "outlined" not in draw(clean).source
