@@ -11,6 +11,11 @@ copy is on disk. Lookup order, first folder holding all four ``.gz`` files wins:
    *decompressed* bytes, so a differently gzipped copy of the same data is accepted) and written
    atomically, so an interrupted or rejected download never leaves a half-written file.
 
+A download is announced on stderr (what, from where, into which folder) before the first
+connection, shows its progress, and waits at most ``DOWNLOAD_TIMEOUT`` seconds for a silent
+mirror before trying the next. When ``$SCRATCHGRAD_DATA`` is set, the data is expected there:
+if neither it nor the cache holds the files, nothing is downloaded and the error says so.
+
 Files found on disk are parsed strictly (magic number, header dimensions and exact length) but are
 not hashed, so any dataset in the MNIST format (Fashion-MNIST, say) can be loaded via ``data_dir``.
 
@@ -24,6 +29,7 @@ import hashlib
 import http.client
 import math
 import os
+import sys
 import urllib.request
 import warnings
 import zlib
@@ -32,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from tqdm import tqdm
 
 from nn.files import write_atomically
 
@@ -40,6 +47,7 @@ __all__ = [
     "MIRRORS",
     "MNIST_FILES",
     "SHA256",
+    "SIZES",
     "DataLoader",
     "MNISTChecksumError",
     "MNISTError",
@@ -84,8 +92,18 @@ MIRRORS: tuple[str, ...] = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
 )
 
-#: Seconds to wait on a mirror before trying the next one.
-DOWNLOAD_TIMEOUT = 60.0
+#: Size in bytes of each file as the mirrors serve it (for the announcement and progress bar).
+SIZES: dict[str, int] = {
+    "train-images-idx3-ubyte.gz": 9912422,
+    "train-labels-idx1-ubyte.gz": 28881,
+    "t10k-images-idx3-ubyte.gz": 1648877,
+    "t10k-labels-idx1-ubyte.gz": 4542,
+}
+
+#: Seconds a mirror may stay silent (connecting, or between two pieces of data) before the next
+#: one is tried.
+DOWNLOAD_TIMEOUT = 20.0
+_CHUNK = 1 << 16
 
 # IDX magic numbers: 0x0000 | type 0x08 (unsigned byte) | number of dimensions.
 _LABEL_MAGIC = 2049  # 0x00000801: uint8, 1 dimension
@@ -156,7 +174,13 @@ def _describe(folder: Path | None) -> str:
 def _find_dir(data_dir: str | os.PathLike[str] | None) -> Path | None:
     """First candidate folder that holds all four files, or None."""
     for label, folder in _candidate_dirs(data_dir):
-        if folder is None or not folder.is_dir():
+        if folder is None:
+            continue
+        if not folder.is_dir():
+            if label == f"${DATA_ENV_VAR}":  # set, but wrong: say so if another copy is used
+                warnings.warn(
+                    f"MNIST: skipping ${DATA_ENV_VAR}={folder}: it is not a folder", stacklevel=4
+                )
             continue
         missing = _missing(folder)
         if not missing:
@@ -190,10 +214,31 @@ def _atomic_write(path: Path, data: bytes) -> None:
     write_atomically(path, lambda f: f.write(data))
 
 
-def _fetch(url: str) -> bytes:
+def _fetch(url: str, name: str) -> bytes:
+    """The body at `url`, read piece by piece with a progress bar on stderr."""
     request = urllib.request.Request(url, headers={"User-Agent": "scratchgrad"})
     with _urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response:
-        return response.read()
+        total = getattr(response, "length", None) or SIZES.get(name)
+        chunks: list[bytes] = []
+        with tqdm(
+            total=total, desc=f"  {name}", unit="B", unit_scale=True, file=sys.stderr,
+            mininterval=0.5, leave=True, dynamic_ncols=True,
+        ) as bar:  # fmt: skip
+            while chunk := response.read(_CHUNK):
+                chunks.append(chunk)
+                bar.update(len(chunk))
+        return b"".join(chunks)
+
+
+def _mirrors() -> str:
+    if not MIRRORS:
+        return "no mirror"
+    others = len(MIRRORS) - 1
+    return MIRRORS[0] + (f" (or {others} other mirror{'s' * (others > 1)})" if others else "")
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _download(name: str, cache: Path) -> list[str]:
@@ -208,11 +253,12 @@ def _download(name: str, cache: Path) -> list[str]:
     for base in MIRRORS:
         url = base + name
         try:
-            data = _fetch(url)
+            data = _fetch(url, name)
         except (OSError, http.client.HTTPException, ValueError) as exc:
             # URLError, HTTPError, timeouts and resets are OSErrors; IncompleteRead is an
             # HTTPException; ValueError is a malformed mirror URL. Try the next mirror.
             failures.append(f"{url}: {exc}")
+            _say(f"  {url}: {exc}" + ("; trying the next mirror" if base != MIRRORS[-1] else ""))
             continue
         try:
             digest = hashlib.sha256(_gunzip(data, name)).hexdigest()
@@ -238,9 +284,12 @@ def _download(name: str, cache: Path) -> list[str]:
 
 
 def _not_found_message(
-    data_dir: str | os.PathLike[str] | None, failures: list[str], cache: Path
+    data_dir: str | os.PathLike[str] | None,
+    failures: list[str],
+    cache: Path,
+    headline: str = "MNIST data not found on disk, and downloading it failed.",
 ) -> str:
-    lines = ["MNIST data not found on disk, and downloading it failed."]
+    lines = [headline]
     lines.append("Looked for the four files")
     lines.append("    " + ", ".join(MNIST_FILES.values()))
     lines.append("in these folders, in this order:")
@@ -263,12 +312,31 @@ def _ensure_files(data_dir: str | os.PathLike[str] | None) -> Path:
     if folder is not None:
         return folder
     cache = mnist_cache_dir()
+    env = os.environ.get(DATA_ENV_VAR, "")
+    if env:  # the user said where the data lives: don't put a copy somewhere else unasked
+        raise MNISTNotFoundError(
+            _not_found_message(
+                data_dir,
+                [],
+                cache,
+                f"MNIST: ${DATA_ENV_VAR} is set to {_describe(Path(env).expanduser())}, so "
+                "nothing was downloaded. Put the four files there, correct the variable, or "
+                f"unset it to let load_mnist download them into {cache}.",
+            )
+        )
+    missing = _missing(cache)
+    size = sum(SIZES.get(name, 0) for name in missing) / 1e6
+    _say(
+        f"MNIST: not found on disk; downloading {len(missing)} file(s) (about {size:.1f} MB) "
+        f"from {_mirrors()} into {cache}\n"
+        f"  (to use a copy you have, pass data_dir=FOLDER or set ${DATA_ENV_VAR}=FOLDER; a mirror "
+        f"silent for {DOWNLOAD_TIMEOUT:g} s is given up on)"
+    )
     failures: list[str] = []
-    for name in MNIST_FILES.values():
-        if not (cache / name).is_file():
-            failures = _download(name, cache)
-            if failures:  # every mirror unreachable: don't wait for the others' timeouts too
-                break
+    for name in missing:
+        failures = _download(name, cache)
+        if failures:  # every mirror unreachable: don't wait for the others' timeouts too
+            break
     if failures or _missing(cache):
         raise MNISTNotFoundError(_not_found_message(data_dir, failures, cache))
     return cache

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from autograd import Tensor, scope
-from nn.files import write_atomically
+from nn.files import read_npz, write_atomically, write_npz
 
 __all__ = ["Module", "Sequential"]
 
@@ -97,9 +97,14 @@ class Module:
     def load_state_dict(self, state: Mapping[str, npt.ArrayLike]) -> None:
         """Copy `state` into the parameters in place (arrays shared elsewhere stay shared).
 
-        Every parameter must be present with its exact shape and no key may be unknown; nothing
-        is changed unless all of them fit.
+        Every parameter must be present with its exact shape and a dtype that converts to the
+        parameter's (numbers, not strings or complex values), and no key may be unknown; all of
+        this is checked before any weight changes.
         """
+        if isinstance(state, (str, bytes, os.PathLike)):
+            raise TypeError(
+                f"{self.name}: load_state_dict takes a dict of arrays; for a file use load(path)"
+            )
         params = dict(self.named_parameters())
         missing = [key for key in params if key not in state]
         if missing:
@@ -111,27 +116,44 @@ class Module:
                 f"{self.name}: unexpected parameter(s) {', '.join(map(repr, unknown))}; this model "
                 f"has {', '.join(params)}"
             )
-        arrays = {key: np.asarray(state[key]) for key in params}
-        for key, p in params.items():
-            if arrays[key].shape != p.shape:
-                raise ValueError(
-                    f"{self.name}: parameter {key!r} has shape {arrays[key].shape} in the state "
-                    f"but {p.shape} in the model"
-                )
+        arrays = {key: self._checked_array(key, state[key], p) for key, p in params.items()}
         for key, p in params.items():
             np.copyto(p.data, arrays[key], casting="same_kind")
 
+    def _checked_array(self, key: str, value: npt.ArrayLike, param: Tensor) -> np.ndarray:
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{self.name}: parameter {key!r} is not an array ({exc})") from None
+        if array.shape != param.shape:
+            raise ValueError(
+                f"{self.name}: parameter {key!r} has shape {array.shape} in the state "
+                f"but {param.shape} in the model"
+            )
+        if array.dtype.kind not in "biuf" or not np.can_cast(
+            array.dtype, param.data.dtype, casting="same_kind"
+        ):
+            raise ValueError(
+                f"{self.name}: parameter {key!r} holds {array.dtype} values in the state, which "
+                f"do not convert to the model's {param.data.dtype} (real numbers expected)"
+            )
+        return array
+
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the parameters to an `.npz` file, atomically: a crash mid-way leaves the old
-        file (or none), never a truncated one."""
-        write_atomically(
-            path, lambda f: np.savez(f, **{key: p.data for key, p in self.named_parameters()})
-        )
+        file (or none), never a truncated one. Missing folders are created; a symlink is
+        written through; a folder, device or read-only file at `path` is refused."""
+        arrays = {key: p.data for key, p in self.named_parameters()}
+        write_atomically(path, lambda f: write_npz(f, arrays))
 
     def load(self: M, path: str | os.PathLike[str]) -> M:
-        """Read parameters written by `save` into this module (same architecture); returns self."""
-        with np.load(path, allow_pickle=False) as archive:
-            state = {key: archive[key] for key in archive.files}
+        """Read parameters written by `save` into this module (same architecture); returns self.
+
+        Nothing changes unless the whole file is readable and every parameter fits; errors name
+        the file and say what it is if it is not a weights archive."""
+        state = read_npz(
+            path, expected=f"a .npz archive of {self.name}'s parameters (save writes one)"
+        )
         try:
             self.load_state_dict(state)
         except ValueError as exc:

@@ -11,25 +11,61 @@ parameter, updating its per-parameter state (kept under the dict key, or the pos
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, MutableMapping
+import numbers
+from collections.abc import Hashable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 import numpy as np
 
 from autograd import Tensor
 
-__all__ = ["SGD", "AdaGrad", "Adam", "Momentum", "Optimizer", "RMSprop"]
+__all__ = ["SGD", "AdaGrad", "Adam", "Hyperparameter", "Momentum", "Optimizer", "RMSprop"]
 
 _EPS = 1e-7  # the book's guard against dividing by zero
+_FORGET = "a decay factor: at 1 the state never forgets"
+_EPS_WHY = "the guard against dividing by zero must be positive and finite"
+
+
+class Hyperparameter:
+    """A number checked on every assignment (at construction and later, e.g. by a schedule), so
+    a bad value is refused where it is set instead of silently climbing the loss or turning every
+    weight into NaN. The range is [low, high), or (low, high) when `low_open`."""
+
+    def __init__(self, low: float, high: float, why: str, *, low_open: bool = False) -> None:
+        self.low, self.high, self.why, self.low_open = low, high, why, low_open
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return obj.__dict__[self.name]
+
+    def __set__(self, obj: object, value: Any) -> None:
+        where = f"{type(obj).__name__}: {self.name}={value!r}"
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{where}: expected a number in {self.range()}")
+        number = float(value)
+        below = number <= self.low if self.low_open else number < self.low
+        if math.isnan(number) or below or not number < self.high:
+            raise ValueError(f"{where} is not allowed: it must be in {self.range()} ({self.why})")
+        obj.__dict__[self.name] = number
+
+    def range(self) -> str:
+        high = "inf" if math.isinf(self.high) else f"{self.high:g}"
+        return f"{'(' if self.low_open else '['}{self.low:g}, {high})"
 
 
 class Optimizer:
     """Base class: the two faces; subclasses define `_increment` (and `_begin_step` if they
     count steps)."""
 
+    lr = Hyperparameter(0.0, math.inf, "a finite step size; a negative one climbs the loss")
+
     def __init__(self, lr: float, params: Iterable[Tensor] | None = None) -> None:
         self.lr = lr
-        self.params: list[Tensor] = [] if params is None else list(params)
+        self.params: list[Tensor] = [] if params is None else _checked_params(self, params)
 
     def step(self) -> None:
         """Update every parameter in `params` from its `.grad` (parameters without one are left
@@ -44,8 +80,12 @@ class Optimizer:
             if p.grad is not None:
                 p.data += self._increment(i, p.grad.data)
 
-    def update(self, params: MutableMapping[str, Any], grads: MutableMapping[str, Any]) -> None:
-        """The book's interface: update each `params[key]` from `grads[key]` (arrays in place)."""
+    def update(self, params: MutableMapping[str, Any], grads: Mapping[str, Any]) -> None:
+        """The book's interface: update each `params[key]` from `grads[key]` (arrays in place).
+
+        Every key must have a gradient of the parameter's shape, and no array may appear under
+        two keys (it would be updated twice); this is checked before anything changes."""
+        _check_update(self, params, grads)
         self._begin_step()
         for key in params:
             params[key] += self._increment(key, grads[key])
@@ -65,6 +105,60 @@ class Optimizer:
         return f"{type(self).__name__}(lr={self.lr}, params={len(self.params)})"
 
 
+def _checked_params(opt: Optimizer, params: Iterable[Tensor]) -> list[Tensor]:
+    """`params` as a list, refusing what `step()` would get silently wrong."""
+    where = f"{type(opt).__name__}(params=...)"
+    if isinstance(params, Tensor):
+        raise TypeError(f"{where}: got one Tensor; pass a list of tensors, e.g. params=[w]")
+    if isinstance(params, Mapping):
+        raise TypeError(
+            f"{where}: got a dict; pass params=model.parameters(), or keep the dict and call "
+            "update(params, grads) as in the book"
+        )
+    found = list(params)
+    if not found:
+        raise ValueError(
+            f"{where}: the list is empty, so step() would update nothing; pass "
+            "params=model.parameters() (or leave params out and call update(params, grads))"
+        )
+    for i, p in enumerate(found):
+        if not isinstance(p, Tensor):
+            raise TypeError(
+                f"{where}: params[{i}] is a {type(p).__name__}, not a Tensor; step() updates "
+                "tensors from their .grad (for dicts of arrays use update(params, grads))"
+            )
+        for j in range(i):
+            if found[j] is p or np.shares_memory(found[j].data, p.data):
+                same = "are the same tensor" if found[j] is p else "share one array"
+                raise ValueError(
+                    f"{where}: params[{j}] and params[{i}] {same}, so it would be updated twice "
+                    "per step; list each parameter once"
+                )
+    return found
+
+
+def _check_update(opt: Optimizer, params: Mapping[str, Any], grads: Mapping[str, Any]) -> None:
+    where = f"{type(opt).__name__}.update"
+    seen: dict[int, str] = {}
+    for key, value in params.items():
+        if key not in grads:
+            raise KeyError(
+                f"{where}: grads has no {key!r} (params has {', '.join(map(str, params))})"
+            )
+        if np.shape(grads[key]) != np.shape(value):
+            raise ValueError(
+                f"{where}: grads[{key!r}] has shape {np.shape(grads[key])}, but params[{key!r}] "
+                f"has shape {np.shape(value)}"
+            )
+        if isinstance(value, np.ndarray):
+            other = seen.setdefault(id(value), key)
+            if other != key:
+                raise ValueError(
+                    f"{where}: params[{other!r}] and params[{key!r}] are the same array; it "
+                    "would be updated twice"
+                )
+
+
 class SGD(Optimizer):
     """W ← W − lr·∂L/∂W."""
 
@@ -77,6 +171,8 @@ class SGD(Optimizer):
 
 class Momentum(Optimizer):
     """v ← momentum·v − lr·∂L/∂W;  W ← W + v  (a ball rolling downhill, with friction)."""
+
+    momentum = Hyperparameter(0.0, 1.0, "the share of the velocity kept; at 1 it never slows")
 
     def __init__(
         self, lr: float = 0.01, momentum: float = 0.9, params: Iterable[Tensor] | None = None
@@ -95,36 +191,53 @@ class Momentum(Optimizer):
 class AdaGrad(Optimizer):
     """h ← h + g⊙g;  W ← W − lr·g/(√h + ε)  (each weight's step shrinks as it moves)."""
 
-    def __init__(self, lr: float = 0.01, params: Iterable[Tensor] | None = None) -> None:
+    eps = Hyperparameter(0.0, math.inf, _EPS_WHY, low_open=True)
+
+    def __init__(
+        self, lr: float = 0.01, params: Iterable[Tensor] | None = None, eps: float = _EPS
+    ) -> None:
         super().__init__(lr, params)
+        self.eps = eps
         self.h: dict[Hashable, np.ndarray] = {}
 
     def _increment(self, key: Hashable, grad: np.ndarray) -> np.ndarray:
         h = self.h.setdefault(key, np.zeros_like(grad))
         h += grad * grad
-        return (-self.lr) * grad / (np.sqrt(h) + _EPS)
+        return (-self.lr) * grad / (np.sqrt(h) + self.eps)
 
 
 class RMSprop(Optimizer):
     """h ← ρ·h + (1−ρ)·g⊙g;  W ← W − lr·g/(√h + ε)  (AdaGrad that forgets old gradients)."""
 
+    decay_rate = Hyperparameter(0.0, 1.0, _FORGET)
+    eps = Hyperparameter(0.0, math.inf, _EPS_WHY, low_open=True)
+
     def __init__(
-        self, lr: float = 0.01, decay_rate: float = 0.99, params: Iterable[Tensor] | None = None
+        self,
+        lr: float = 0.01,
+        decay_rate: float = 0.99,
+        params: Iterable[Tensor] | None = None,
+        eps: float = _EPS,
     ) -> None:
         super().__init__(lr, params)
         self.decay_rate = decay_rate
+        self.eps = eps
         self.h: dict[Hashable, np.ndarray] = {}
 
     def _increment(self, key: Hashable, grad: np.ndarray) -> np.ndarray:
         h = self.h.setdefault(key, np.zeros_like(grad))
         h *= self.decay_rate
         h += (1 - self.decay_rate) * grad * grad
-        return (-self.lr) * grad / (np.sqrt(h) + _EPS)
+        return (-self.lr) * grad / (np.sqrt(h) + self.eps)
 
 
 class Adam(Optimizer):
     """Momentum on g (m) and RMSprop on g² (v), with the book's bias-corrected step size
     lr_t = lr·√(1−β₂ᵗ)/(1−β₁ᵗ)."""
+
+    beta1 = Hyperparameter(0.0, 1.0, _FORGET + ", and the bias correction divides by 1 − β₁ᵗ")
+    beta2 = Hyperparameter(0.0, 1.0, _FORGET)
+    eps = Hyperparameter(0.0, math.inf, _EPS_WHY, low_open=True)
 
     def __init__(
         self,
@@ -132,10 +245,12 @@ class Adam(Optimizer):
         beta1: float = 0.9,
         beta2: float = 0.999,
         params: Iterable[Tensor] | None = None,
+        eps: float = _EPS,
     ) -> None:
         super().__init__(lr, params)
         self.beta1 = beta1
         self.beta2 = beta2
+        self.eps = eps
         self.iter = 0
         self.m: dict[Hashable, np.ndarray] = {}
         self.v: dict[Hashable, np.ndarray] = {}
@@ -152,4 +267,4 @@ class Adam(Optimizer):
         v = self.v.setdefault(key, np.zeros_like(grad))
         m += (1 - self.beta1) * (grad - m)
         v += (1 - self.beta2) * (grad**2 - v)
-        return (-self._lr_t) * m / (np.sqrt(v) + _EPS)
+        return (-self._lr_t) * m / (np.sqrt(v) + self.eps)

@@ -5,16 +5,24 @@
 
 Exit status: 0 on success, 2 for a refused or malformed command line (as argparse does), 1 when
 a picture cannot be written.
+
+Output survives a terminal that cannot show every character (`PYTHONIOENCODING=ascii`, a
+Latin-1 locale): `∂/∂x` is printed as `d/dx` there, anything else unprintable as `\\u....`.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
 import importlib.util
 import inspect
+import io
 import os
+import shlex
 import sys
 import traceback
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,24 +43,50 @@ from viz.steps import steps
 PROG = "scratchgrad"
 
 
-def _more(python: str, scratchgrad: str) -> str:
-    """Where everything else is, spelled with the commands that work from here (the venv's)."""
+def _checkout() -> Path | None:
+    """The source folder when we run from a checkout (its Makefile and examples beside the
+    package), else None: after `pip install` only the packages exist."""
+    root = Path(__file__).resolve().parent.parent
+    has_sources = (root / "Makefile").is_file() and (root / "examples" / "apple.py").is_file()
+    return root if has_sources else None
+
+
+def _more(python: str, scratchgrad: str, checkout: Path | None) -> str:
+    """Where everything else is, spelled with the commands that work from here (the venv's),
+    naming only what exists: example scripts and `make` only in a checkout."""
+    python, scratchgrad = shlex.quote(python), shlex.quote(scratchgrad)
     rows = [
-        (f"{python} examples/apple.py", "Fig. 5-16 (also apple_orange, chain_rule, sigmoid, loss)"),
         (f"{scratchgrad} draw --help", "draw your own formula, for example"),
         (f'  {scratchgrad} draw "0.5 * (x * m * t - 219) ** 2" x=100 m=2 t=1.1', ""),
         (f'  {scratchgrad} draw "x * y + 3" x=2 y=5 --explain -o steps.html', ""),
-        (f"{python} examples/affine.py", "Fig. 5-25/5-27: the Affine layer's tensor rules"),
-        (f"{python} examples/softmax_loss.py", "Fig. 5-29/5-30: Softmax-with-Loss, y − t"),
-        (f"{python} examples/two_layer_graph.py", "TwoLayerNet's graph, plain and per layer"),
         (f"{scratchgrad} check-layer --help", "check the backward of your own layer"),
-        (f"{python} examples/gradient_check.py", "the book's gradient check (5.7.3)"),
-        (f"{python} examples/train_mnist.py", "TwoLayerNet trained on MNIST (5.7.4)"),
-        (f"{python} examples/optimizer_compare.py", "SGD, Momentum, AdaGrad, Adam (ch. 6)"),
-        ("make book", "every ch. 4-6 script and notebook, run: out/book/index.html"),
-        ("make test / make bench", "the test suite / the benchmarks in bench/"),
-        ("README.md", "the API tour, section by section of the book"),
     ]
+    if checkout is None:
+        rows += [
+            (f"{python} -m pydoc autograd", "the engine: Tensor, Value, backward, gradcheck"),
+            (f"{python} -m pydoc nn", "the book's layers, TwoLayerNet, optimizers, load_mnist"),
+            (f"{python} -m pydoc viz.draw", "drawing graphs from your own code"),
+        ]
+    else:
+        examples = shlex.quote(_command(str(checkout / "examples")))
+        here = Path.cwd().resolve() == checkout
+        make = "make" if here else f"make -C {shlex.quote(_command(str(checkout)))}"
+        figures = "Fig. 5-16 (also apple_orange, chain_rule, sigmoid, loss)"
+        rows.insert(0, (f"{python} {examples}/apple.py", figures))
+        rows += [
+            (f"{python} {examples}/affine.py", "Fig. 5-25/5-27: the Affine layer's tensor rules"),
+            (f"{python} {examples}/softmax_loss.py", "Fig. 5-29/5-30: Softmax-with-Loss, y − t"),
+            (f"{python} {examples}/two_layer_graph.py", "TwoLayerNet's graph, plain and per layer"),
+            (f"{python} {examples}/gradient_check.py", "the book's gradient check (5.7.3)"),
+            (f"{python} {examples}/train_mnist.py", "TwoLayerNet trained on MNIST (5.7.4)"),
+            (f"{python} {examples}/optimizer_compare.py", "SGD, Momentum, AdaGrad, Adam (ch. 6)"),
+            (f"{make} book", "every ch. 4-6 script and notebook, run: out/book/index.html"),
+            (f"{make} test / {make} bench", "the test suite / the benchmarks in bench/"),
+            (
+                shlex.quote(_command(str(checkout / "README.md"))),
+                "the API tour, by the book's sections",
+            ),
+        ]
     width = max(len(command) for command, note in rows if note)
     lines = [f"  {command:<{width}}  {note}".rstrip() for command, note in rows]
     return "\n".join(["More to try:", *lines])
@@ -95,8 +129,43 @@ class UsageError(Exception):
     """A command line we refuse; reported in one line with exit status 2."""
 
 
+def _fallback(error: UnicodeError) -> tuple[str, int]:
+    """Encoding error handler: ASCII stand-ins for our symbols, `\\u....` for anything else."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    text = error.object[error.start : error.end]
+    return "".join(
+        _ASCII.get(c, c.encode("ascii", "backslashreplace").decode()) for c in text
+    ), error.end
+
+
+_ASCII = {"∂": "d", "−": "-", "×": "x", "·": "*", "²": "^2", "ᵀ": "^T", "Σ": "sum ", "…": "..."}
+codecs.register_error("scratchgrad-fallback", _fallback)
+
+
+@contextlib.contextmanager
+def _streams_that_never_fail() -> Iterator[None]:
+    """While the command runs, text the terminal cannot encode falls back instead of raising."""
+    restore = []
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            restore.append((stream, stream.errors))
+            stream.reconfigure(errors="scratchgrad-fallback")
+    try:
+        yield
+    finally:
+        for stream, errors in restore:
+            with contextlib.suppress(ValueError):  # closed meanwhile
+                stream.reconfigure(errors=errors)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    with _streams_that_never_fail():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(
@@ -109,6 +178,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ExprError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except (RecursionError, MemoryError):
+        print(f"{PROG}: error: the expression is too large to compute and draw", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `scratchgrad demo | head -3`: the reader has all it wanted
+        with contextlib.suppress(OSError, ValueError):  # no complaint from the final flush
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (RendererMissing, OSError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
@@ -168,6 +244,8 @@ def _draw(args: argparse.Namespace) -> int:
     page = output.suffix.lower() == ".html"
     if output.suffix.lower().lstrip(".") not in SAVE_FORMATS and not page:
         raise UsageError(f"-o {output}: the name must end in .svg, .png, .pdf, .dot or .html")
+    if output.exists() and not output.is_file():  # a folder, a pipe (would block), a device
+        raise UsageError(f"-o {output}: it exists and is not a file; choose another name")
     if args.forward and not (page or args.explain):
         raise UsageError("--forward goes with --explain or -o page.html (a step-through page)")
     if page and args.style != "book":
@@ -175,19 +253,20 @@ def _draw(args: argparse.Namespace) -> int:
     root, variables = build(args.expr, values)
     if page and not root.requires_grad:
         raise UsageError(f"{args.expr.strip()!r} uses no variable: there is no backward to step")
-    explained = None
-    if args.explain and root.requires_grad:
-        explained = explanation(root, forward=args.forward)
-    steps_page = steps(root, forward=args.forward) if page else None  # both before backward
-    if root.requires_grad:
-        root.backward()
-    print(f"{args.expr.strip()} = {number(root.item())}")
-    for name, t in variables.items():
-        shown = "not used" if t.grad is None else number(t.grad.item())
-        print(f"  ∂/∂{name} = {shown}")
-    if explained is not None:
-        print(f"\n{explained}\n")
-    path = steps_page.save(output) if steps_page else draw(root, style=args.style).save(output)
+    with np.errstate(all="ignore"):  # an overflow shows as inf, as in the values: no warnings
+        explained = None
+        if args.explain and root.requires_grad:
+            explained = explanation(root, forward=args.forward)
+        steps_page = steps(root, forward=args.forward) if page else None  # both before backward
+        if root.requires_grad:
+            root.backward()
+        print(f"{args.expr.strip()} = {number(root.item())}")
+        for name, t in variables.items():
+            shown = "not used" if t.grad is None else number(t.grad.item())
+            print(f"  ∂/∂{name} = {shown}")
+        if explained is not None:
+            print(f"\n{explained}\n")
+        path = steps_page.save(output) if steps_page else draw(root, style=args.style).save(output)
     print(f"wrote {path}")
     return 0
 
@@ -196,7 +275,7 @@ def _assignments(items: Sequence[str]) -> dict[str, float]:
     values: dict[str, float] = {}
     for item in items:
         name, sep, text = item.partition("=")
-        name = name.strip()
+        name = unicodedata.normalize("NFKC", name.strip())  # as Python reads names in EXPR
         if not sep or not name.isidentifier():
             raise UsageError(f"expected NAME=VALUE, got {item!r}")
         if name in FUNCTIONS:
@@ -218,7 +297,8 @@ def _demo(args: argparse.Namespace) -> int:
     save_all(draw(price, title="Fig. 5-17: apples and oranges"), args.output_dir, "apple_orange")
     print()
     script = Path(sys.executable).with_name(PROG)
-    print(_more(_command(sys.executable), _command(str(script)) if script.exists() else PROG))
+    scratchgrad = _command(str(script)) if script.exists() else PROG
+    print(_more(_command(sys.executable), scratchgrad, _checkout()))
     return 0
 
 

@@ -44,7 +44,7 @@ def build(text: str, values: Mapping[str, float]) -> tuple[Tensor, dict[str, Ten
     try:
         with np.errstate(all="ignore"):  # 1/0 gives inf, as in numpy: shown, not warned about
             return _evaluate(tree.body, variables), variables
-    except RecursionError:
+    except (RecursionError, MemoryError):
         raise ExprError("the expression is nested too deeply") from None
 
 
@@ -57,8 +57,12 @@ def parse(text: str, names: Iterable[str]) -> ast.Expression:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExprError(f"not a formula: {exc.msg}") from None
-    except (RecursionError, MemoryError, ValueError):
+    except UnicodeError:  # a lone surrogate: bytes the terminal's encoding could not decode
+        raise ExprError("not a formula: it holds bytes that are not text in this locale") from None
+    except (RecursionError, MemoryError):
         raise ExprError("the expression is nested too deeply") from None
+    except ValueError as exc:  # e.g. a null byte (Python < 3.12)
+        raise ExprError(f"not a formula: {exc}") from None
     for node in ast.walk(tree):
         _check(node, allowed)
     return tree
@@ -71,7 +75,7 @@ def _check(node: ast.AST, names: set[str]) -> None:
         return
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, ast.USub):
-            raise ExprError(f"only unary minus is allowed, not {_show(node)}")
+            raise ExprError(f"only unary minus is allowed (refused: {_show(node)})")
         return
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
@@ -116,7 +120,10 @@ _OPERATOR_NAMES = {
 
 
 def _show(node: ast.AST) -> str:
-    text = ast.unparse(node)
+    try:
+        text = ast.unparse(node)
+    except RecursionError:  # unparse recurses; `~` before 330 minus signs is enough
+        return "a deeply nested expression"
     return text if len(text) <= 40 else text[:37] + "..."
 
 

@@ -81,7 +81,9 @@ class FakeOpener:
         self.calls.append(url)
         if url not in self.routes:
             raise urllib.error.URLError("offline (test)")
-        return io.BytesIO(self.routes[url])
+        response = io.BytesIO(self.routes[url])
+        response.length = len(self.routes[url])  # as http.client's response has
+        return response
 
 
 @pytest.fixture(autouse=True)
@@ -219,6 +221,13 @@ def test_lookup_order_data_dir_then_env_then_cache(tmp_path, monkeypatch, cache,
     assert isolated.calls == []  # never tried to download
 
 
+def test_a_wrong_env_var_is_pointed_out_when_the_cache_is_used(tmp_path, monkeypatch, cache):
+    write_files(cache, synthetic(label=3))
+    monkeypatch.setenv("SCRATCHGRAD_DATA", str(tmp_path / "typo"))
+    with pytest.warns(UserWarning, match=r"skipping \$SCRATCHGRAD_DATA=.*typo: it is not a folder"):
+        assert _label() == 3
+
+
 def test_incomplete_folder_is_skipped_with_a_warning(tmp_path, cache):
     files = synthetic(label=1)
     del files[TEST_LABEL]
@@ -241,8 +250,7 @@ def test_cache_dir_respects_xdg_and_home(tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------- offline error
 
 
-def test_offline_error_says_where_to_put_the_files(tmp_path, monkeypatch, cache, isolated):
-    monkeypatch.setenv("SCRATCHGRAD_DATA", str(tmp_path / "envdir"))
+def test_offline_error_says_where_to_put_the_files(tmp_path, cache, isolated, capsys):
     with pytest.raises(MNISTNotFoundError) as info:
         load_mnist(data_dir=tmp_path / "argdir")
     msg = str(info.value)
@@ -251,18 +259,126 @@ def test_offline_error_says_where_to_put_the_files(tmp_path, monkeypatch, cache,
         assert name in msg
     assert "SCRATCHGRAD_DATA" in msg
     assert str(tmp_path / "argdir") in msg
-    assert str(tmp_path / "envdir") in msg
     assert str(cache) in msg
     assert "https://m1.invalid/mnist/" in msg and "https://m2.invalid/" in msg
     assert "data_dir" in msg
     # searched in order, nothing written
-    assert msg.index("argdir") < msg.index("envdir") < msg.index(str(cache))
+    assert msg.index("argdir") < msg.index("SCRATCHGRAD_DATA") < msg.index(str(cache))
     # each mirror tried once for the first file, then it gives up instead of timing out 8 times
     assert isolated.calls == [
         "https://m1.invalid/mnist/" + TRAIN_IMG,
         "https://m2.invalid/" + TRAIN_IMG,
     ]
     assert leftovers(cache) == []
+    err = capsys.readouterr().err
+    assert (
+        "https://m1.invalid/mnist/train-images-idx3-ubyte.gz: <urlopen error offline (test)>; "
+        "trying the next mirror\n  https://m2.invalid/train-images-idx3-ubyte.gz: <urlopen error "
+        "offline (test)>\n"
+    ) in err
+
+
+def test_with_the_env_var_set_nothing_is_downloaded_elsewhere(tmp_path, monkeypatch, isolated):
+    """The old loader quietly downloaded 11 MB into ~/.cache when $SCRATCHGRAD_DATA was wrong."""
+    monkeypatch.setenv("SCRATCHGRAD_DATA", str(tmp_path / "envdir"))
+    with (
+        pytest.warns(
+            UserWarning, match=r"skipping \$SCRATCHGRAD_DATA=.*envdir: it is not a folder"
+        ),
+        pytest.raises(MNISTNotFoundError) as info,
+    ):
+        load_mnist()
+    msg = str(info.value)
+    assert msg.startswith(
+        f"MNIST: $SCRATCHGRAD_DATA is set to {tmp_path / 'envdir'} (does not exist), so nothing "
+        "was downloaded. Put the four files there, correct the variable, or unset it"
+    )
+    assert isolated.calls == []
+    partial = synthetic()
+    del partial[TEST_LABEL]
+    write_files(tmp_path / "envdir", partial)
+    with (
+        pytest.warns(UserWarning, match=f"it lacks {TEST_LABEL}"),
+        pytest.raises(MNISTNotFoundError, match=rf"\(missing: {TEST_LABEL}\), so nothing was"),
+    ):
+        load_mnist()
+    assert isolated.calls == []
+
+
+def test_the_download_is_announced_on_stderr_before_any_connection(cache, served, capsys):
+    heard_before_connecting: list[str] = []
+    opener = datasets._urlopen
+
+    def listening(request, timeout=None):
+        heard_before_connecting.append(capsys.readouterr().err)
+        return opener(request, timeout=timeout)
+
+    datasets._urlopen = listening  # the `isolated` fixture restores it
+    assert _label() == 5
+    first = heard_before_connecting[0]
+    assert first.startswith("MNIST: not found on disk; downloading 4 file(s) (about 11.6 MB) from ")
+    assert f"https://m1.invalid/mnist/ (or 1 other mirror) into {cache}\n" in first
+    assert "set $SCRATCHGRAD_DATA=FOLDER" in first and "silent for 20 s is given up on" in first
+
+
+def test_download_progress_is_shown_per_file(cache, served, capsys):
+    assert _label() == 5
+    err = capsys.readouterr().err
+    for name, data in served.items():
+        shown = f"{len(data) / 1000:.2f}k" if len(data) >= 1000 else f"{len(data)}"
+        assert f"{name}: 100%" in err and shown in err, (name, err)
+
+
+def test_each_mirror_gets_a_bounded_wait(tmp_path, monkeypatch, cache, isolated):
+    """A mirror that accepts the connection and then says nothing (or stops mid-file) is given
+    up on after DOWNLOAD_TIMEOUT seconds of silence, and the next one is tried. (Only silence is
+    timed here: no assertion depends on how fast this machine answers.)"""
+    assert datasets.DOWNLOAD_TIMEOUT <= 20  # the old 60 s per mirror was two minutes of silence
+    files = synthetic(label=4)
+    monkeypatch.setattr(datasets, "SHA256", hashes_of(files))
+    monkeypatch.setattr(datasets, "DOWNLOAD_TIMEOUT", 0.2)
+    monkeypatch.setattr(datasets, "_urlopen", datasets.urllib.request.urlopen)
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("no_proxy", "*")
+    release = threading.Event()
+
+    class Stalling(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path.startswith("/silent/"):
+                release.wait(30)  # never answers while the client waits
+                return
+            data = files[self.path.rsplit("/", 1)[1]]
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.path.startswith("/stops/"):
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                release.wait(30)  # half the body, then silence
+                return
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stalling)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        monkeypatch.setattr(datasets, "MIRRORS", (base + "silent/", base + "stops/"))
+        with pytest.raises(MNISTNotFoundError) as info:
+            load_mnist()
+        message = str(info.value)
+        assert f"{base}silent/{TRAIN_IMG}: " in message and "timed out" in message, message
+        assert message.count("timed out") == 2 and f"{base}stops/{TRAIN_IMG}: " in message
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def test_offline_error_without_env_var_says_not_set():

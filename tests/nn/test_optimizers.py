@@ -196,3 +196,106 @@ def test_float32_parameters_stay_float32():
         w.grad = np.full(3, 0.5, dtype=np.float32)
         opt.step()
         assert w.data.dtype == np.float32
+
+
+# --- refused hyperparameters (issue 7, item 7) ------------------------------------------------
+BAD_HYPERPARAMETERS = [
+    (SGD, {"lr": -0.1}, r"SGD: lr=-0\.1 is not allowed: it must be in \[0, inf\)"),
+    (SGD, {"lr": float("nan")}, r"lr=nan .*\[0, inf\)"),
+    (SGD, {"lr": float("inf")}, r"lr=inf .*\[0, inf\)"),
+    (AdaGrad, {"lr": -1e-3}, r"AdaGrad: lr=-0\.001"),
+    (Momentum, {"momentum": 1.0}, r"Momentum: momentum=1\.0 .*\[0, 1\)"),
+    (Momentum, {"momentum": -0.5}, r"momentum=-0\.5 .*\[0, 1\)"),
+    (Momentum, {"momentum": float("nan")}, r"momentum=nan"),
+    (RMSprop, {"decay_rate": 1.5}, r"RMSprop: decay_rate=1\.5 .*\[0, 1\)"),
+    (Adam, {"beta1": 1}, r"Adam: beta1=1 .*\[0, 1\).*1 − β₁ᵗ"),
+    (Adam, {"beta2": 1.0}, r"Adam: beta2=1\.0 .*\[0, 1\)"),
+    (Adam, {"beta2": -0.1}, r"beta2=-0\.1"),
+    (Adam, {"eps": 0.0}, r"Adam: eps=0\.0 .*\(0, inf\)"),
+    (AdaGrad, {"eps": -1e-8}, r"eps=-1e-08 .*\(0, inf\)"),
+    (RMSprop, {"eps": float("inf")}, r"eps=inf .*\(0, inf\)"),
+]
+
+
+@pytest.mark.parametrize(("cls", "options", "message"), BAD_HYPERPARAMETERS)
+@pytest.mark.parametrize("face", ["update", "step"])
+def test_bad_hyperparameters_are_refused_at_construction(cls, options, message, face):
+    params = [Tensor([1.0, 2.0])] if face == "step" else None
+    with pytest.raises(ValueError, match=message):
+        cls(params=params, **options)
+
+
+@pytest.mark.parametrize("value", ["0.1", True, None, 1j, Tensor([0.1, 0.2])])
+def test_hyperparameters_must_be_plain_numbers(value):
+    with pytest.raises(TypeError, match=r"SGD: lr=.*expected a number in \[0, inf\)"):
+        SGD(lr=value)
+
+
+def test_a_later_assignment_is_checked_too_and_good_values_are_kept():
+    opt = Adam(lr=np.float32(0.01), beta1=0, beta2=0.5, eps=1e-12)
+    assert (opt.lr, opt.beta1, opt.beta2, opt.eps) == (pytest.approx(0.01), 0.0, 0.5, 1e-12)
+    assert type(opt.lr) is float
+    opt.lr = 0.0  # a schedule may stop learning
+    with pytest.raises(ValueError, match="lr=-1"):
+        opt.lr = -1
+    assert opt.lr == 0.0
+
+
+def test_refused_values_leave_no_weight_changed():
+    """The old code took `lr=-0.1`: a step then climbed the loss."""
+    w = Tensor([1.0, 2.0])
+    with pytest.raises(ValueError):
+        SGD(lr=-0.1, params=[w])
+    assert w.data.tolist() == [1.0, 2.0]
+
+
+def test_a_parameter_listed_twice_is_refused():
+    w, b = Tensor([1.0, 2.0]), Tensor([0.5])
+    with pytest.raises(ValueError, match=r"params\[0\] and params\[2\] are the same tensor"):
+        SGD(lr=0.1, params=[w, b, w])
+    shared = np.ones(3)
+    with pytest.raises(ValueError, match=r"params\[0\] and params\[1\] share one array"):
+        Momentum(params=[Tensor(shared), Tensor(shared)])
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "message"),
+    [
+        ([], ValueError, "the list is empty"),
+        (Tensor([1.0, 2.0]), TypeError, "got one Tensor; pass a list"),
+        ({"W": Tensor([1.0])}, TypeError, r"got a dict; .*update\(params, grads\)"),
+        ([np.ones(2)], TypeError, r"params\[0\] is a ndarray, not a Tensor"),
+    ],
+)
+def test_params_that_step_would_get_wrong_are_refused(params, error, message):
+    with pytest.raises(error, match=message):
+        SGD(lr=0.1, params=params)
+
+
+def test_net_params_dict_is_refused_with_the_books_face_named():
+    net = TwoLayerNet(4, 3, 2, rng=0)
+    with pytest.raises(TypeError, match=r"update\(params, grads\)"):
+        SGD(params=net.params)
+
+
+def test_update_checks_every_key_before_changing_anything():
+    params = {"W": np.ones((2, 2)), "b": np.zeros(2)}
+    with pytest.raises(KeyError, match="grads has no 'b'"):
+        SGD(lr=0.1).update(params, {"W": np.ones((2, 2))})
+    with pytest.raises(ValueError, match=r"grads\['b'\] has shape \(2, 2\).*\(2,\)"):
+        SGD(lr=0.1).update(params, {"W": np.ones((2, 2)), "b": np.ones((2, 2))})
+    with pytest.raises(ValueError, match=r"grads\['W'\] has shape \(2,\)"):  # would broadcast
+        SGD(lr=0.1).update(params, {"W": np.ones(2), "b": np.ones(2)})
+    assert params["W"].tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    same = np.ones(2)
+    with pytest.raises(ValueError, match=r"params\['a'\] and params\['b'\] are the same array"):
+        SGD(lr=0.1).update({"a": same, "b": same}, {"a": np.ones(2), "b": np.ones(2)})
+    assert same.tolist() == [1.0, 1.0]
+
+
+def test_eps_is_used_by_the_adaptive_optimizers():
+    for cls in (AdaGrad, RMSprop, Adam):
+        big, small = {"w": np.array([1.0])}, {"w": np.array([1.0])}
+        cls(lr=0.1, eps=1.0).update(big, {"w": np.array([1e-3])})
+        cls(lr=0.1).update(small, {"w": np.array([1e-3])})
+        assert 1.0 - big["w"][0] < 0.01 * (1.0 - small["w"][0]), cls.__name__
