@@ -32,6 +32,7 @@ book: $(STAMP)
 bench: $(STAMP)
 	$(PINNED) $(BIN)/python bench/scalar.py
 	$(PINNED) $(BIN)/python bench/twolayer.py
+	$(PINNED) $(BIN)/python bench/trace.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info out

@@ -26,6 +26,7 @@ from autograd.ops import (
 from autograd.scope import Region, current_region, region_of, scope
 from autograd.steps import Sent, Step, backward_steps
 from autograd.tensor import RemovableHandle, Tensor, Value, grad, next_id
+from autograd.trace import Program, TraceError, trace
 
 __all__ = [
     "REGISTRY",
@@ -35,8 +36,10 @@ __all__ = [
     "Step",
     "GradcheckError",
     "Op",
+    "Program",
     "Region",
     "Tensor",
+    "TraceError",
     "Value",
     "abs",
     "anomaly_of",
@@ -69,4 +72,5 @@ __all__ = [
     "softplus",
     "sqrt",
     "tanh",
+    "trace",
 ]

@@ -9,7 +9,8 @@ An `Op` bundles
 - `symbol` and `local` / `rule` texts for the visualizer: `local[i]` is the local derivative
   ∂out/∂input_i written with the operand names `{x}`, `{y}` and `{out}`, `rule[i]` is what the
   input receives for tensors, written with `{g}` for the upstream gradient (`{N}`: rows of a
-  batch); a rule of exactly `{g}` passes the gradient on unchanged.
+  batch); a rule of exactly `{g}` passes the gradient on unchanged;
+- `code`, how a traced program (`autograd.trace`) writes the op in Python (see `Code`).
 """
 
 from __future__ import annotations
@@ -24,11 +25,16 @@ from typing import Any
 
 import numpy as np
 
-from autograd.grad_mode import no_grad
+from autograd.grad_mode import is_grad_enabled, no_grad
 from autograd.grad_mode import state as _grad_state
 from autograd.tensor import ArrayLike, Tensor, Value, as_float_array
 
 VJP = Callable[..., Tensor]
+# How a traced program writes the op (autograd.trace): a template with the operands {x}, {y} and
+# the params by name, e.g. "{x} @ {y}"; a pair (array form, Python-float form) when plain floats
+# need other code ("np.exp({x})", "math.exp({x})"); or a function of the input shapes and the
+# params returning the template. A template may call the op by its name: that is its forward.
+Code = str | tuple[str, str] | Callable[..., str] | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,6 +50,7 @@ class Op:
     explain: Callable[..., str] | None = field(default=None, repr=False)
     # the local derivative as people write it when input 1 is a number: `2t` for t**2
     local_constant: Callable[[str, float], str | None] | None = field(default=None, repr=False)
+    code: Code = field(default=None, repr=False)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_registered, (self.name,))  # a pickled graph refers to ops by name
@@ -81,9 +88,10 @@ def defop(
     rule: Sequence[str] | None = None,
     explain: Callable[..., str] | None = None,
     local_constant: Callable[[str, float], str | None] | None = None,
+    code: Code = None,
 ) -> Op:
     op = Op(name, symbol, forward, tuple(vjps), tuple(local), tuple(rule or local), explain,
-            local_constant)  # fmt: skip
+            local_constant, code)  # fmt: skip
     REGISTRY[name] = op
     return op
 
@@ -222,6 +230,7 @@ ADD = defop(
     [lambda g, out, x, y: g, lambda g, out, x, y: g],
     local=["1", "1"],
     rule=["{g}", "{g}"],
+    code="{x} + {y}",
 )
 SUB = defop(
     "sub",
@@ -230,6 +239,7 @@ SUB = defop(
     [lambda g, out, x, y: g, lambda g, out, x, y: -g],
     local=["1", "−1"],
     rule=["{g}", "−{g}"],
+    code="{x} - {y}",
 )
 MUL = defop(
     "mul",
@@ -238,6 +248,7 @@ MUL = defop(
     [lambda g, out, x, y: g * y, lambda g, out, x, y: g * x],
     local=["{y}", "{x}"],
     rule=["{g} ⊙ {y}", "{g} ⊙ {x}"],
+    code="{x} * {y}",
 )
 DIV = defop(
     "div",
@@ -246,23 +257,28 @@ DIV = defop(
     [lambda g, out, x, y: g / y, lambda g, out, x, y: -(g * out) / y],
     local=["1/{y}", "−{x}/{y}²"],
     rule=["{g} / {y}", "−{g} ⊙ {x}/{y}²"],
+    code="{x} / {y}",
 )
+
+
+def _fixed(t: Tensor) -> bool:
+    """A constant (a number of the program): deciding on its values is not data-dependent."""
+    return t._op is None and not t.requires_grad
 
 
 def _pow_vjp_base(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
     """g·y·x^(y−1), and 0 where x = y = 0 (not 0·0^−1 = nan)."""
     exponent = y - 1
-    zero = (y.data == 0) & (x.data == 0)
-    if np.any(zero):
-        exponent = exponent + _const(zero.astype(y.data.dtype))
+    if np.any((y.data == 0) & (x.data == 0)) or (is_grad_enabled() and not _fixed(y)):
+        exponent = exponent + _mask(BOTH_ZERO, x, y)
     return g * y * x**exponent
 
 
 def _pow_vjp_exponent(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
     """g·x^y·ln x, and 0 where x = 0 (not 0·−inf = nan)."""
-    zero = x.data == 0
-    base = x + _const(zero.astype(x.data.dtype)) if np.any(zero) else x
-    return g * out * log(base)
+    if np.any(x.data == 0) or (is_grad_enabled() and not _fixed(x)):
+        return g * out * log(x + _mask(EQUAL_ZERO, x))
+    return g * out * log(x)
 
 
 def _power_text(x: str, c: float) -> str | None:
@@ -288,6 +304,7 @@ POW = defop(
     local=["{y}·{x}^({y}−1)", "{x}^{y}·ln {x}"],
     rule=["{g} ⊙ {y}·{x}^({y}−1)", "{g} ⊙ {x}^{y}·ln {x}"],
     local_constant=lambda x, c: _power_text(x, c),
+    code=("{x} ** {y}", "math.pow({x}, {y})"),
 )
 
 
@@ -364,6 +381,7 @@ MATMUL = defop(
     local=["{y}ᵀ", "{x}ᵀ"],
     rule=["{g} · {y}ᵀ", "{x}ᵀ · {g}"],
     explain=_explain_matmul,
+    code="{x} @ {y}",
 )
 
 
@@ -379,17 +397,38 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _relu_mask(x: Tensor) -> Tensor:
-    return _const(x.data > 0)
+    return _mask(STEP, x)
+
+
+def _mask(
+    op: Op, x: Tensor, y: Tensor | None = None, params: dict[str, Any] | None = None
+) -> Tensor:
+    """A data-dependent constant of a VJP (relu's mask, max's tie share) as a recorded op.
+
+    Recorded, so a traced program recomputes it from its input instead of keeping the example's
+    values; marked as not requiring grad, because its derivative is zero: backward, and so
+    second derivatives, never go through it (as if it were a constant).
+    """
+    out = unary(op, x, params) if y is None else binary(op, x, y)
+    out.requires_grad = False
+    return out
+
+
+def zero_vjp(g: Tensor, out: Tensor, *inputs: Tensor, **params: Any) -> Tensor:
+    """The VJP of an op whose derivative is zero (backward sums it to each input's shape)."""
+    return _const(np.zeros(out.shape, dtype=out.dtype))
 
 
 def _sign(x: Tensor) -> Tensor:
-    return _const(np.sign(x.data))
+    return _mask(SIGN, x)
 
 
-NEG = defop("neg", "−", operator.neg, [lambda g, out, x: -g], local=["−1"], rule=["−{g}"])
+NEG = defop("neg", "−", operator.neg, [lambda g, out, x: -g], local=["−1"], rule=["−{g}"],
+            code="-{x}")  # fmt: skip
 EXP = defop("exp", "exp", np.exp, [lambda g, out, x: g * out], local=["exp({x})"],
-               rule=["{g} ⊙ {out}"])  # fmt: skip
-LOG = defop("log", "log", np.log, [lambda g, out, x: g / x], local=["1/{x}"], rule=["{g} / {x}"])
+               rule=["{g} ⊙ {out}"], code=("np.exp({x})", "math.exp({x})"))  # fmt: skip
+LOG = defop("log", "log", np.log, [lambda g, out, x: g / x], local=["1/{x}"], rule=["{g} / {x}"],
+            code=("np.log({x})", "math.log({x})"))  # fmt: skip
 TANH = defop(
     "tanh",
     "tanh",
@@ -397,6 +436,7 @@ TANH = defop(
     [lambda g, out, x: g * (1 - out * out)],
     local=["1 − {out}²"],
     rule=["{g} ⊙ (1 − {out}²)"],
+    code=("np.tanh({x})", "math.tanh({x})"),
 )
 SIGMOID = defop(
     "sigmoid",
@@ -405,6 +445,7 @@ SIGMOID = defop(
     [lambda g, out, x: g * out * (1 - out)],
     local=["{out}(1 − {out})"],
     rule=["{g} ⊙ {out}(1 − {out})"],
+    code=("sigmoid({x})", "1 / (1 + math.exp(-{x}))"),
 )
 RELU = defop(
     "relu",
@@ -413,6 +454,45 @@ RELU = defop(
     [lambda g, out, x: g * _relu_mask(x)],
     local=["1 if {x} > 0 else 0"],
     rule=["{g} where {x} > 0, else 0"],
+    code=("np.maximum({x}, 0)", "max({x}, 0.0)"),
+)
+# The masks below have a zero derivative; their code is the bool mask, which only ever meets
+# floats in arithmetic (`g * mask`), where it counts as 0/1 in the floats' dtype.
+STEP = defop(
+    "step",
+    "[>0]",
+    lambda x: (x > 0).astype(x.dtype),
+    [zero_vjp],
+    local=["0"],
+    rule=["0"],
+    code="{x} > 0",
+)
+EQUAL_ZERO = defop(
+    "equal_zero",
+    "[=0]",
+    lambda x: (x == 0).astype(x.dtype),
+    [zero_vjp],
+    local=["0"],
+    rule=["0"],
+    code="{x} == 0",
+)
+BOTH_ZERO = defop(
+    "both_zero",
+    "[=0 and =0]",
+    lambda x, y: ((x == 0) & (y == 0)).astype(np.result_type(x, y)),
+    [zero_vjp, zero_vjp],
+    local=["0", "0"],
+    rule=["0", "0"],
+    code="({x} == 0) & ({y} == 0)",
+)
+SIGN = defop(
+    "sign",
+    "sign",
+    np.sign,
+    [zero_vjp],
+    local=["0"],
+    rule=["0"],
+    code="np.sign({x})",
 )
 ABS = defop(
     "abs",
@@ -421,6 +501,7 @@ ABS = defop(
     [lambda g, out, x: g * _sign(x)],
     local=["sign({x})"],
     rule=["{g} ⊙ sign({x})"],
+    code=("np.abs({x})", "abs({x})"),
 )
 SQRT = defop(
     "sqrt",
@@ -429,6 +510,7 @@ SQRT = defop(
     [lambda g, out, x: g / (2 * out)],
     local=["1/(2√{x})"],
     rule=["{g} / (2√{x})"],
+    code=("np.sqrt({x})", "math.sqrt({x})"),
 )
 SOFTPLUS = defop(
     "softplus",
@@ -437,6 +519,7 @@ SOFTPLUS = defop(
     [lambda g, out, x: g * sigmoid(x)],
     local=["σ({x})"],
     rule=["g⊙σ({x})"],
+    code="np.logaddexp(0, {x})",
 )
 ASTYPE = defop(
     "astype",
@@ -445,6 +528,7 @@ ASTYPE = defop(
     [lambda g, out, x, dtype: astype(g, x.dtype)],
     local=["1"],
     rule=["{g}"],
+    code="{x}.astype({dtype})",
 )
 
 
@@ -533,6 +617,7 @@ SUM = defop(
     [lambda g, out, x, axis, keepdims: _expand_reduced(g, x, axis, keepdims)],
     local=["1"],
     rule=["{g} copied to every element"],
+    code=lambda shapes, axis, keepdims: _reduction_code("sum", shapes[0], axis, keepdims),
 )
 MEAN = defop(
     "mean",
@@ -545,14 +630,18 @@ MEAN = defop(
     ],
     local=["1/n"],
     rule=["{g} / n copied to every element"],
+    code=lambda shapes, axis, keepdims: _reduction_code("mean", shapes[0], axis, keepdims),
 )
 
 
 def _max_vjp(g: Tensor, out: Tensor, x: Tensor, axis: tuple[int, ...], keepdims: bool) -> Tensor:
-    peak = out.data if keepdims else out.data.reshape(_keepdims_shape(x.shape, axis))
-    mask = x.data == peak
-    share = mask / np.sum(mask, axis=axis, keepdims=True)  # ties split the gradient evenly
-    return _expand_reduced(g, x, axis, keepdims) * _const(share.astype(x.dtype))
+    return _expand_reduced(g, x, axis, keepdims) * _mask(MAX_SHARE, x, params={"axis": axis})
+
+
+def _max_share(x: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
+    """1 at the maximum along `axis`, else 0; ties split the 1 evenly."""
+    mask = x == np.max(x, axis=axis, keepdims=True)
+    return (mask / np.sum(mask, axis=axis, keepdims=True)).astype(x.dtype)
 
 
 MAX = defop(
@@ -562,7 +651,30 @@ MAX = defop(
     [_max_vjp],
     local=["1 at the maximum, else 0"],
     rule=["{g} at the maximum (ties share)"],
+    code=lambda shapes, axis, keepdims: _reduction_code("max", shapes[0], axis, keepdims),
 )
+
+
+MAX_SHARE = defop(
+    "max_share",
+    "argmax",
+    _max_share,
+    [zero_vjp],
+    local=["0"],
+    rule=["0"],
+    code="max_share({x}, axis={axis})",
+)
+
+
+def _reduction_code(
+    method: str, shape: tuple[int, ...], axis: tuple[int, ...], keepdims: bool
+) -> str:
+    if not axis:
+        return "{x}"
+    if len(axis) == len(shape) and not keepdims:
+        return f"{{x}}.{method}()"
+    axes = axis[0] if len(axis) == 1 else axis
+    return f"{{x}}.{method}(axis={axes}{', keepdims=True' if keepdims else ''})"
 
 
 def _reduction(op: Op, x: ArrayLike, axis: int | Sequence[int] | None, keepdims: bool) -> Tensor:
@@ -600,6 +712,18 @@ def _sum_to_forward(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return summed.reshape(shape)
 
 
+def _sum_to_code(x_shape: tuple[int, ...], shape: tuple[int, ...]) -> str:
+    """`_sum_to_forward` as code: `{x}.sum(axis=0)` for a bias."""
+    lead = len(x_shape) - len(shape)
+    if lead and x_shape[lead:] == shape:
+        return f"{{x}}.sum(axis={0 if lead == 1 else tuple(range(lead))})"
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and x_shape[i + lead] != 1
+    )
+    summed = f"{{x}}.sum(axis={axes[0] if len(axes) == 1 else axes}, keepdims=True)"
+    return summed + (f".reshape({shape})" if lead else "")
+
+
 RESHAPE = defop(
     "reshape",
     "reshape",
@@ -608,6 +732,7 @@ RESHAPE = defop(
     local=["1"],
     rule=["{g} reshaped back"],
     explain=lambda a, shape: f"cannot reshape {a} (size {math.prod(a)}) into {shape}",
+    code="{x}.reshape({shape})",
 )
 TRANSPOSE = defop(
     "transpose",
@@ -621,6 +746,7 @@ TRANSPOSE = defop(
     local=["1"],
     rule=["{g}ᵀ"],
     explain=lambda a, axes: f"axes {axes} are not a permutation of the {len(a)} axes of {a}",
+    code=lambda shapes, axes: "{x}.T" if axes is None else "{x}.transpose({axes})",
 )
 BROADCAST_TO = defop(
     "broadcast_to",
@@ -630,6 +756,7 @@ BROADCAST_TO = defop(
     local=["1"],
     rule=["sum of {g} over the copies"],
     explain=lambda a, shape: f"cannot broadcast {a} to {shape}",
+    code="np.broadcast_to({x}, {shape})",
 )
 SUM_TO = defop(
     "sum_to",
@@ -638,6 +765,7 @@ SUM_TO = defop(
     [lambda g, out, x, shape: broadcast_to(g, x.shape)],
     local=["1"],
     rule=["{g} copied back"],
+    code=lambda shapes, shape: _sum_to_code(shapes[0], shape),
 )
 
 
@@ -722,6 +850,7 @@ GETITEM = defop(
     local=["1 at the picked entries"],
     rule=["{g} scattered back (repeats add)"],
     explain=lambda shape, index: f"index {index!r} does not fit shape {shape}",
+    code="{x}[{index}]",
 )
 SCATTER = defop(
     "scatter_add",
@@ -730,6 +859,7 @@ SCATTER = defop(
     [lambda g, out, x, index, shape: unary(GETITEM, g, {"index": index})],
     local=["1"],
     rule=["{g}[index]"],
+    code="scatter_add({x}, np.s_[{index}], {shape})",
 )
 
 
@@ -761,13 +891,15 @@ def getitem(x: ArrayLike, index: Any) -> Tensor:
 
 # --- softmax family -----------------------------------------------------------------------
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    # array methods: np.max/np.sum dispatch costs as much as the work at the book's sizes
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 SOFTMAX = defop(
@@ -777,6 +909,7 @@ SOFTMAX = defop(
     [lambda g, out, x, axis: out * (g - sum(g * out, axis=axis, keepdims=True))],
     local=["{out}(δ − {out})"],
     rule=["{out} ⊙ ({g} − sum of {g} ⊙ {out})"],
+    code="softmax({x}, axis={axis})",
 )
 LOG_SOFTMAX = defop(
     "log_softmax",
@@ -785,6 +918,7 @@ LOG_SOFTMAX = defop(
     [lambda g, out, x, axis: g - exp(out) * sum(g, axis=axis, keepdims=True)],
     local=["δ − softmax({x})"],
     rule=["{g} − softmax({x}) · sum of {g}"],
+    code="log_softmax({x}, axis={axis})",
 )
 
 
@@ -883,6 +1017,7 @@ SOFTMAX_CROSS_ENTROPY = defop(
     # y is softmax({x}), drawn as its own arrow; N the number of rows (the batch)
     local=["(y − {y}) / {N}", "−log y / {N}"],
     rule=["{g} · (y − {y}) / {N}", "−{g} · log y / {N}"],
+    code="softmax_cross_entropy({x}, {y})",
 )
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import types
 from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from autograd import Tensor, no_grad, numerical_gradient
+from autograd import Program, Tensor, no_grad, numerical_gradient, trace
 from nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 from nn.module import Module, Sequential
 
@@ -148,6 +149,50 @@ class MLP(Sequential):
         self.zero_grad()
         self.lastLayer(self.predict(x), t).backward()
         return {key: p.grad.data for key, p in self.params.tensors.items()}  # type: ignore[union-attr]
+
+    def compile(self, example_x: Any, example_t: Any) -> Program:
+        """Trace one loss-and-gradient step into a Program; from now on `gradient` runs it.
+
+        `print(net.compile(x, t).source)` shows the code backprop writes for this network, the
+        book's Affine/Relu/SoftmaxWithLoss backward methods in one function. Parameters are
+        the program's inputs, so updates to `params` are seen; a batch of another size traces
+        again. Integer labels are turned into one-hot rows first (the program takes one-hot).
+        """
+
+        def step(x: Tensor, t: Tensor, *params: Tensor) -> Tensor:
+            return self.lastLayer(self.predict(x), t)
+
+        kept = vars(self.lastLayer).copy()  # the trace's call is not a call the user made
+        try:
+            program = trace(
+                step,
+                example_x.data if isinstance(example_x, Tensor) else np.asarray(example_x),
+                self._one_hot(example_t),
+                *self.params.tensors.values(),
+                names=["x", "t", *self.params],
+            )
+        finally:
+            vars(self.lastLayer).update(kept)
+        self._program = program
+        # a bound method, not a closure: a copy of the model runs the program on its own params
+        self.gradient = types.MethodType(MLP._compiled_gradient, self)  # type: ignore[method-assign]
+        return program
+
+    def _compiled_gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
+        """Gradients of the loss from the compiled program, keyed like `params` (also in
+        `.grad`)."""
+        tensors = self.params.tensors
+        _, grads = self._program(x, self._one_hot(t), *(p.data for p in tensors.values()))
+        for p, g in zip(tensors.values(), grads[2:], strict=True):
+            p.grad = Tensor._wrap(g)  # fresh arrays of the right shape: no check needed
+        return dict(zip(tensors, grads[2:], strict=True))
+
+    def _one_hot(self, t: Any) -> np.ndarray:
+        t = t.data if isinstance(t, Tensor) else np.asarray(t)
+        if t.ndim == 1 and t.dtype.kind in "iu":
+            classes = list(self.params.tensors.values())[-1].shape[-1]
+            return np.eye(classes, dtype=self.dtype)[t]
+        return t
 
     def numerical_gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
         """Gradients by central differences (slow; for checking `gradient`, book 4.4 / 5.7.3)."""

@@ -233,6 +233,7 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output-dir", default="out", metavar="DIR", help="where to write (default: out)"
     )
     demo.set_defaults(run=_demo)
+    _add_trace_command(sub)
     _add_check_layer(sub)
     return parser
 
@@ -299,6 +300,55 @@ def _demo(args: argparse.Namespace) -> int:
     scratchgrad = _command(str(script)) if script.exists() else PROG
     print(_more(_command(sys.executable), scratchgrad, _checkout()))
     return 0
+
+
+def _add_trace_command(sub: argparse._SubParsersAction) -> None:
+    """`scratchgrad trace EXPR NAME=VALUE`: print the program backprop writes for a formula."""
+    t = sub.add_parser(
+        "trace",
+        help="print the Python code backprop writes for a formula, and run it",
+        description=(
+            "Trace EXPR (the formulas `draw` accepts) with one number per NAME=VALUE into a "
+            "straight-line Python function, forward then backward, print it, and run it. "
+            "The formula is parsed and checked, never evaluated as Python; the printed code "
+            "is written from the engine's op table."
+        ),
+        epilog='example: scratchgrad trace "0.5 * (x * m * t - 219) ** 2" x=100 m=2 t=1.1',
+    )
+    t.add_argument("expr", metavar="EXPR", help="the formula, quoted")
+    t.add_argument("values", metavar="NAME=VALUE", nargs="+", help="a variable and its value")
+
+    def run(args: argparse.Namespace) -> int:
+        import numpy as np
+
+        import autograd
+        from autograd import Value
+        from viz.expr import _evaluate, parse
+
+        values = _assignments(args.values)
+        tree = parse(args.expr, values)  # refuses anything but the whitelisted formula parts
+        names = list(values)
+
+        def formula(*variables: Value) -> Value:
+            return _evaluate(tree.body, dict(zip(names, variables, strict=True)))
+
+        try:
+            with np.errstate(all="ignore"):  # 1/0 gives inf, as `draw` shows it
+                program = autograd.trace(
+                    formula, *(Value(v, name) for name, v in values.items()), names=names
+                )
+                out, grads = program(*values.values())
+        except RecursionError:
+            raise ExprError("the expression is nested too deeply") from None
+        except autograd.TraceError as exc:
+            raise UsageError(str(exc)) from None
+        print(program.source)
+        print(f"{args.expr.strip()} = {number(out)}")
+        for name, g in zip(values, grads, strict=True):
+            print(f"  ∂/∂{name} = {number(g)}")
+        return 0
+
+    t.set_defaults(run=run)
 
 
 # --- check-layer: the user's own layer file -------------------------------------------------

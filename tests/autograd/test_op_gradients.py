@@ -188,6 +188,21 @@ def unary_cases(draw: Any, name: str) -> Case:
 
 
 @st.composite
+def mask_cases(draw: Any, name: str) -> Case:
+    """The zero-derivative masks VJPs use (relu's, pow's at 0, max's tie share)."""
+    if name == "max_share":
+        x = draw(agt.tensors(agt.shapes(min_dims=1), dtype=DTYPES, name="x", min_gap=1e-3))
+        axis = tuple(range(draw(st.integers(0, x.ndim - 1)), x.ndim))
+        return Case(f"max_share {axis}", lambda t: ops.unary(ops.MAX_SHARE, t, {"axis": axis}),
+                    (x,), x.dtype)  # fmt: skip
+    x = draw(agt.tensors(agt.shapes(), dtype=DTYPES, name="x", away_from=0.0))
+    if name == "both_zero":
+        y = draw(agt.tensors(x.shape, dtype=x.dtype, name="y", away_from=0.0))
+        return Case(name, lambda a, b: ops.binary(ops.BOTH_ZERO, a, b), (x, y), x.dtype)
+    return Case(name, lambda t: ops.unary(REGISTRY[name], t), (x,), x.dtype)
+
+
+@st.composite
 def astype_cases(draw: Any) -> Case:
     x = draw(agt.tensors(agt.shapes(), dtype=DTYPES, name="x"))
     target = draw(DTYPES)
@@ -380,6 +395,10 @@ CASES: dict[str, Callable[[], st.SearchStrategy[Case]]] = {
     "matmul": matmul_cases,
     **{name: (lambda name=name: unary_cases(name)) for name in UNARY_DOMAIN},
     "astype": astype_cases,
+    **{
+        name: (lambda name=name: mask_cases(name))
+        for name in ("step", "equal_zero", "both_zero", "sign", "max_share")
+    },
     **{name: (lambda name=name: reduction_cases(name)) for name in ("sum", "mean", "max")},
     "reshape": reshape_cases,
     "transpose": transpose_cases,

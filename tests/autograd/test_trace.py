@@ -1,0 +1,601 @@
+"""`autograd.trace`: programs that compute what eager mode computes, readable as the book.
+
+Equivalence is checked on every op's property-test cases (tests/autograd/test_op_gradients.py,
+built on autograd.testing's strategies), run on *new* inputs (the examples' values moved
+around), at first order and second order (fn itself calls autograd.grad with create_graph).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd
+import autograd.testing as agt
+from autograd import Tensor, TraceError, Value
+
+_spec = importlib.util.spec_from_file_location(
+    "trace_op_cases", Path(__file__).with_name("test_op_gradients.py")
+)
+op_cases = importlib.util.module_from_spec(_spec)
+sys.modules["trace_op_cases"] = op_cases  # dataclasses look their module up there
+_spec.loader.exec_module(op_cases)  # type: ignore[union-attr]
+CASES = op_cases.CASES
+
+
+# --- helpers ----------------------------------------------------------------------------------
+def _moved(inputs: tuple[Any, ...], seed: int) -> tuple[Any, ...]:
+    """New inputs of the same shapes and domains: each tensor's values shuffled (so relu masks,
+    argmaxes and signs move), 0-d ones kept."""
+    rng = np.random.default_rng(seed)
+    moved = []
+    for t in inputs:
+        if isinstance(t, Tensor):
+            data = t.data.copy()
+            if data.ndim:
+                flat = data.reshape(-1)
+                flat[:] = rng.permutation(flat)
+            moved.append(Tensor(data, requires_grad=t.requires_grad, name=t.name))
+        else:
+            moved.append(t)
+    return tuple(moved)
+
+
+def _eager(fn: Any, inputs: tuple[Any, ...], dout: np.ndarray | None) -> tuple[Any, list]:
+    out = fn(*inputs)
+    tracked = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    grads: list[Any] = [None] * len(inputs)
+    if tracked and out.requires_grad:
+        found = autograd.grad(out, tracked, dout)
+        k = 0
+        for i, t in enumerate(inputs):
+            if isinstance(t, Tensor) and t.requires_grad:
+                grads[i] = found[k].data
+                k += 1
+    elif tracked:
+        for i, t in enumerate(inputs):
+            if isinstance(t, Tensor) and t.requires_grad:
+                grads[i] = np.zeros_like(t.data)
+    return out, grads
+
+
+def _untraceable(fn: Any, inputs: tuple[Any, ...]) -> bool:
+    """Does fn's graph hold what trace must refuse: an array (or a grad-requiring leaf) that is
+    not an input, or an op parameter that is an array (labels, index arrays)?"""
+    fresh = op_cases._fresh(inputs)
+    for t in fresh:  # as in a trace, where every input records
+        if isinstance(t, Tensor):
+            t.requires_grad = True
+    with autograd.enable_grad():
+        out = fn(*fresh)
+    ids = {id(t) for t in fresh if isinstance(t, Tensor)}
+    datas = {id(t.data) for t in fresh if isinstance(t, Tensor)}
+    stack, seen = [out], set()
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        for value in t.params.values():
+            parts = value if isinstance(value, tuple) else (value,)
+            if any(isinstance(p, np.ndarray) for p in parts):
+                return True
+        if t.op is None and id(t) not in ids and id(t.data) not in datas:
+            if t.ndim > 0 or t.requires_grad:
+                return True
+        stack.extend(t.inputs)
+    return False
+
+
+def _close(got: Any, want: Any, dtype: np.dtype, label: str) -> None:
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape, f"{label}: shape {got.shape} != {want.shape}"
+    assert got.dtype == want.dtype, f"{label}: dtype {got.dtype} != {want.dtype}"
+    tol = 2e-4 if dtype == np.float32 else 1e-9
+    scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale, err_msg=label)
+
+
+def _check_case(fn: Any, inputs: tuple[Any, ...], label: str, seed: int) -> None:
+    try:
+        program = autograd.trace(fn, *op_cases._fresh(inputs))
+    except TraceError as exc:
+        assert _untraceable(fn, inputs), f"{label}: refused without cause: {exc}"
+        return
+    new = _moved(inputs, seed)
+    with np.errstate(all="ignore"):
+        out = fn(*op_cases._fresh(new))
+    dout = None if out.ndim == 0 else op_cases._weights(out.shape).astype(out.dtype)
+    with np.errstate(all="ignore"):
+        out, want = _eager(fn, op_cases._fresh(new), dout)
+        got_out, got = program(*[t.data if isinstance(t, Tensor) else t for t in new], dout=dout)
+    _close(got_out, out.data, out.dtype, f"{label}: output")
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        if w is None:
+            assert g is None, f"{label}: a gradient for input {i}, which is data"
+        else:
+            _close(g, w, w.dtype, f"{label}: gradient {i}")
+
+
+# --- equivalence with eager mode ----------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(CASES))
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_program_matches_eager_on_new_inputs(name: str, data: st.DataObject, seed: int) -> None:
+    case = data.draw(CASES[name](), label="case")
+    _check_case(case.fn, case.inputs, case.label, seed)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@settings(max_examples=10)
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_second_order_programs_match_eager(name: str, data: st.DataObject, seed: int) -> None:
+    """fn computes first gradients with create_graph=True (seeded by an input, so the seed's
+    arithmetic is recorded too); the program differentiates them again."""
+    case = data.draw(CASES[name](), label="case")
+    positions = [i for i, t in enumerate(case.inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not positions:
+        return
+    with np.errstate(all="ignore"):
+        example = case.fn(*op_cases._fresh(case.inputs))
+    w = Tensor(op_cases._weights(example.shape).astype(example.dtype), name="w")
+
+    def first_gradients(*xs: Any) -> Tensor:
+        *xs, w = xs
+        out = case.fn(*xs)
+        if not out.requires_grad:
+            return (xs[positions[0]] * 0.0).sum() + (w * 0.0).sum()
+        grads = autograd.grad(out, [xs[i] for i in positions], w, create_graph=True)
+        return sum((g * g).sum() for g in grads)
+
+    _check_case(first_gradients, (*case.inputs, w), f"second order of {case.label}", seed)
+
+
+@given(
+    agt.broadcastable_shapes(3).flatmap(
+        lambda s: st.tuples(*(agt.tensors(shape, dtype=agt.float_dtypes()) for shape in s))
+    ),
+    st.integers(0, 2**16),
+)
+def test_fan_out_and_broadcasting(xs: tuple[Tensor, ...], seed: int) -> None:
+    def fn(a: Tensor, b: Tensor, c: Tensor) -> Tensor:
+        h = a * b + c  # broadcast three ways
+        return (h * h.tanh() + h.exp() * a - c.sigmoid() * h).sum()
+
+    _check_case(fn, xs, "fan-out", seed)
+
+
+@given(
+    agt.shapes(min_dims=2, max_dims=3).flatmap(
+        lambda s: st.tuples(
+            agt.tensors(s, dtype=agt.float_dtypes()),
+            st.lists(st.integers(0, s[-1] - 1), min_size=s[0], max_size=s[0]),
+        )
+    ),
+    st.integers(0, 2**16),
+)
+def test_softmax_cross_entropy_with_one_hot_labels_as_data(drawn: tuple, seed: int) -> None:
+    z, labels = drawn
+    hot = np.eye(z.shape[-1], dtype=z.dtype)[np.array(labels)]
+    hot = np.broadcast_to(hot.reshape(z.shape[0], *([1] * (z.ndim - 2)), z.shape[-1]), z.shape)
+    t = Tensor(np.ascontiguousarray(hot), requires_grad=False, name="t")
+    _check_case(autograd.softmax_cross_entropy, (z, t), "sce one-hot data", seed)
+
+
+# --- what a program computes ------------------------------------------------------------------
+def test_relu_mask_is_recomputed_on_new_inputs() -> None:
+    x = Tensor([1.0, -2.0, 3.0])
+    program = autograd.trace(lambda x: (x.relu() * x).sum(), x)
+    out, (dx,) = program(np.array([-1.0, 2.0, -3.0]))
+    assert float(out) == 4.0
+    assert dx.tolist() == [0.0, 4.0, 0.0]
+    assert "x > 0" in program.source
+
+
+def test_max_ties_and_pow_at_zero_follow_new_inputs() -> None:
+    x = Tensor([1.0, 3.0, 2.0])
+    program = autograd.trace(lambda x: x.max(), x)
+    _, (dx,) = program(np.array([3.0, 3.0, 1.0]))
+    assert dx.tolist() == [0.5, 0.5, 0.0]
+    y = Tensor([2.0, 1.0])
+    power = autograd.trace(lambda x, y: (x**y).sum(), Tensor([1.0, 2.0]), y)
+    _, (dx, dy) = power(np.array([0.0, 0.0]), np.array([0.0, 1.0]))
+    assert np.isfinite(dx).all() and np.isfinite(dy).all()
+    assert dx.tolist() == [0.0, 1.0]
+
+
+def test_data_gets_no_gradient_and_unused_inputs_get_zeros() -> None:
+    W = Tensor(np.ones((3, 2)), name="W")
+    unused = Tensor(np.ones(4), name="unused")
+    program = autograd.trace(lambda x, W, u: (x @ W).sum(), np.ones((5, 3)), W, unused)
+    assert "dx" not in program.source
+    _, (dx, dW, du) = program(np.ones((5, 3)), np.ones((3, 2)), np.ones(4))
+    assert dx is None and dW.tolist() == [[5.0, 5.0]] * 3 and du.tolist() == [0.0] * 4
+
+
+def test_returned_arrays_are_fresh_and_writable() -> None:
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    y = Tensor(np.ones((2, 3)))
+    program = autograd.trace(lambda x, y: (x * y).sum() + x.sum(), x, y)
+    xs, ys = np.arange(6.0).reshape(2, 3), np.ones((2, 3))
+    _, (dx, dy) = program(xs, ys)
+    dx += 1  # a broadcast view would refuse; an alias of an input would change it
+    dy += 1
+    assert xs.tolist() == np.arange(6.0).reshape(2, 3).tolist() and ys.tolist() == [[1.0] * 3] * 2
+    _, (dx2, _) = program(xs, ys)
+    assert dx2.tolist() == [[2.0] * 3] * 2
+
+
+def test_non_scalar_output_takes_dout() -> None:
+    x = Tensor([1.0, 2.0])
+    program = autograd.trace(lambda x: x * x, x)
+    _, (dx,) = program(np.array([1.0, 2.0]), dout=np.array([1.0, 10.0]))
+    assert dx.tolist() == [2.0, 40.0]
+    with pytest.raises(TraceError, match="dout="):
+        program(np.array([1.0, 2.0]))
+
+
+def test_programs_run_in_threads() -> None:
+    W = Tensor(np.ones((3, 2)))
+    program = autograd.trace(lambda x, W: (x @ W).tanh().sum(), np.ones((4, 3)), W)
+    results: list[float] = []
+
+    def run(k: int) -> None:
+        for _ in range(50):
+            out, _ = program(np.full((4, 3), k / 10), np.ones((3, 2)))
+            results.append((k, float(out)))
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k, out in results:
+        assert out == pytest.approx(8 * np.tanh(3 * k / 10))
+
+
+# --- guarding ---------------------------------------------------------------------------------
+def test_new_shapes_retrace_and_retrace_false_refuses() -> None:
+    W = Tensor(np.ones((3, 2)))
+    program = autograd.trace(lambda x, W: (x @ W).sum(), np.ones((4, 3)), W)
+    out, (_, dW) = program(np.ones((7, 3)), np.ones((3, 2)))
+    assert float(out) == 42.0 and dW.tolist() == [[7.0, 7.0]] * 3
+    out32, _ = program(np.ones((4, 3), np.float32), np.ones((3, 2), np.float32))
+    assert out32.dtype == np.float32
+    strict = autograd.trace(lambda x, W: (x @ W).sum(), np.ones((4, 3)), W, retrace=False)
+    with pytest.raises(TraceError, match=r"x: traced with shape \(4, 3\) float64, got shape"):
+        strict(np.ones((7, 3)), np.ones((3, 2)))
+
+
+def test_check_detects_data_dependent_control_flow() -> None:
+    def fn(x: Tensor) -> Tensor:
+        if x.sum().item() > 0:  # Python control flow on a value: not recorded
+            return (x * x).sum()
+        return x.tanh().sum()
+
+    program = autograd.trace(fn, Tensor([1.0, 2.0]))
+    program.check(np.array([3.0, 1.0]))  # same path: fine
+    with pytest.raises(TraceError, match="depends on tensor values"):
+        program.check(np.array([-3.0, 1.0]))
+
+
+def test_check_detects_a_number_read_from_a_tensor() -> None:
+    program = autograd.trace(lambda x: x * float(x.sum()), Tensor(2.0))
+    with pytest.raises(TraceError, match="traced"):
+        program.check(3.0)
+
+
+def test_closure_captured_parameters_are_refused() -> None:
+    W = Tensor(np.ones((3, 2)), name="W1")
+    with pytest.raises(TraceError, match=r"'W1'.*Pass it as an input"):
+        autograd.trace(lambda x: (x @ W).sum(), np.ones((4, 3)))
+    data = Tensor(np.ones((4, 3)), requires_grad=False)
+    with pytest.raises(TraceError, match="neither an input nor a number"):
+        autograd.trace(lambda W: (data @ W).sum(), W)
+
+
+def test_arrays_fixed_at_trace_time_are_refused() -> None:
+    z = Tensor(np.zeros((3, 4)))
+    with pytest.raises(TraceError, match="one-hot"):
+        autograd.trace(lambda z: autograd.softmax_cross_entropy(z, np.array([0, 1, 2])), z)
+    with pytest.raises(TraceError, match="index"):
+        autograd.trace(lambda z: z[[0, 2]].sum(), z)
+
+
+def test_untracked_values_inside_fn_are_refused() -> None:
+    def fn(x: Tensor) -> Tensor:
+        with autograd.no_grad():
+            scale = x * 2  # computed without recording: the program could not recompute it
+        return (x * scale).sum()
+
+    with pytest.raises(TraceError, match="without recording"):
+        autograd.trace(fn, Tensor([1.0, 2.0]))
+
+
+def test_hooks_and_unrecorded_in_place_changes_are_refused() -> None:
+    def hooked(x: Tensor) -> Tensor:
+        y = x * 2
+        y.register_hook(lambda g: g * 10)
+        return y.sum()
+
+    with pytest.raises(TraceError, match="hook"):
+        autograd.trace(hooked, Tensor([1.0, 2.0]))
+
+    def changed(x: Tensor) -> Tensor:
+        y = x * 2
+        with autograd.no_grad():
+            y += 1
+        return y.sum()
+
+    with pytest.raises(TraceError, match="in place"):
+        autograd.trace(changed, Tensor([1.0, 2.0]))
+
+    def recorded(x: Tensor) -> Tensor:
+        y = x * 2
+        y += 1  # recorded: a new node
+        return (y * y).sum()
+
+    program = autograd.trace(recorded, Tensor([1.0, 2.0]))
+    _, (dx,) = program(np.array([0.0, 1.0]))
+    assert dx.tolist() == [4.0, 12.0]
+
+
+# --- scalar programs --------------------------------------------------------------------------
+def price_of(apple: Tensor, num: Tensor, orange: Tensor, orange_num: Tensor, tax: Tensor) -> Tensor:
+    price = (apple * num + orange * orange_num) * tax
+    price.name = "price"
+    return price
+
+
+APPLE_ORANGE = """\
+def forward_backward(apple, num, orange, orange_num, tax):
+    v0 = apple * num + orange * orange_num
+    price = v0 * tax
+
+    # backward
+    dorange = tax * orange_num
+    dorange_num = tax * orange
+    dapple = tax * num
+    dnum = tax * apple
+    dtax = v0
+    return price, (dapple, dnum, dorange, dorange_num, dtax)
+"""
+
+
+def test_apple_orange_golden_source_and_numbers() -> None:
+    inputs = [Value(100, "apple"), Value(2, "num"), Value(150, "orange"), Value(3, "orange_num"),
+              Value(1.1, "tax")]  # fmt: skip
+    program = autograd.trace(price_of, *inputs)
+    assert program.source == APPLE_ORANGE
+    price, grads = program(100, 2, 150, 3, 1.1)
+    assert type(price) is float and price == pytest.approx(715)
+    assert grads == pytest.approx((2.2, 110, 3.3, 165, 650))
+
+
+def test_scalar_programs_follow_numpy_where_math_raises() -> None:
+    x = Value(1.0)
+    program = autograd.trace(lambda x: (1 / x) + x.exp() + x.log(), x)
+    assert "math.exp" in program.source and "np." not in program.source
+    with np.errstate(all="ignore"):
+        eager = (1 / Value(0.0)) + Value(0.0).exp() + Value(0.0).log()
+        out, (dx,) = program(0.0)
+        big, _ = program(1000.0)
+        negative, _ = program(-1.0)
+    assert np.isnan(float(eager.data)) and np.isnan(out) and np.isnan(dx)
+    assert big == np.inf and np.isnan(negative)
+
+
+def test_micrograd_style_neuron_traces_to_floats() -> None:
+    def neuron(w0: Tensor, w1: Tensor, b: Tensor) -> Tensor:
+        act = b + w0 * 2.0 + w1 * -3.0
+        return (1 + -1.0 * act).relu() + 1e-4 * (w0 * w0 + w1 * w1)
+
+    params = [Value(0.5), Value(-0.25), Value(0.1)]
+    program = autograd.trace(neuron, *params)
+    out, grads = program(0.5, -0.25, 0.1)
+    eager = neuron(*params)
+    eager.backward()
+    assert out == pytest.approx(float(eager.data))
+    assert grads == pytest.approx(tuple(float(p.grad.data) for p in params))
+    out, grads = program(2.0, -1.0, 0.0)  # the hinge is now flat: relu's mask moved
+    assert grads[2] == 0.0 and type(grads[2]) is float
+
+
+# --- generated code never runs user text -----------------------------------------------------
+@pytest.mark.parametrize(
+    "hostile",
+    ["__import__('os').system('echo pwned')", "x; import os", "lambda: 0", "class", "a b"],
+)
+def test_hostile_tensor_names_never_reach_the_code(hostile: str) -> None:
+    x = Tensor([1.0, 2.0], name=hostile)
+    program = autograd.trace(lambda t: (t * t).sum(), x)
+    assert hostile not in program.source and program.names == ["t"]
+    _, (dx,) = program(np.array([1.0, 3.0]))
+    assert dx.tolist() == [2.0, 6.0]
+
+
+def test_hostile_scope_names_stay_inside_their_comment() -> None:
+    from autograd import scope
+
+    hostile = "Affine1\nimport os; os.system('echo pwned')\r__import__('os')"
+
+    def fn(x: Tensor) -> Tensor:
+        with scope(hostile):
+            y = x * x
+        return y.sum()
+
+    program = autograd.trace(fn, Tensor([1.0, 2.0]))
+    code_lines = [line for line in program.source.splitlines() if not line.strip().startswith("#")]
+    assert not any("import" in line for line in code_lines)
+    assert program(np.array([3.0, 1.0]))[1][0].tolist() == [6.0, 2.0]
+
+
+def test_the_code_is_built_only_from_templates_names_and_numbers() -> None:
+    """No eval anywhere in the tracer; exec only runs the program text we wrote."""
+    source = (Path(autograd.__file__).parent / "trace.py").read_text()
+    assert "eval(" not in source
+    assert source.count("exec(") == 1
+
+
+# --- TwoLayerNet: the book's backward, written by the engine ---------------------------------
+TWO_LAYER_NET = """\
+def forward_backward(x, t, W1, b1, W2, b2):
+    # Affine1
+    a1 = x @ W1 + b1
+    # Relu1
+    z1 = np.maximum(a1, 0)
+    # Affine2
+    a2 = z1 @ W2 + b2
+    # SoftmaxWithLoss
+    loss = softmax_cross_entropy(a2, t)
+
+    # backward
+    # SoftmaxWithLoss
+    y = softmax(a2, axis=1)
+    dout = (y * t.sum(axis=1, keepdims=True) - t) / 100
+    # Affine2
+    db2 = dout.sum(axis=0)
+    dW2 = z1.T @ dout
+    dout = dout @ W2.T
+    # Relu1
+    dout = dout * (a1 > 0)
+    # Affine1
+    db1 = dout.sum(axis=0)
+    dW1 = x.T @ dout
+    return loss, (None, None, dW1, db1, dW2, db2)
+"""
+
+
+def _batch(rng: np.random.Generator, n: int, dtype: Any = np.float64) -> tuple[np.ndarray, ...]:
+    x = rng.random((n, 784)).astype(dtype)
+    t = np.eye(10, dtype=dtype)[rng.integers(0, 10, n)]
+    return x, t
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_two_layer_net_golden_source_and_same_gradients(dtype: Any) -> None:
+    from nn import TwoLayerNet
+
+    net = TwoLayerNet(784, 50, 10, weight_init_std=0.1, rng=0, dtype=dtype)
+    rng = np.random.default_rng(1)
+    program = net.compile(*_batch(rng, 100, dtype))
+    assert program.source == TWO_LAYER_NET
+    x, t = _batch(rng, 100, dtype)  # a new batch, and parameters after an update
+    for key in net.params:
+        net.params[key] -= 0.1
+    compiled = net.gradient(x, t)
+    eager = TwoLayerNet.gradient(net, x, t)
+    for key in net.params:
+        assert compiled[key].dtype == dtype
+        _close(compiled[key], eager[key], np.dtype(dtype), key)
+
+
+def test_compiled_gradient_retraces_for_the_last_short_batch_and_takes_labels() -> None:
+    from nn import TwoLayerNet
+
+    net = TwoLayerNet(784, 20, 10, weight_init_std=0.1, rng=0)
+    rng = np.random.default_rng(2)
+    x, t = _batch(rng, 7)
+    labels = t.argmax(axis=1)
+    net.compile(*_batch(rng, 100))
+    compiled = net.gradient(x, labels)
+    for key in net.params:  # left in .grad, as eager mode leaves them
+        assert net.params.tensors[key].grad.data is compiled[key]
+    eager = TwoLayerNet.gradient(net, x, t)
+    for key in net.params:
+        _close(compiled[key], eager[key], np.dtype(np.float64), key)
+
+
+def test_misuse_gets_clear_errors() -> None:
+    x = Tensor([1.0, 2.0])
+    with pytest.raises(TraceError, match="must return a Tensor"):
+        autograd.trace(lambda x: 3.0, x)
+    with pytest.raises(TraceError, match="at least one example input"):
+        autograd.trace(lambda: Tensor(1.0))
+    with pytest.raises(TypeError, match="callable"):
+        autograd.trace("x * x", x)  # type: ignore[arg-type]
+    program = autograd.trace(lambda x: (x * x).sum(), x)
+    with pytest.raises(TypeError, match=r"takes 1 inputs \(x\), got 2"):
+        program(np.ones(2), np.ones(2))
+    with pytest.raises(TypeError, match="string"):
+        program("1, 2")
+    with pytest.raises(TraceError, match="getitem's index cannot be written"):
+        autograd.trace(lambda x: x[True].sum(), x)
+    with pytest.raises(TraceError, match="2 names for 1 inputs"):
+        autograd.trace(lambda x: x.sum(), x, names=["a", "b"])
+
+
+def test_example_tensors_are_left_as_they_were() -> None:
+    W = Tensor(np.ones((3, 2)), name="W")
+    x = Tensor(np.ones((4, 3)), requires_grad=False)
+    program = autograd.trace(lambda x, W: (x @ W).sum(), x, W)
+    program(np.zeros((4, 3)), np.full((3, 2), 5.0))
+    program.check(np.zeros((4, 3)), np.full((3, 2), 5.0))
+    assert W.grad is None and W.data.tolist() == [[1.0, 1.0]] * 3 and not x.requires_grad
+
+
+def test_tracing_inside_no_grad_still_records() -> None:
+    z = Tensor(np.array([[1.0, 2.0, 0.5]]))
+    t = np.array([[0.0, 1.0, 0.0]])
+    with autograd.no_grad():
+        program = autograd.trace(lambda z, t: autograd.softmax_cross_entropy(z, t), z, t)
+    _, (dz, _) = program(np.array([[0.0, 0.0, 3.0]]), t)
+    eager = Tensor(np.array([[0.0, 0.0, 3.0]]))
+    autograd.softmax_cross_entropy(eager, t).backward()
+    np.testing.assert_allclose(dz, eager.grad.data)
+
+
+def test_a_dropped_program_leaves_nothing_behind() -> None:
+    import gc
+    import linecache
+
+    def programs() -> int:
+        return sum("scratchgrad program" in key for key in linecache.cache)
+
+    gc.collect()  # programs of earlier tests
+    before = programs()
+    program = autograd.trace(lambda x: (x * x).sum(), Tensor([1.0, 2.0]))
+    assert programs() == before + 1  # tracebacks inside the program show its lines
+    del program
+    gc.collect()
+    assert programs() == before
+
+
+def test_a_copy_of_a_compiled_model_computes_with_its_own_parameters() -> None:
+    import copy
+
+    from nn import TwoLayerNet
+
+    net = TwoLayerNet(784, 10, 10, weight_init_std=0.1, rng=0)
+    rng = np.random.default_rng(3)
+    x, t = _batch(rng, 20)
+    net.compile(x, t)
+    twin = copy.deepcopy(net)
+    for key in twin.params:
+        twin.params[key] += 0.5
+    ours, theirs = twin.gradient(x, t), TwoLayerNet.gradient(twin, x, t)
+    for key in twin.params:
+        _close(ours[key], theirs[key], np.dtype(np.float64), key)
+
+
+def test_your_own_scopes_name_the_code_like_the_books_layers() -> None:
+    from autograd import scope
+
+    def net(x: Tensor, W1: Tensor, b1: Tensor) -> Tensor:
+        with scope("Affine1"):
+            a = x @ W1 + b1
+        with scope("Sigmoid1"):
+            z = a.sigmoid()
+        return z.sum()
+
+    W1, b1 = Tensor(np.ones((3, 2)), name="W1"), Tensor(np.zeros(2), name="b1")
+    source = autograd.trace(net, np.ones((4, 3)), W1, b1).source
+    assert "# Affine1\n    a1 = x @ W1 + b1\n    # Sigmoid1\n    z1 = sigmoid(a1)" in source
+    assert "db1 = dout.sum(axis=0)" in source and "dW1 = x.T @ dout" in source
