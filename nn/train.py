@@ -73,16 +73,6 @@ class History:
         if path is not None:
             fig.savefig(path, dpi=100)
         return fig
-        acc_ax = axes[1]
-        acc_ax.plot(self.epoch, self.train_acc, marker="o", label="train acc")
-        if self.test_acc:
-            acc_ax.plot(self.epoch, self.test_acc, marker="s", linestyle="--", label="test acc")
-        acc_ax.set(xlabel="epochs", ylabel="accuracy", ylim=(0, 1.0), title="accuracy")
-        acc_ax.set_xlim(left=0)
-        acc_ax.legend(loc="lower right")
-        if path is not None:
-            fig.savefig(path, dpi=100)
-        return fig
 
     def __repr__(self) -> str:
         last = ""
