@@ -1,4 +1,5 @@
 # Two commands set everything up on a fresh clone: `make demo` and `make test`.
+# pip runs with -qq: errors still show, the build backend's and this machine's notices do not.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,8 +15,8 @@ PINNED := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,plots]'
+	$(BIN)/python -m pip install -qq --upgrade pip
+	$(BIN)/python -m pip install -qq -e '.[test,plots]'
 	touch $(STAMP)
 
 demo: $(STAMP)
