@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import math
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
@@ -150,6 +151,7 @@ class Tensor:
 
     # --- copies and pickles ---------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
+        self.grad  # noqa: B018  (a gradient kept as a float becomes its Value first)
         return {"_scope": self._scope, **{slot: getattr(self, slot) for slot in _STATE}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -206,7 +208,10 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        return self._grad
+        g = self._grad
+        if type(g) is float:  # left as a number by the float pass (`_backpropagate_floats`)
+            g = self._grad = Value._wrap(np.array(g))
+        return g
 
     @grad.setter
     def grad(self, value: ArrayLike | None) -> None:
@@ -376,7 +381,11 @@ class Tensor:
             parts.append(f"op={self._op.name}")
         if self._grad is not None:
             g = np.array2string(
-                self._grad._data, precision=8, suppress_small=True, separator=", ", threshold=20
+                self.grad._data,  # type: ignore[union-attr]
+                precision=8,
+                suppress_small=True,
+                separator=", ",
+                threshold=20,
             )
             parts.append(f"grad={g}")
         return f"{type(self).__name__}({', '.join(parts)})"
@@ -848,7 +857,16 @@ def _backpropagate(
     gc.disable()
     _grad_state.enabled = create_graph
     try:
-        for node in _reverse_topological_order(root):
+        order = _reverse_topological_order(root)
+        plain = grad is None and targets is None and not create_graph
+        if (
+            plain
+            and anomaly is None
+            and steps is None
+            and _backpropagate_floats(root, order, release)
+        ):
+            return found
+        for node in order:
             g = pending.pop(id(node), None)
             if g is None:
                 continue
@@ -861,7 +879,7 @@ def _backpropagate(
                 if op is None and not create_graph:  # the user may update a leaf's .grad in place
                     g = _owned(g, stored, type(node))
                 stored.add(id(g._data))
-                node._grad = g if node._grad is None else node._grad + g
+                node._grad = g if node._grad is None else node.grad + g
             elif id(node) in wanted:
                 if not create_graph:  # each result an array of its own, as .grad is
                     g = _owned(g, stored, type(node))
@@ -906,6 +924,67 @@ def _backpropagate(
         if collector_was_on:
             gc.enable()
     return found
+
+
+def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> bool:
+    """The same pass as `_backpropagate`'s loop, on Python floats, for a graph of `Value`s.
+
+    Each op's VJPs come from the op table as functions of floats (`autograd/float_vjps.py`),
+    so no Tensor is made per edge. Only for a plain first-order pass (no create_graph, hooks,
+    anomaly mode, steps or autograd.grad) over float64 single numbers; anything else, an
+    overwritten input, a used-up graph, or a gradient that is not finite (numpy would warn)
+    returns False having changed nothing, and the general pass runs (and raises, or warns, as
+    it always does). Gradients are kept as floats and become Values when `.grad` is read.
+    """
+    pending: dict[int, float] = {id(root): 1.0}
+    nodes: list[Tensor] = []
+    grads: list[float] = []
+    vjps_of = _float_vjps
+    try:
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            for node in order:
+                g = pending.pop(id(node), None)
+                if g is None:
+                    continue
+                data = node._data
+                if type(node) is not Value or data.dtype is not _FLOAT64 or data.ndim:
+                    return False
+                if node._meta is not None and "hooks" in node._meta:
+                    return False
+                nodes.append(node)
+                grads.append(g)
+                op = node._op
+                if op is None:
+                    continue
+                vjps = vjps_of(op)
+                if vjps is None or node._released or node._params is not None:
+                    return False
+                if node._id < _last_write and _overwritten(node):
+                    return False
+                x, y = node._x, node._y
+                if x.requires_grad:  # type: ignore[union-attr]
+                    share = vjps[0](g, node, x, y)
+                    prev = pending.get(id(x))
+                    pending[id(x)] = share if prev is None else prev + share
+                if y is not None and y.requires_grad:
+                    share = vjps[1](g, node, x, y)
+                    prev = pending.get(id(y))
+                    pending[id(y)] = share if prev is None else prev + share
+    except (ZeroDivisionError, OverflowError, ValueError, FloatingPointError):
+        return False  # Python or numpy refused where numpy's default gives inf or nan
+    if not math.isfinite(sum(grads)):  # a NaN or inf (or a sum that overflows): numpy warns
+        return False
+    for node, g in zip(nodes, grads, strict=True):
+        before = node._grad
+        if before is None:
+            node._grad = g
+        elif type(before) is float:
+            node._grad = before + g
+        else:  # a Tensor stored earlier: added as the general pass adds (its dtype rules)
+            node._grad = before + Value._wrap(np.array(g))
+        if node._op is not None:
+            node._released = release
+    return True
 
 
 class RemovableHandle:
@@ -1047,6 +1126,9 @@ class Value(Tensor):
 
 
 from autograd import ops as _ops  # noqa: E402  (ops needs Tensor; Tensor's methods need ops)
+from autograd.float_vjps import float_vjps as _float_vjps  # noqa: E402
+
+_FLOAT64 = np.dtype(np.float64)
 
 # numpy ufuncs that are engine ops: `np.exp(t)` is `t.exp()`, recorded like it
 _UFUNC_OPS: dict[np.ufunc, Any] = {
