@@ -104,7 +104,8 @@ def _write(
         result = op.vjps[index](g, out, *leaves)
     if not isinstance(result, Tensor):
         raise _Unwritable
-    names = {id(g): "g", id(out): "out", **{id(t): n for t, n in zip(leaves, _OPERANDS)}}
+    names = {id(g): "g", id(out): "out"}
+    names.update((id(t), n) for t, n in zip(leaves, _OPERANDS, strict=False))
     lines: list[str] = []
     helpers: dict[str, Callable[..., float]] = {}
     written: dict[int, codegen.Expr] = {}

@@ -858,13 +858,9 @@ def _backpropagate(
     _grad_state.enabled = create_graph
     try:
         order = _reverse_topological_order(root)
-        plain = grad is None and targets is None and not create_graph
-        if (
-            plain
-            and anomaly is None
-            and steps is None
-            and _backpropagate_floats(root, order, release)
-        ):
+        # a plain first-order pass into .grad: the float pass may do it (it says if it did)
+        plain = grad is None and targets is None and steps is None and anomaly is None
+        if plain and not create_graph and _backpropagate_floats(root, order, release):
             return found
         for node in order:
             g = pending.pop(id(node), None)
