@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import itertools
 import math
+import operator
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
@@ -773,22 +774,21 @@ def _reverse_topological_order(root: Tensor) -> list[Tensor]:
     """
     seen = {id(root)}
     nodes = [root]
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        for parent in (node._x, node._y):
-            if parent is not None and parent.requires_grad and id(parent) not in seen:
-                seen.add(id(parent))
-                nodes.append(parent)
-                stack.append(parent)
+    for node in nodes:  # the list grows as it is walked: each node is visited once
+        x, y = node._x, node._y
+        if x is not None and x.requires_grad and id(x) not in seen:
+            seen.add(id(x))
+            nodes.append(x)
+        if y is not None and y.requires_grad and id(y) not in seen:
+            seen.add(id(y))
+            nodes.append(y)
     nodes.sort(key=_creation_id, reverse=True)
     if _copies_made and not _ids_follow_graph(nodes):
         return _depth_first_order(root)
     return nodes
 
 
-def _creation_id(t: Tensor) -> int:
-    return t._id
+_creation_id = operator.attrgetter("_id")
 
 
 def _ids_follow_graph(nodes: list[Tensor]) -> bool:
@@ -925,7 +925,7 @@ def _backpropagate(
 def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> bool:
     """The same pass as `_backpropagate`'s loop, on Python floats, for a graph of `Value`s.
 
-    Each op's VJPs come from the op table as functions of floats (`autograd/float_vjps.py`),
+    Each op's VJPs come from the op table as functions of floats (`autograd/floats.py`),
     so no Tensor is made per edge. Only for a plain first-order pass (no create_graph, hooks,
     anomaly mode, steps or autograd.grad) over float64 single numbers; anything else, an
     overwritten input, a used-up graph, or a gradient that is not finite (numpy would warn)
@@ -1122,7 +1122,7 @@ class Value(Tensor):
 
 
 from autograd import ops as _ops  # noqa: E402  (ops needs Tensor; Tensor's methods need ops)
-from autograd.float_vjps import float_vjps as _float_vjps  # noqa: E402
+from autograd.floats import float_vjps as _float_vjps  # noqa: E402
 
 _FLOAT64 = np.dtype(np.float64)
 
