@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.floats import FloatForward, float_forward
+from autograd.floats import float_forward
 from autograd.grad_mode import is_grad_enabled, no_grad
 from autograd.grad_mode import state as _grad_state
 from autograd.tensor import ArrayLike, Tensor, Value, as_float_array
@@ -162,17 +162,22 @@ def binary(op: Op, a: ArrayLike, b: ArrayLike) -> Tensor:
     elif not isinstance(a, Tensor):
         a = _operand(a, b, op.name)
     x, y = a._data, b._data
+    data = None
     on_floats = _FLOAT_FORWARDS.get(op)
     if on_floats is not None and x.dtype is _FLOAT64 is y.dtype and not (x.ndim or y.ndim):
-        data = _on_floats(on_floats, x, y)  # two single float64 numbers: Python arithmetic
-        if data is None:
-            data = op.forward(x, y)
-    else:
+        # two single float64 numbers: Python's float arithmetic is numpy's, bit for bit
+        try:
+            number = on_floats(float(x), float(y))
+        except ZeroDivisionError:
+            number = math.nan
+        if number - number == 0.0:  # finite; else numpy computes it (inf, nan, its warning)
+            data = np.array(number)
+    if data is None:
         try:
             data = op.forward(x, y)
         except (ValueError, IndexError, TypeError) as exc:
             raise _input_error(op, (a, b), None, exc) from None
-    if (type(a) is Value or type(b) is Value) and data.ndim == 0:
+    if data.ndim == 0 and (type(a) is Value or type(b) is Value):
         out = _new_value(data)
     else:
         out = _new_tensor(data)
@@ -184,16 +189,6 @@ def binary(op: Op, a: ArrayLike, b: ArrayLike) -> Tensor:
         if recording is not True:  # inside detect_anomaly()
             recording.watch(out)
     return out
-
-
-def _on_floats(forward: FloatForward, x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
-    """`forward` on the two numbers as Python floats (the same IEEE result as numpy's); None
-    where numpy would warn or give inf or nan (1/0, an overflow), so numpy computes it."""
-    try:
-        result = forward(float(x), float(y))
-    except ZeroDivisionError:
-        return None
-    return np.array(result) if result - result == 0.0 else None
 
 
 def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] | None = None) -> Tensor:

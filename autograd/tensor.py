@@ -932,10 +932,12 @@ def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> b
     returns False having changed nothing, and the general pass runs (and raises, or warns, as
     it always does). Gradients are kept as floats and become Values when `.grad` is read.
     """
+    if type(root) is not Value:
+        return False
     pending: dict[int, float] = {id(root): 1.0}
     nodes: list[Tensor] = []
     grads: list[float] = []
-    vjps_of = _float_vjps
+    known: dict[Op, tuple[Callable[..., float], ...] | None] = {}  # each op's float VJPs
     try:
         with np.errstate(over="raise", divide="raise", invalid="raise"):
             for node in order:
@@ -952,7 +954,9 @@ def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> b
                 op = node._op
                 if op is None:
                     continue
-                vjps = vjps_of(op)
+                vjps = known.get(op)
+                if vjps is None:
+                    vjps = known[op] = _float_vjps(op)
                 if vjps is None or node._released or node._params is not None:
                     return False
                 if node._id < _last_write and _overwritten(node):
