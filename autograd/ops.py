@@ -171,7 +171,7 @@ def binary(op: Op, a: ArrayLike, b: ArrayLike) -> Tensor:
         except ZeroDivisionError:
             number = math.nan
         if number - number == 0.0:  # finite; else numpy computes it (inf, nan, its warning)
-            data = np.array(number)
+            data = _array(number)
     if data is None:
         try:
             data = op.forward(x, y)
@@ -1085,8 +1085,11 @@ def softmax_cross_entropy(logits: ArrayLike, t: ArrayLike) -> Tensor:
 
 
 # two single float64 numbers are added, multiplied, ... as Python floats: same result, faster
-_FLOAT_FORWARDS = {op: f for op in REGISTRY.values() if (f := float_forward(op)) is not None}
+_FLOAT_FORWARDS = {
+    op: f for op in REGISTRY.values() if len(op.vjps) == 2 and (f := float_forward(op)) is not None
+}
 _FLOAT64 = np.dtype(np.float64)
+_array = np.array
 
 
 # --- for the visualizer -------------------------------------------------------------------

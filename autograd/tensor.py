@@ -1128,6 +1128,10 @@ class Value(Tensor):
 from autograd import ops as _ops  # noqa: E402  (ops needs Tensor; Tensor's methods need ops)
 from autograd.floats import float_vjps as _float_vjps  # noqa: E402
 
+for _op in _ops.REGISTRY.values():  # written now, not in the middle of some later backward
+    _float_vjps(_op)
+del _op
+
 _FLOAT64 = np.dtype(np.float64)
 
 # numpy ufuncs that are engine ops: `np.exp(t)` is `t.exp()`, recorded like it
