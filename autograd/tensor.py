@@ -978,10 +978,10 @@ def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> b
         before = node._grad
         if before is None:
             node._grad = g
-        elif type(before) is float:
-            node._grad = before + g
-        else:  # a Tensor stored earlier: added as the general pass adds (its dtype rules)
-            node._grad = before + Value._wrap(np.array(g))
+        elif type(before) is float and (total := before + g) - total == 0.0:
+            node._grad = total
+        else:  # a Tensor stored earlier, or a sum that is not finite: added as the general
+            node._grad = node.grad + Value._wrap(np.array(g))  # pass adds (dtypes, warnings)
         if node._op is not None:
             node._released = release
     return True

@@ -248,6 +248,22 @@ def test_accumulating_onto_a_gradient_set_by_hand_follows_dtype_rules() -> None:
     assert a.grad.item() == np.float64(np.float32(0.1)) + 3.0
 
 
+def test_gradient_sums_past_the_largest_float_warn_as_numpy_does(
+    float_passes: list[bool],
+) -> None:
+    a = Value(1e-300)
+    y = a * 1e308 + a * 1e308  # 2e8, but a's two shares of 1e308 add up past the largest float
+    with pytest.warns(RuntimeWarning, match="overflow encountered in add"):
+        y.backward(retain_graph=True)
+    assert a.grad.item() == math.inf and float_passes == [False]
+    b = Value(1.0)
+    z = b * 1e308
+    z.backward(retain_graph=True)
+    with pytest.warns(RuntimeWarning, match="overflow encountered in add"):
+        z.backward()  # 1e308 + 1e308 into the stored b.grad
+    assert b.grad.item() == math.inf and float_passes == [False, True, True]
+
+
 def test_non_finite_gradients_come_from_the_general_pass_with_its_warning(
     float_passes: list[bool],
 ) -> None:
