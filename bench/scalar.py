@@ -230,13 +230,19 @@ def timed(f: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
-def demo_times(step: Callable[[int], float], steps: int) -> tuple[list[float], float]:
-    times, loss = [], math.nan
+def demo_times(
+    steps: int, **engines: Callable[[int], float]
+) -> dict[str, tuple[list[float], float]]:
+    """Each engine's step times and its last loss. The engines take turns step by step (A B A
+    B ...), so that a shared machine's load falls on both alike and their ratio stays fair."""
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    losses = dict.fromkeys(engines, math.nan)
     for k in range(steps):
-        gc.collect()
-        seconds, loss = timed(lambda k=k: step(k))
-        times.append(seconds)
-    return times, loss
+        for name, step in engines.items():
+            gc.collect()
+            seconds, losses[name] = timed(lambda k=k, step=step: step(k))
+            times[name].append(seconds)
+    return {name: (times[name], losses[name]) for name in engines}
 
 
 def chain(make_leaf: Callable[[], Any], depth: int, backward: Callable[[Any], Any]) -> dict:
@@ -313,26 +319,30 @@ def main(argv: list[str] | None = None) -> int:
 
     # demo step
     ours = MLP(init)
-    our_times, our_loss = demo_times(lambda k: our_step(ours, X, y, k), args.steps)
-    our_demo = statistics.median(our_times)
-    mg_demo: Any = mg if isinstance(mg, str) else None
+    engines: dict[str, Callable[[int], float]] = {"ours": lambda k: our_step(ours, X, y, k)}
     if not isinstance(mg, str):
         engine, nn = mg
         theirs = nn.MLP(2, list(SIZES[1:]))
         for p, v in zip(theirs.parameters(), init, strict=True):
             p.data = v
-        mg_times, mg_loss = demo_times(
-            lambda k: micrograd_step(engine, theirs, X, y, k), args.steps
-        )
+        engines["micrograd"] = lambda k: micrograd_step(engine, theirs, X, y, k)
+    timings = demo_times(args.steps, **engines)
+    our_times, our_loss = timings["ours"]
+    our_demo = statistics.median(our_times)
+    mg_demo: Any = mg if isinstance(mg, str) else None
+    if "micrograd" in timings:
+        mg_times, mg_loss = timings["micrograd"]
         mg_demo = statistics.median(mg_times)
         notes.append(
             f"loss after {args.steps} demo steps from the same initial weights: "
-            f"scratchgrad {our_loss:.6f}, micrograd {mg_loss:.6f}"
+            f"scratchgrad {our_loss:.6f}, micrograd {mg_loss:.6f}; steps taken in turns"
         )
     label = f"demo step (MLP 2-16-16-1, 100 moons), median of {args.steps}"
     rows.append((label, our_demo, mg_demo, "not run"))
     batched = tensor_weights(init)
-    tensor_times, tensor_loss = demo_times(lambda k: tensor_step(batched, X, y, k), args.steps)
+    tensor_times, tensor_loss = demo_times(
+        args.steps, tensor=lambda k: tensor_step(batched, X, y, k)
+    )["tensor"]
     tensor_demo = statistics.median(tensor_times)
     rows.append(("demo step, the same network on batched `Tensor`s", tensor_demo, "—", "—"))
     notes.append(
