@@ -317,3 +317,29 @@ def test_float_forwards_only_for_plain_arithmetic() -> None:
     assert float_forward(ops.DIV)(1.0, 4.0) == 0.25
     for op in (ops.POW, ops.EXP, ops.RELU, ops.STEP, ops.MATMUL, ops.SUM):
         assert float_forward(op) is None  # numpy's own forward, or a bool mask
+
+
+def test_float_passes_in_several_threads_at_once_give_the_serial_gradients() -> None:
+    def gradients(seed: int) -> list[float]:
+        rng = np.random.default_rng(seed)
+        xs = [Value(v) for v in rng.uniform(-2, 2, size=4)]
+        y = xs[0]
+        for i, pick in enumerate(rng.integers(0, 4, size=600)):
+            a = xs[pick]
+            y = (y * a + a).tanh() if i % 3 == 0 else y * 0.999 + a * 0.001
+        y.backward()
+        return [x.grad.item() for x in xs]
+
+    serial = [gradients(seed) for seed in range(4)]
+    found: dict[int, list[list[float]]] = {seed: [] for seed in range(4)}
+
+    def work(seed: int) -> None:
+        for _ in range(3):
+            found[seed].append(gradients(seed))
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert found == {seed: [serial[seed]] * 3 for seed in range(4)}
