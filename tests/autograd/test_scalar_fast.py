@@ -343,3 +343,11 @@ def test_float_passes_in_several_threads_at_once_give_the_serial_gradients() -> 
     for t in threads:
         t.join()
     assert found == {seed: [serial[seed]] * 3 for seed in range(4)}
+
+
+def test_the_random_programs_use_every_op_with_float_vjps() -> None:
+    """A new op with a float form joins the equivalence test above (the masks have zero
+    derivatives and never need a gradient of their own)."""
+    with_floats = {op.name for op in ops.REGISTRY.values() if float_vjps(op) is not None}
+    masks = {"step", "equal_zero", "both_zero", "sign"}
+    assert with_floats - masks == set(BINARY + UNARY)
