@@ -8,9 +8,10 @@ Measured in one process, printed as a markdown table; nothing is asserted. What 
 - demo step: micrograd's demo.ipynb — an MLP 2-16-16-1 with relu, max-margin (hinge) loss plus
   L2 regularisation 1e-4 over 100 two-moons points (noise 0.1, seeded), SGD with the learning
   rate 1.0 - 0.9·k/100. One step is the forward over all 100 points, backward and the update;
-  the median over `--steps` steps is reported, our steps and micrograd's taken in turns. Our network is a small scalar MLP of `Value`
-  neurons written here; micrograd's is `micrograd.nn.MLP`, given the same initial weights (so
-  the losses after the steps should agree — printed as a cross-check). The same network also
+  the median over `--steps` steps is reported, our steps and micrograd's taken in turns. Our
+  network is a small scalar MLP of `Value` neurons written here; micrograd's is
+  `micrograd.nn.MLP`, given the same initial weights (so the losses after the steps should
+  agree — printed as a cross-check). The same network also
   runs once more as batched `Tensor` ops over the 100 points, which micrograd cannot do.
 - chains: `y = y * 1.0000001`, one op per link, from a single leaf; build and backward timed
   separately. micrograd's backward sorts the graph recursively and fails beyond about a
