@@ -772,15 +772,15 @@ def _reverse_topological_order(root: Tensor) -> list[Tensor]:
     order: collect the reachable nodes (iteratively, so depth is free) and sort by id. Copies
     can break that rule (see `__setstate__`); then the order comes from the graph itself.
     """
-    seen = {root}  # tensors hash and compare by identity
+    seen = {root._id}  # creation ids: a subclass may define == and hash() by value
     nodes = [root]
     for node in nodes:  # the list grows as it is walked: each node is visited once
         x, y = node._x, node._y
-        if x is not None and x.requires_grad and x not in seen:
-            seen.add(x)
+        if x is not None and x.requires_grad and x._id not in seen:
+            seen.add(x._id)
             nodes.append(x)
-        if y is not None and y.requires_grad and y not in seen:
-            seen.add(y)
+        if y is not None and y.requires_grad and y._id not in seen:
+            seen.add(y._id)
             nodes.append(y)
     nodes.sort(key=_creation_id, reverse=True)
     if _copies_made and not _ids_follow_graph(nodes):
@@ -845,7 +845,7 @@ def _backpropagate(
         )
     seed = _seed_gradient(root, grad)
     wanted = None if targets is None else {id(t) for t in targets}
-    pending: dict[Tensor, Tensor] = {root: seed}  # keyed by the tensors (identity)
+    pending: dict[int, Tensor] = {root._id: seed}  # by creation id, as in the order
     found: dict[int, Tensor] = {}
     stored = {id(seed._data)}  # arrays already handed out as a .grad in this pass
     sum_to, astype = _ops.sum_to, _ops.astype
@@ -863,7 +863,7 @@ def _backpropagate(
         if plain and not create_graph and _backpropagate_floats(root, order, release):
             return found
         for node in order:
-            g = pending.pop(node, None)
+            g = pending.pop(node._id, None)
             if g is None:
                 continue
             if node._meta is not None and "hooks" in node._meta:
@@ -908,8 +908,9 @@ def _backpropagate(
                     pg = sum_to(pg, target.shape)
                 if data.dtype != target.dtype:
                     pg = astype(pg, target.dtype)
-                prev = pending.get(parent)
-                pending[parent] = total = pg if prev is None else prev + pg
+                key = parent._id
+                prev = pending.get(key)
+                pending[key] = total = pg if prev is None else prev + pg
                 if sent is not None:
                     sent.append((index, pg, total))
             if sent is not None:
@@ -933,14 +934,14 @@ def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> b
     """
     if type(root) is not Value:
         return False
-    pending: dict[Tensor, float] = {root: 1.0}  # keyed by the tensors (identity)
+    pending: dict[int, float] = {root._id: 1.0}  # by creation id, as in the order
     nodes: list[Tensor] = []
     grads: list[float] = []
     known: dict[Op, tuple[Callable[..., float], ...] | None] = {}  # each op's float VJPs
     try:
         with np.errstate(over="raise", divide="raise", invalid="raise"):
             for node in order:
-                g = pending.pop(node, None)
+                g = pending.pop(node._id, None)
                 if g is None:
                     continue
                 data = node._data
@@ -963,12 +964,12 @@ def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> b
                 x, y = node._x, node._y
                 if x.requires_grad:  # type: ignore[union-attr]
                     share = vjps[0](g, node, x, y)
-                    prev = pending.get(x)  # type: ignore[arg-type]
-                    pending[x] = share if prev is None else prev + share  # type: ignore[index]
+                    prev = pending.get(key := x._id)  # type: ignore[union-attr]
+                    pending[key] = share if prev is None else prev + share
                 if y is not None and y.requires_grad:
                     share = vjps[1](g, node, x, y)
-                    prev = pending.get(y)
-                    pending[y] = share if prev is None else prev + share
+                    prev = pending.get(key := y._id)
+                    pending[key] = share if prev is None else prev + share
     except (ZeroDivisionError, OverflowError, ValueError, FloatingPointError):
         return False  # Python or numpy refused where numpy's default gives inf or nan
     if not math.isfinite(sum(grads)):  # a NaN or inf (or a sum that overflows): numpy warns

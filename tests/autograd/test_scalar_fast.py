@@ -351,3 +351,37 @@ def test_the_random_programs_use_every_op_with_float_vjps() -> None:
     with_floats = {op.name for op in ops.REGISTRY.values() if float_vjps(op) is not None}
     masks = {"step", "equal_zero", "both_zero", "sign"}
     assert with_floats - masks == set(BINARY + UNARY)
+
+
+# --- found by attacking the float pass ------------------------------------------------------
+class ComparedByValue(Value):
+    """A learner's Value subclass: `==` (and so hashing, or no hashing) by the number held."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Tensor) and float(self) == float(other)
+
+    def __hash__(self) -> int:
+        return hash(float(self))
+
+
+class ComparedByValueUnhashable(Value):
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:  # no __hash__: Python makes it unhashable
+        return isinstance(other, Tensor) and float(self) == float(other)
+
+
+@pytest.mark.parametrize("kind", [ComparedByValue, ComparedByValueUnhashable])
+def test_backward_does_not_use_a_subclass_s_own_equality(kind: type[Value]) -> None:
+    """The engine tells tensors apart by identity, whatever `==` and hash() a subclass gives:
+    two leaves holding the same number are two leaves (as on main before the float pass)."""
+    a, b = kind(2.0), kind(2.0)
+    y = a * b * Value(3.0)
+    y.backward()
+    assert a.grad.item() == b.grad.item() == 6.0
+    c = kind(5.0)
+    z = Value(1.5) * c  # a plain Value root over a subclass leaf: the float pass looks, then not
+    z.backward()
+    assert c.grad.item() == 1.5
