@@ -166,11 +166,14 @@ def binary(op: Op, a: ArrayLike, b: ArrayLike) -> Tensor:
     on_floats = _FLOAT_FORWARDS.get(op)
     if on_floats is not None and x.dtype is _FLOAT64 is y.dtype and not (x.ndim or y.ndim):
         # two single float64 numbers: Python's float arithmetic is numpy's, bit for bit
+        left, right = float(x), float(y)
         try:
-            number = on_floats(float(x), float(y))
+            number = on_floats(left, right)
         except ZeroDivisionError:
             number = math.nan
-        if number - number == 0.0:  # finite; else numpy computes it (inf, nan, its warning)
+        # finite, and normal or exact (an operand is 0); else numpy computes it with its
+        # warning: inf, nan, or an underflow where np.seterr(under=...) asks to hear of one
+        if number - number == 0.0 and (not -_TINY < number < _TINY or not (left and right)):
             data = _array(number)
     if data is None:
         try:
@@ -1089,6 +1092,7 @@ _FLOAT_FORWARDS = {
     op: f for op in REGISTRY.values() if len(op.vjps) == 2 and (f := float_forward(op)) is not None
 }
 _FLOAT64 = np.dtype(np.float64)
+_TINY = np.finfo(np.float64).smallest_normal  # below it, a product or quotient may underflow
 _array = np.array
 
 

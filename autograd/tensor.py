@@ -928,12 +928,13 @@ def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> b
     Each op's VJPs come from the op table as functions of floats (`autograd/floats.py`),
     so no Tensor is made per edge. Only for a plain first-order pass (no create_graph, hooks,
     anomaly mode, steps or autograd.grad) over float64 single numbers; anything else, an
-    overwritten input, a used-up graph, or a gradient that is not finite (numpy would warn)
-    returns False having changed nothing, and the general pass runs (and raises, or warns, as
-    it always does). Gradients are kept as floats and become Values when `.grad` is read.
+    overwritten input, a used-up graph, a gradient that is not finite (numpy would warn), or
+    np.seterr(under=...) asking to hear of underflows returns False having changed nothing,
+    and the general pass runs (and raises, or warns, as it always does). Gradients are kept
+    as floats and become Values when `.grad` is read.
     """
-    if type(root) is not Value:
-        return False
+    if type(root) is not Value or np.geterr()["under"] != "ignore":
+        return False  # (Python's floats never report an underflow; numpy may be asked to)
     pending: dict[int, float] = {root._id: 1.0}  # by creation id, as in the order
     nodes: list[Tensor] = []
     grads: list[float] = []

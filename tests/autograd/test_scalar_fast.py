@@ -385,3 +385,49 @@ def test_backward_does_not_use_a_subclass_s_own_equality(kind: type[Value]) -> N
     z = Value(1.5) * c  # a plain Value root over a subclass leaf: the float pass looks, then not
     z.backward()
     assert c.grad.item() == 1.5
+
+
+@pytest.mark.parametrize(
+    ("name", "a", "b"),
+    [("mul", 1e-200, 1e-200), ("div", 1e-300, 1e10), ("mul", 3e-308, 0.5), ("div", 5e-324, 3.0)],
+)
+@pytest.mark.parametrize("under", ["warn", "raise"])
+def test_float_forward_underflows_as_numpy_does_where_np_seterr_asks(
+    name: str, a: float, b: float, under: str
+) -> None:
+    """numpy ignores underflow by default, but a learner may ask for it (np.seterr(all=...))."""
+    op = ops.REGISTRY[name]
+    with np.errstate(under=under), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if under == "raise":
+            with pytest.raises(FloatingPointError, match="underflow"):
+                op.forward(np.asarray(a), np.asarray(b))
+            with pytest.raises(FloatingPointError, match="underflow"):
+                getattr(ops, name)(Value(a), Value(b))
+        else:
+            want = np.asarray(op.forward(np.asarray(a), np.asarray(b)))
+            out = getattr(ops, name)(Value(a), Value(b))
+            assert same(out.data, want)
+            numpy_said, we_said = (str(w.message) for w in caught)
+            assert numpy_said == we_said and numpy_said.startswith("underflow encountered")
+
+
+def test_float_pass_underflows_as_the_general_pass_where_np_seterr_asks(
+    float_passes: list[bool],
+) -> None:
+    def gradient(general: bool) -> tuple[float, list[str]]:
+        a = Value(1.0)
+        y = (a * 1e-200) * 1e-200  # a's gradient 1e-200 * 1e-200 underflows to 0
+        if general:
+            y.register_hook(lambda g: None)
+        with np.errstate(under="warn"), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            y.backward()
+        return a.grad.item(), [str(w.message) for w in caught]
+
+    assert (
+        gradient(general=False)
+        == gradient(general=True)
+        == (0.0, ["underflow encountered in multiply"])
+    )
+    assert float_passes == [False, False]
