@@ -948,7 +948,7 @@ def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> b
                 data = node._data
                 if type(node) is not Value or data.dtype is not _FLOAT64 or data.ndim:
                     return False
-                if node._meta is not None and "hooks" in node._meta:
+                if node._meta is not None and node._meta.get("hooks"):  # (none left: no-op)
                     return False
                 nodes.append(node)
                 grads.append(g)

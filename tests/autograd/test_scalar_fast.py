@@ -431,3 +431,12 @@ def test_float_pass_underflows_as_the_general_pass_where_np_seterr_asks(
         == (0.0, ["underflow encountered in multiply"])
     )
     assert float_passes == [False, False]
+
+
+def test_a_removed_hook_leaves_the_float_pass_to_run(float_passes: list[bool]) -> None:
+    a = Value(2.0)
+    y = a * a
+    handle = a.register_hook(lambda g: g * 10)
+    handle.remove()
+    y.backward()
+    assert a.grad.item() == 4.0 and float_passes == [True]
