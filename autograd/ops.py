@@ -173,7 +173,7 @@ def binary(op: Op, a: ArrayLike, b: ArrayLike) -> Tensor:
             number = math.nan
         # finite, and normal or exact (an operand is 0); else numpy computes it with its
         # warning: inf, nan, or an underflow where np.seterr(under=...) asks to hear of one
-        if number - number == 0.0 and (not -_TINY < number < _TINY or not (left and right)):
+        if number - number == 0.0 and (number >= _TINY or number <= -_TINY or not (left and right)):
             data = _array(number)
     if data is None:
         try:
@@ -1092,7 +1092,8 @@ _FLOAT_FORWARDS = {
     op: f for op in REGISTRY.values() if len(op.vjps) == 2 and (f := float_forward(op)) is not None
 }
 _FLOAT64 = np.dtype(np.float64)
-_TINY = np.finfo(np.float64).smallest_normal  # below it, a product or quotient may underflow
+# below it a product or quotient may underflow (a Python float: compared fast)
+_TINY = float(np.finfo(np.float64).smallest_normal)
 _array = np.array
 
 

@@ -11,6 +11,7 @@ import gc
 import itertools
 import math
 import operator
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
@@ -209,10 +210,11 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        g = self._grad
-        if type(g) is float:  # left as a number by the float pass (`_backpropagate_floats`)
-            g = self._grad = Value._wrap(np.array(g))
-        return g
+        if type(self._grad) is float:  # left as a number by the float pass
+            with _storing_grads:  # not while another thread's backward adds to it
+                if type(g := self._grad) is float:
+                    self._grad = Value._wrap(np.array(g))
+        return self._grad
 
     @grad.setter
     def grad(self, value: ArrayLike | None) -> None:
@@ -875,7 +877,8 @@ def _backpropagate(
                 if op is None and not create_graph:  # the user may update a leaf's .grad in place
                     g = _owned(g, stored, type(node))
                 stored.add(id(g._data))
-                node._grad = g if node._grad is None else node.grad + g
+                with _storing_grads:
+                    node._grad = g if node._grad is None else node.grad + g
             elif id(node) in wanted:
                 if not create_graph:  # each result an array of its own, as .grad is
                     g = _owned(g, stored, type(node))
@@ -975,17 +978,23 @@ def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> b
         return False  # Python or numpy refused where numpy's default gives inf or nan
     if not math.isfinite(sum(grads)):  # a NaN or inf (or a sum that overflows): numpy warns
         return False
-    for node, g in zip(nodes, grads, strict=True):
-        before = node._grad
-        if before is None:
-            node._grad = g
-        elif type(before) is float and (total := before + g) - total == 0.0:
-            node._grad = total
-        else:  # a Tensor stored earlier, or a sum that is not finite: added as the general
-            node._grad = node.grad + Value._wrap(np.array(g))  # pass adds (dtypes, warnings)
-        if node._op is not None:
-            node._released = release
+    with _storing_grads:
+        for node, g in zip(nodes, grads, strict=True):
+            before = node._grad
+            if before is None:
+                node._grad = g
+            elif type(before) is float and (total := before + g) - total == 0.0:
+                node._grad = total
+            else:  # a Tensor stored earlier, or a sum that is not finite: added as the
+                node._grad = node.grad + Value._wrap(np.array(g))  # general pass adds
+            if node._op is not None:
+                node._released = release
     return True
+
+
+# Backward passes in several threads may share a leaf (each thread's graph built from common
+# parameters): adding into a `.grad` is a read and a write, so one thread at a time.
+_storing_grads = threading.RLock()  # re-entered: a `.grad` read while storing
 
 
 class RemovableHandle:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import pickle
+import sys
 import threading
 import warnings
 
@@ -440,3 +441,31 @@ def test_a_removed_hook_leaves_the_float_pass_to_run(float_passes: list[bool]) -
     handle.remove()
     y.backward()
     assert a.grad.item() == 4.0 and float_passes == [True]
+
+
+@pytest.mark.parametrize("general", [False, True])
+def test_backward_in_several_threads_into_one_shared_leaf_loses_no_gradient(
+    general: bool,
+) -> None:
+    """Each thread's graph is its own; the leaf's .grad is shared, and every share lands."""
+    leaf = Value(1.0)
+    rounds, workers = 400, 4
+
+    def work() -> None:
+        for _ in range(rounds):
+            y = (leaf * 2.0 + leaf) * 1.0
+            if general:
+                y.register_hook(lambda g: None)
+            y.backward()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show
+    try:
+        threads = [threading.Thread(target=work) for _ in range(workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert leaf.grad.item() == 3.0 * rounds * workers
