@@ -966,14 +966,22 @@ def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> b
                 if node._id < _last_write and _overwritten(node):
                     return False
                 x, y = node._x, node._y
+                # an input that needs no gradient is not visited: check it is float64 here
+                # (the general pass does pow's VJP with a float32 constant in float32)
                 if x.requires_grad:  # type: ignore[union-attr]
                     share = vjps[0](g, node, x, y)
                     prev = pending.get(key := x._id)  # type: ignore[union-attr]
                     pending[key] = share if prev is None else prev + share
-                if y is not None and y.requires_grad:
+                elif x._data.dtype is not _FLOAT64:  # type: ignore[union-attr]
+                    return False
+                if y is None:
+                    continue
+                if y.requires_grad:
                     share = vjps[1](g, node, x, y)
                     prev = pending.get(key := y._id)
                     pending[key] = share if prev is None else prev + share
+                elif y._data.dtype is not _FLOAT64:
+                    return False
     except (ZeroDivisionError, OverflowError, ValueError, FloatingPointError):
         return False  # Python or numpy refused where numpy's default gives inf or nan
     if not math.isfinite(sum(grads)):  # a NaN or inf (or a sum that overflows): numpy warns

@@ -14,6 +14,7 @@ import pickle
 import sys
 import threading
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -31,6 +32,7 @@ NUMBERS = st.one_of(
     st.sampled_from([0.0, -0.0, 1.0, 2.0, -1.0, 0.5, math.nan, math.inf, -math.inf, 1e300]),
     st.floats(-3, 3),
 )
+FLOAT32_NUMBERS = st.floats(-3, 3, width=32).map(np.float32)
 
 
 @pytest.fixture
@@ -51,13 +53,17 @@ def float_passes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 @st.composite
 def programs(draw: st.DrawFn) -> tuple[list[tuple[float, bool]], list[tuple]]:
     """Leaves (value, requires_grad) and steps: (op, operand, operand) over earlier values, a
-    Python number standing in for an operand now and then; reuse gives fan-out."""
+    Python or float32 number standing in for an operand now and then; reuse gives fan-out."""
     leaves = draw(st.lists(st.tuples(NUMBERS, st.booleans()), min_size=1, max_size=3))
     leaves[0] = (leaves[0][0], True)
     steps = []
     for k in range(draw(st.integers(1, 10))):
         available = len(leaves) + k
-        pick = st.one_of(st.integers(0, available - 1), NUMBERS.map(lambda v: ("number", v)))
+        pick = st.one_of(
+            st.integers(0, available - 1),
+            NUMBERS.map(lambda v: ("number", v)),
+            FLOAT32_NUMBERS.map(lambda v: ("number", v)),  # a constant in its own dtype
+        )
         if draw(st.booleans()):
             steps.append((draw(st.sampled_from(BINARY)), draw(pick), draw(pick)))
         else:
@@ -469,3 +475,28 @@ def test_backward_in_several_threads_into_one_shared_leaf_loses_no_gradient(
     finally:
         sys.setswitchinterval(interval)
     assert leaf.grad.item() == 3.0 * rounds * workers
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda a: np.float32(3.0) ** a,  # pow's VJP for a takes log of the float32 3
+        lambda a: a ** np.float32(0.1),  # and for a, y - 1 in float32
+        lambda a: a ** Value(np.float32(0.1), requires_grad=False),
+        lambda a: np.float16(1.5) ** (a * 2.0) + a,
+    ],
+)
+def test_a_float32_constant_gives_the_general_pass_gradient(make: Callable) -> None:
+    """A constant of a lower precision is computed with in its dtype by the general pass (as
+    main did before the float pass); the float pass must not do those VJPs in float64."""
+
+    def gradient(general: bool) -> bytes:
+        a = Value(2.0)
+        y = make(a)
+        if general:
+            y.register_hook(lambda g: None)
+        y.backward()
+        assert type(a.grad) is Value and a.grad.dtype == np.float64
+        return a.grad.data.tobytes()
+
+    assert gradient(general=False) == gradient(general=True)
