@@ -43,9 +43,11 @@ if TYPE_CHECKING:
 FloatVJP = Callable[[float, Tensor, Tensor, Tensor | None], float]
 FloatForward = Callable[..., float]
 
-# Two points to run each VJP at: a VJP whose recorded code depends on the values (a Python
-# `if` on them) writes differently at the two, and is then left to the general pass.
-_SAMPLES = ((0.7, 1.3, 0.9), (2.5, 0.6, -1.7))  # x, y, g
+# Points to run each VJP at: a VJP whose recorded code depends on the values (a Python `if`
+# on them, or a mask computed off the record, which would be written as the number it was
+# there) writes differently at two of them, and is then left to the general pass. Between
+# them x and y are each positive and negative, and x is below y and above it.
+_SAMPLES = ((0.7, 1.3, 0.9), (2.5, 0.6, -1.7), (-1.1, -0.4, 0.3))  # x, y, g
 _OPERANDS = ("x", "y")
 # the Python operations whose float results are numpy's float64 results, bit for bit
 _ARITHMETIC = (

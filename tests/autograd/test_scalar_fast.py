@@ -500,3 +500,22 @@ def test_a_float32_constant_gives_the_general_pass_gradient(make: Callable) -> N
         return a.grad.data.tobytes()
 
     assert gradient(general=False) == gradient(general=True)
+
+
+def test_a_vjp_reading_values_off_the_record_is_not_written_as_a_number() -> None:
+    """A VJP computing its mask from `x.data` (not recorded) would be written with the mask's
+    value at the sample points baked in; sampled at a negative x too, it is left alone."""
+    relu_off_record = ops.Op(
+        "relu_off_record",
+        "relu",
+        lambda x: np.maximum(x, 0),
+        (lambda g, out, x: g * (x.data > 0),),
+        ("1 if {x} > 0 else 0",),
+        ("{g} where {x} > 0, else 0",),
+        code=("np.maximum({x}, 0)", "max({x}, 0.0)"),
+    )
+    assert float_vjps(relu_off_record) is None
+    x = Value(-1.0)
+    y = ops.apply(relu_off_record, (x,)) + x
+    y.backward()
+    assert x.grad.item() == 1.0  # 0 through the relu, 1 from + x
