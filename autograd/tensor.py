@@ -951,7 +951,7 @@ def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> b
                 data = node._data
                 if type(node) is not Value or data.dtype is not _FLOAT64 or data.ndim:
                     return False
-                if node._meta is not None and node._meta.get("hooks"):  # (none left: no-op)
+                if node._meta is not None and node._meta.get("hooks"):  # (all removed: none)
                     return False
                 nodes.append(node)
                 grads.append(g)
