@@ -117,6 +117,7 @@ class MLP(Sequential):
             tensors[f"W{i}"], tensors[f"b{i}"] = layer.weight, layer.bias
             layer.weight.name, layer.bias.name = f"W{i}", f"b{i}"  # the book's names, in drawings
         self.params = ParamDict(tensors)
+        self._program: Program | None = None  # the traced step, once compiled or trained so
 
     @property
     def dtype(self) -> np.dtype:
@@ -157,42 +158,83 @@ class MLP(Sequential):
         book's Affine/Relu/SoftmaxWithLoss backward methods in one function. Parameters are
         the program's inputs, so updates to `params` are seen; a batch of another size traces
         again. Integer labels are turned into one-hot rows first (the program takes one-hot).
+        A copy or an unpickled model stays compiled: it traces its own program when first used
+        (a program is generated code, tied to the tensors it was traced with, so it is never
+        copied or pickled).
         """
+        self._program = self._trace(example_x, example_t)
+        # a bound method, not a closure: a copy of the model runs the program on its own params
+        self.gradient = types.MethodType(MLP._compiled_gradient, self)  # type: ignore[method-assign]
+        return self._program
 
+    def _trace(self, example_x: Any, example_t: Any) -> Program:
         def step(x: Tensor, t: Tensor, *params: Tensor) -> Tensor:
             return self.lastLayer(self.predict(x), t)
 
+        x = example_x.data if isinstance(example_x, Tensor) else np.asarray(example_x)
         kept = vars(self.lastLayer).copy()  # the trace's call is not a call the user made
         try:
-            program = trace(
+            return trace(
                 step,
-                example_x.data if isinstance(example_x, Tensor) else np.asarray(example_x),
-                self._one_hot(example_t),
+                x,
+                self._one_hot(example_t, x),
                 *self.params.tensors.values(),
                 names=["x", "t", *self.params],
             )
         finally:
             vars(self.lastLayer).update(kept)
-        self._program = program
-        # a bound method, not a closure: a copy of the model runs the program on its own params
-        self.gradient = types.MethodType(MLP._compiled_gradient, self)  # type: ignore[method-assign]
-        return program
 
     def _compiled_gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
         """Gradients of the loss from the compiled program, keyed like `params` (also in
         `.grad`)."""
+        self._compiled_step(x, t)
+        return {key: p.grad.data for key, p in self.params.tensors.items()}  # type: ignore[union-attr]
+
+    def _compiled_step(self, x: Any, t: Any) -> float:
+        """The loss of a batch, and every parameter's `.grad`, from the traced program (traced
+        on first use: after `compile`, in `nn.train(..., compile=True)`, after a copy)."""
+        x = x.data if isinstance(x, Tensor) else np.asarray(x)
+        t = self._one_hot(t, x)
+        if self._program is None:
+            self._program = self._trace(x, t)
         tensors = self.params.tensors
-        _, grads = self._program(x, self._one_hot(t), *(p.data for p in tensors.values()))
+        loss, grads = self._program(x, t, *(p.data for p in tensors.values()))
         for p, g in zip(tensors.values(), grads[2:], strict=True):
             p.grad = Tensor._wrap(g)  # fresh arrays of the right shape: no check needed
-        return dict(zip(tensors, grads[2:], strict=True))
+        return float(loss)
 
-    def _one_hot(self, t: Any) -> np.ndarray:
+    def _one_hot(self, t: Any, x: np.ndarray) -> np.ndarray:
+        """Labels (one number per sample, integers or whole floats) as one-hot rows; one-hot
+        targets as they are. The program takes one-hot: labels would be fixed at trace time."""
         t = t.data if isinstance(t, Tensor) else np.asarray(t)
-        if t.ndim == 1 and t.dtype.kind in "iu":
-            classes = list(self.params.tensors.values())[-1].shape[-1]
-            return np.eye(classes, dtype=self.dtype)[t]
-        return t
+        if t.ndim != (0 if x.ndim == 1 else 1) or t.dtype.kind not in "iuf":
+            return t
+        classes = list(self.params.tensors.values())[-1].shape[-1]
+        with np.errstate(invalid="ignore"):  # NaN or inf: refused just below
+            labels = t.astype(np.intp)
+        bad = (labels != t) | (labels < 0) | (labels >= classes)
+        if bad.any():
+            shown = t[bad].flat[0].item()
+            raise ValueError(
+                f"{self.name}: label {shown!r} is not a class number 0..{classes - 1}; "
+                f"give whole numbers in that range, or one-hot rows of {classes} columns"
+            )
+        return np.eye(classes, dtype=self.dtype)[labels]
+
+    # --- copies and pickles ----------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """Everything but the program and the compiled `gradient` (generated code, bound to this
+        model's tensors); a compiled model's copy traces its own when first used."""
+        state = vars(self).copy()
+        state["_program"] = None
+        state["gradient"] = "compiled" if state.pop("gradient", None) is not None else None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        compiled = state.pop("gradient", None) == "compiled"
+        vars(self).update(state)
+        if compiled:
+            self.gradient = types.MethodType(MLP._compiled_gradient, self)  # type: ignore[method-assign]
 
     def numerical_gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
         """Gradients by central differences (slow; for checking `gradient`, book 4.4 / 5.7.3)."""
