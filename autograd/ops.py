@@ -329,6 +329,10 @@ def pow(a: ArrayLike, b: ArrayLike) -> Tensor:
 
 
 # --- matmul -------------------------------------------------------------------------------
+def _swapped(a: np.ndarray) -> np.ndarray:
+    return a.T if a.ndim == 2 else a.swapaxes(-1, -2)
+
+
 def _swap_last(t: Tensor) -> Tensor:
     if t.ndim == 2:
         return unary(TRANSPOSE, t, {"axes": None})
@@ -338,6 +342,8 @@ def _swap_last(t: Tensor) -> Tensor:
 
 
 def _matmul_vjp_x(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    if not _grad_state.enabled and x._data.ndim >= 2 and y._data.ndim >= 2:
+        return _new_tensor(g._data @ _swapped(y._data))  # not recording: the same product
     if x.ndim == 1 and y.ndim == 1:
         return g * y
     if y.ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
@@ -349,6 +355,8 @@ def _matmul_vjp_x(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
 
 
 def _matmul_vjp_y(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    if not _grad_state.enabled and x._data.ndim >= 2 and y._data.ndim >= 2:
+        return _new_tensor(_swapped(x._data) @ g._data)  # not recording: the same product
     if x.ndim == 1 and y.ndim == 1:
         return g * x
     if x.ndim == 1:  # (k,) @ (..., k, m): outer product k x m per batch
@@ -398,6 +406,14 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 def _relu_mask(x: Tensor) -> Tensor:
     return _mask(STEP, x)
+
+
+def _relu_vjp(g: Tensor, out: Tensor, x: Tensor) -> Tensor:
+    """g where x > 0, else 0. Recording (create_graph, trace), the mask is an op of its own;
+    otherwise g is multiplied by the bool mask directly, as the book's Relu does."""
+    if _grad_state.enabled:
+        return g * _relu_mask(x)
+    return type(g)._wrap(g._data * (x._data > 0))
 
 
 def _mask(
@@ -451,7 +467,7 @@ RELU = defop(
     "relu",
     "relu",
     lambda x: np.maximum(x, 0),
-    [lambda g, out, x: g * _relu_mask(x)],
+    [_relu_vjp],
     local=["1 if {x} > 0 else 0"],
     rule=["{g} where {x} > 0, else 0"],
     code=("np.maximum({x}, 0)", "max({x}, 0.0)"),
@@ -817,6 +833,8 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum a broadcast gradient back to `shape`: the engine's one rule for broadcasting."""
     if x.shape == shape:
         return x
+    if not _grad_state.enabled:  # not recording (a plain backward): the sum alone
+        return _new_tensor(_sum_to_forward(x._data, tuple(shape)))
     return unary(SUM_TO, x, {"shape": tuple(shape)})
 
 

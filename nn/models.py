@@ -38,9 +38,10 @@ class ParamDict(MutableMapping[str, np.ndarray]):
         return self.tensors[key].data
 
     def __setitem__(self, key: str, value: npt.ArrayLike) -> None:
-        if key not in self.tensors:
+        tensor = self.tensors.get(key)
+        if tensor is None:
             raise KeyError(f"params: no parameter {key!r}; the keys are {', '.join(self.tensors)}")
-        target = self.tensors[key].data
+        target = tensor.data
         if value is target:  # `params[key] -= ...` already updated it in place
             return
         array = np.asarray(value)
@@ -126,6 +127,9 @@ class MLP(Sequential):
     def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
         yield from self.params.tensors.items()
 
+    def parameters(self) -> list[Tensor]:
+        return list(self.params.tensors.values())
+
     def predict(self, x: Any) -> Tensor:
         """Class scores (before softmax) for each sample."""
         return self.forward(x)
@@ -146,10 +150,19 @@ class MLP(Sequential):
         return float(np.sum(y == t) / len(y))
 
     def gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
-        """Gradients of the loss by backpropagation, keyed like `params` (also left in `.grad`)."""
-        self.zero_grad()
-        self.lastLayer(self.predict(x), t).backward()
-        return {key: p.grad.data for key, p in self.params.tensors.items()}  # type: ignore[union-attr]
+        """Gradients of the loss by backpropagation, keyed like `params` (also left in `.grad`).
+
+        As the book's layer does, `lastLayer.loss` keeps the loss value afterwards, not the
+        graph: its arrays are freed as soon as the gradients are known (to draw the graph, call
+        `net.lastLayer(net(x), t)` yourself)."""
+        tensors = self.params.tensors
+        for p in tensors.values():
+            p.grad = None
+        last = self.lastLayer
+        loss = last(self.predict(x), t)
+        loss.backward()
+        last.loss = Tensor._wrap(loss.data)
+        return {key: p.grad.data for key, p in tensors.items()}  # type: ignore[union-attr]
 
     def compile(self, example_x: Any, example_t: Any) -> Program:
         """Trace one loss-and-gradient step into a Program; from now on `gradient` runs it.
