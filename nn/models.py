@@ -87,6 +87,8 @@ class MLP(Sequential):
     W1, b1, W2, ... as in the book; `weight_init_std` defaults to He for relu, Xavier otherwise.
     """
 
+    _program: Program | None = None  # the traced step, once compiled (or trained compiled)
+
     def __init__(
         self,
         sizes: Sequence[int],
@@ -118,7 +120,6 @@ class MLP(Sequential):
             tensors[f"W{i}"], tensors[f"b{i}"] = layer.weight, layer.bias
             layer.weight.name, layer.bias.name = f"W{i}", f"b{i}"  # the book's names, in drawings
         self.params = ParamDict(tensors)
-        self._program: Program | None = None  # the traced step, once compiled or trained so
 
     @property
     def dtype(self) -> np.dtype:

@@ -205,3 +205,27 @@ def test_save_and_load_of_a_compiled_model(tmp_path: Path) -> None:
     assert sorted(np.load(tmp_path / "net.npz").files) == sorted(KEYS)
     fresh.load(tmp_path / "net.npz")
     _assert_same_gradients(fresh.gradient(x, t), _eager(trained, x, t))
+
+
+def test_compiled_training_stops_on_a_nan_loss_like_eager_training() -> None:
+    x, t = _batch(50, inputs=6)
+    net = TwoLayerNet(6, 5, 10, rng=0)
+    net.params["W2"][0, 0] = np.nan
+    before = {key: value.copy() for key, value in net.params.items()}
+    with pytest.raises(nn.TrainingDiverged, match="loss became nan at step 1") as exc:
+        nn.train(net, (x, t), iters=5, progress=False, compile=True)
+    assert len(exc.value.history.loss) == 1
+    for key in KEYS:  # no step was taken with the NaN gradients
+        np.testing.assert_array_equal(net.params[key], before[key])
+
+
+def test_a_model_pickled_before_compiling_existed_trains_compiled() -> None:
+    """Pickles made before models had a program slot lack it: the class default covers them."""
+    net = TwoLayerNet(6, 5, 10, rng=0)
+    state = net.__getstate__()
+    del state["_program"]
+    old = TwoLayerNet.__new__(TwoLayerNet)
+    old.__setstate__(state)
+    x, t = _batch(30, inputs=6)
+    history = nn.train(old, (x, t), iters=3, eval_every=0, progress=False, compile=True)
+    assert history.steps == 3 and old._program is not None
