@@ -157,10 +157,10 @@ class MLP(Sequential):
         graph: its arrays are freed as soon as the gradients are known (to draw the graph, call
         `net.lastLayer(net(x), t)` yourself)."""
         tensors = self.params.tensors
-        for p in tensors.values():
-            p.grad = None
         last = self.lastLayer
         loss = last(self.predict(x), t)
+        for p in tensors.values():  # cleared just before backward: the last gradients' memory
+            p.grad = None  # is free when the new ones are made (measurably faster per step)
         loss.backward()
         last.loss = Tensor._wrap(loss.data)
         return {key: p.grad.data for key, p in tensors.items()}  # type: ignore[union-attr]

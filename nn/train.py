@@ -211,8 +211,8 @@ def train(
         step = 0
         while step < total:
             for x_batch, t_batch in loader:
-                optimizer.zero_grad()
                 if compile:  # loss and every .grad at once
+                    optimizer.zero_grad()
                     history.loss.append(model._compiled_step(x_batch, t_batch))
                 else:
                     value = loss_fn(model, x_batch, t_batch)
@@ -221,7 +221,8 @@ def train(
                 if not math.isfinite(history.loss[-1]):  # before the step: weights stay finite
                     raise TrainingDiverged(step, history)
                 if not compile:
-                    value.backward()
+                    optimizer.zero_grad()  # after the forward, so the last gradients' memory
+                    value.backward()  # is free when the new ones are made
                 optimizer.step()
                 bar.update(1)
                 if every and (step % every == 0 or step == total):
