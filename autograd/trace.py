@@ -47,6 +47,11 @@ _SCALAR_OPS = {
 }  # fmt: skip
 # a name read better than a generated one: the book's y = softmax(a)
 _OP_NAMES = {"softmax": "y"}
+# ops whose result is always a new array: a program may update it in place where it dies
+_FRESH = {
+    "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "tanh", "relu", "abs",
+    "sqrt", "softplus", "softmax", "log_softmax",
+}  # fmt: skip
 # ops written as bool masks: in `g * mask` they count as 0/1; anywhere else they are cast
 _MASKS = {"step", "equal_zero", "both_zero"}
 # layer kinds (nn / the book) -> the book's name for their output: a1 = x @ W1 + b1, z1 = relu(a1)
@@ -88,6 +93,9 @@ class _Value:
     inline: bool = False
     name: str | None = None
     statement: int = -1  # where the value's text appears
+    kept: _Value | None = None  # the result its op's forward computes on the way (ops.Keeps)
+    made_by: _Value | None = None  # the value whose op's call computes this one
+    base: _Value | None = None  # the dying value whose array this one updates in place
 
     @property
     def section(self) -> tuple[bool, str | None]:
@@ -463,7 +471,25 @@ def _simplify(
             live.add(id(v))
             stack.extend(v.args)
     kept = [v for v in kept if id(v) in live]
+    _link_kept(kept)
     return kept, out, grads
+
+
+def _link_kept(values: list[_Value]) -> None:
+    """A value that another op's forward computes on the way (the softmax y that
+    softmax_cross_entropy's VJP uses, declared by `Keeps` in autograd/ops.py) is taken from
+    that op's call, `loss, y = softmax_cross_entropy(a2, t)`, instead of computed again."""
+    found: dict[tuple, _Value] = {}
+    for v in values:
+        found.setdefault((v.op.name, tuple(id(a) for a in v.args), _params_key(v.params)), v)
+    for v in values:
+        keeps = v.op.keeps
+        if keeps is None:
+            continue
+        x = v.args[0]
+        s = found.get((keeps.op, (id(x),), _params_key(keeps.params(x.shape))))
+        if s is not None and s.made_by is None and s.order > v.order:  # not used before v
+            v.kept, s.made_by = s, v
 
 
 def _identity(v: _Value) -> _Value | None:
@@ -486,7 +512,7 @@ _NAMESPACE_NAMES = {"np", "math", _FUNCTION, *dir(builtins)}
 def _helpers(values: list[_Value], scalar: bool) -> dict[str, Callable[..., Any]]:
     """Functions the code calls by an op's name: that op's forward from the table."""
     helpers: dict[str, Callable[..., Any]] = {}
-    for template in {_template(v, scalar) for v in values}:
+    for template in {_template(v, scalar) for v in values if v.made_by is None}:
         for called in codegen.call_names(template):
             op = REGISTRY.get(called)
             if op is not None and called not in helpers:
@@ -495,10 +521,17 @@ def _helpers(values: list[_Value], scalar: bool) -> dict[str, Callable[..., Any]
 
 
 def _forward_of(op: Op) -> Callable[..., Any]:
-    if op.name == "softmax_cross_entropy":  # its forward keeps scratch results in `saved`
-        forward = op.forward
-        return lambda z, t: forward(z, t, saved={})
-    return op.forward
+    if op.keeps is None:
+        return op.forward
+    forward, key = op.forward, op.keeps.key
+
+    def keeping(*arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The op's result and what it computed on the way: `loss, y = ...`."""
+        saved: dict[str, Any] = {}
+        return forward(*arrays, saved=saved), saved[key]
+
+    keeping.__name__ = op.name
+    return keeping
 
 
 def _template(v: _Value, scalar: bool) -> str:
@@ -537,10 +570,20 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
     roots = [graph.out, *(g for g in graph.grads if g is not None)]
     root_ids = {id(v) for v in roots}
     for v in values:
-        v.uses, v.users, v.inline, v.name, v.statement = 0, [], False, None, -1
+        v.uses, v.users, v.inline, v.name, v.statement, v.base = 0, [], False, None, -1, None
         for a in v.args:
             a.uses += 1
             a.users.append(v)
+    group_outputs = {v.order for v in _group_outputs(values)}
+    group_outputs.add(graph.out.order)
+    gradient_of_input: dict[int, list[int]] = {}
+    for i, g in enumerate(graph.grads):
+        if g is not None:
+            gradient_of_input.setdefault(id(g), []).append(i)
+
+    def wishes(v: _Value, forward_names: dict[int, str]) -> list[str]:
+        return _wishes(v, graph, names, group_outputs, forward_names, gradient_of_input)
+
     # inline single-use values into their user, within a layer, a few ops per line
     size: dict[int, int] = {}  # ops in a value's text
     for v in values:
@@ -551,11 +594,18 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
             and id(v) not in root_ids
             and user.section == v.section
             and v.op.name not in _OP_NAMES
+            and v.kept is None
+            and v.made_by is None
             and size[id(v)] < _MAX_INLINE_OPS
         )
-    statements = [v for v in values if not v.inline]
+    if not scalar:
+        _plan_in_place(values, root_ids, lambda v: next(iter(wishes(v, {})), None))
+    statements = [v for v in values if not v.inline and v.made_by is None]
     for i, v in enumerate(statements):
         v.statement = i
+    for v in values:
+        if v.made_by is not None:
+            v.statement = v.made_by.statement
     for v in reversed(values):
         if v.inline:
             v.statement = v.users[0].statement
@@ -566,6 +616,7 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
             last_use[id(a)] = max(last_use.get(id(a), -1), v.statement)
     for r in roots:
         last_use[id(r)] = end
+    updated_by = {id(v.base): v for v in values if v.base is not None}
 
     # names: inputs keep theirs; each statement takes the first free name it prefers
     reserved = set(_NAMESPACE_NAMES) | set(names) | set(_helpers(values, scalar))
@@ -573,13 +624,8 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
         reserved.add("dout")
     holder: dict[str, _Value] = {}
     counter = itertools.count()
-    group_outputs = {v.order for v in _group_outputs(values)}
-    group_outputs.add(graph.out.order)
-    gradient_of_input: dict[int, list[int]] = {}
-    for i, g in enumerate(graph.grads):
-        if g is not None:
-            gradient_of_input.setdefault(id(g), []).append(i)
     exprs: dict[int, Expr] = {}
+    forward_names: dict[int, str] = {}
 
     def expr_of(a: _Value, user: _Value) -> Expr:
         if a.kind == "input":
@@ -596,15 +642,44 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
             )
         return expr
 
+    def take(v: _Value, chosen: str) -> str:
+        holder[chosen] = v
+        v.name = chosen
+        if not v.backward:
+            forward_names[v.order] = chosen
+        return chosen
+
+    def name_for(v: _Value) -> str:
+        """The first wish free here, also for the values that will update v's array."""
+        wanted = wishes(v, forward_names)
+        later = v
+        while id(later) in updated_by:
+            later = updated_by[id(later)]
+            wanted += wishes(later, forward_names)
+        for wish in wanted:
+            if not codegen.is_identifier(wish) or wish in reserved:
+                continue
+            old = holder.get(wish)
+            if old is None or last_use.get(id(old), -1) <= v.statement:
+                return take(v, wish)
+        while True:
+            candidate = f"{'g' if v.backward else 'v'}{next(counter)}"
+            if candidate not in reserved and candidate not in holder:
+                return take(v, candidate)
+
     lines: list[str] = []
     section: tuple[bool, str | None] | None = None
-    forward_names: dict[int, str] = {}
     for v in values:
-        operands = {k: expr_of(a, v) for k, a in zip(("x", "y"), v.args, strict=False)}
-        expr = codegen.render(_template(v, scalar), operands, _param_texts(v))
-        if v.inline:
-            exprs[id(v)] = expr
-            continue
+        if v.made_by is not None:
+            continue  # written by the call that computes it
+        if v.base is None:
+            operands = {k: expr_of(a, v) for k, a in zip(("x", "y"), v.args, strict=False)}
+            expr = codegen.render(_template(v, scalar), operands, _param_texts(v))
+            if v.op.keeps is not None and v.kept is None:  # the call gives (result, kept)
+                expr = Expr(f"{expr.at(codegen.ATOM)}[0]", codegen.ATOM)
+            if v.inline:
+                exprs[id(v)] = expr
+                continue
         if v.section != section:
             if v.backward and (section is None or not section[0]):
                 lines.append("")
@@ -614,24 +689,13 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
             elif section is not None and section[1] is not None and section[0] == v.backward:
                 lines.append("")  # outside the layers again
             section = v.section
-        wishes = _wishes(v, graph, names, group_outputs, forward_names, gradient_of_input)
-        chosen = None
-        for wish in wishes:
-            if not codegen.is_identifier(wish) or wish in reserved:
-                continue
-            old = holder.get(wish)
-            if old is None or last_use.get(id(old), -1) <= v.statement:
-                chosen = wish
-                break
-        while chosen is None:
-            candidate = f"{'g' if v.backward else 'v'}{next(counter)}"
-            if candidate not in reserved and candidate not in holder:
-                chosen = candidate
-        holder[chosen] = v
-        v.name = chosen
-        if not v.backward:
-            forward_names[v.order] = chosen
-        lines.append(f"{chosen} = {expr.text}")
+        if v.base is not None:  # `a1 += b1`: the dying left operand's array, updated
+            operator = codegen.augmented(_template(v, scalar))
+            lines.append(f"{take(v, v.base.name)} {operator}= {expr_of(v.args[1], v).text}")
+        elif v.kept is not None:
+            lines.append(f"{name_for(v)}, {name_for(v.kept)} = {expr.text}")
+        else:
+            lines.append(f"{name_for(v)} = {expr.text}")
 
     # the return: fresh arrays, as backward hands out (copies of views and of repeats)
     returned: set[int] = set()
@@ -668,6 +732,40 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
     head = f"def {_FUNCTION}({', '.join(params)}):"
     body = "\n".join(f"    {line}" if line else "" for line in lines)
     return _Written(f"{head}\n{body}\n", _helpers(values, scalar))
+
+
+def _plan_in_place(
+    values: list[_Value], root_ids: set[int], first_wish: Callable[[_Value], str | None]
+) -> None:
+    """`a1 = x @ W1; a1 += b1` and `dout *= a1 > 0`, as a hand-written step does: a statement
+    `x OP y` whose left operand is a new array of its shape and dtype that dies there updates
+    that array instead of allocating another. Never an input's array (nor a view of one), a
+    returned one, or one read anywhere else; only where the left operand has the statement's
+    name anyway (the `dout` flowing back) or was a temporary (it would be inlined) other than
+    an elementwise formula's part: `(y - t) / 100` stays one line."""
+    for v in reversed(values):  # a statement's left operand may become one that updates too
+        if v.inline or v.made_by is not None or len(v.args) != 2:
+            continue
+        a = v.args[0]
+        if (
+            codegen.augmented(_template(v, False)) is None
+            or a.kind != "op"
+            or a.op.name not in _FRESH
+            or a.uses != 1
+            or id(a) in root_ids
+            or a.shape != v.shape
+            or a.shape == ()
+            or a.dtype != v.dtype
+            or a.made_by is not None
+        ):
+            continue
+        if a.inline:  # a formula of elementwise ops stays one line, as one would write it
+            if codegen.augmented(_template(a, False)) is not None:
+                continue
+        elif first_wish(a) is None or first_wish(a) != first_wish(v):
+            continue
+        a.inline = False
+        v.base = a
 
 
 def _counts_as_number(mask: _Value, user: _Value) -> bool:
