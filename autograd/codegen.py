@@ -192,9 +192,8 @@ def _fields(template: str) -> list[str]:
     return [f for _, f, _, _ in string.Formatter().parse(template) if f]
 
 
-_OPERATORS = {
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
-}  # fmt: skip (no `@=`: numpy has no in-place matmul)
+# operators with an in-place form for arrays (no `@=`: numpy has no in-place matmul)
+_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
 
 @functools.lru_cache(maxsize=512)

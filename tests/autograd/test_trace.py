@@ -598,5 +598,6 @@ def test_your_own_scopes_name_the_code_like_the_books_layers() -> None:
 
     W1, b1 = Tensor(np.ones((3, 2)), name="W1"), Tensor(np.zeros(2), name="b1")
     source = autograd.trace(net, np.ones((4, 3)), W1, b1).source
-    assert "# Affine1\n    a1 = x @ W1\n    a1 += b1\n    # Sigmoid1\n    z1 = sigmoid(a1)" in source
+    expected = "# Affine1\n    a1 = x @ W1\n    a1 += b1\n    # Sigmoid1\n    z1 = sigmoid(a1)"
+    assert expected in source
     assert "db1 = dout.sum(axis=0)" in source and "dW1 = x.T @ dout" in source
