@@ -44,12 +44,14 @@ class Keeps:
     `saved[key]` for its VJPs: `op(x, **params(x.shape))` of the op's first input `x`.
 
     So it is computed once: eager VJPs read it from `saved`, and a traced program that also
-    needs that op's result takes it from the same call (`loss, y = softmax_cross_entropy(...)`).
+    needs that op's result calls `both(*arrays)`, which returns the op's result and the kept one
+    (`loss, y = softmax_cross_entropy(a2, t)`); the op's forward is `both` keeping the second.
     """
 
     key: str
     op: str
     params: Callable[[tuple[int, ...]], dict[str, Any]]
+    both: Callable[..., tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -968,19 +970,20 @@ def _one_hot(labels: np.ndarray, classes: int, dtype: np.dtype) -> np.ndarray:
     return hot.reshape(*labels.shape, classes)
 
 
-def _sce_forward(
-    z: np.ndarray, t: np.ndarray | None = None, *, saved: dict[str, Any], labels: Any = None
-) -> np.ndarray:
-    """Mean over rows of −Σ t·log y, y = softmax(z), with log y computed from the shifted
-    logits, (z − max z) − log Σ exp(z − max z): finite for any logit gap, even where y
-    underflows to 0. The softmax y it computes on the way is kept in `saved["y"]`."""
+def _softmax_with_loss(
+    z: np.ndarray, t: np.ndarray | None = None, labels: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mean over rows of −Σ t·log y, and y = softmax(z) along the last axis.
+
+    log y is computed from the shifted logits, (z − max z) − log Σ exp(z − max z): finite for
+    any logit gap, even where y underflows to 0 (never log 0).
+    """
     rows = z if z.ndim == 2 else z.reshape(-1, z.shape[-1])
     shifted = rows - rows.max(axis=1, keepdims=True)
     y = np.exp(shifted)
     totals = y.sum(axis=1, keepdims=True)
     log_totals = np.log(totals)
     y /= totals
-    saved["y"] = y if y.shape == z.shape else y.reshape(z.shape)
     count = builtins.max(rows.shape[0], 1)
     if t is None:
         picked = shifted[np.arange(rows.shape[0]), labels.ravel()]
@@ -988,7 +991,14 @@ def _sce_forward(
     else:
         shifted -= log_totals  # log y
         loss = -(t.reshape(rows.shape) * shifted).sum() / count
-    return np.asarray(loss, dtype=z.dtype)
+    return np.asarray(loss, dtype=z.dtype), (y if y.shape == z.shape else y.reshape(z.shape))
+
+
+def _sce_forward(
+    z: np.ndarray, t: np.ndarray | None = None, *, saved: dict[str, Any], labels: Any = None
+) -> np.ndarray:
+    loss, saved["y"] = _softmax_with_loss(z, t, labels)
+    return loss
 
 
 def _sce_vjp_logits(
@@ -1037,7 +1047,7 @@ SOFTMAX_CROSS_ENTROPY = defop(
     rule=["{g} · (y − {y}) / {N}", "−{g} · log y / {N}"],
     # written `loss, y = softmax_cross_entropy(a, t)` in a traced program: the y the VJP uses
     code="softmax_cross_entropy({x}, {y})",
-    keeps=Keeps("y", "softmax", lambda shape: {"axis": len(shape) - 1}),
+    keeps=Keeps("y", "softmax", lambda shape: {"axis": len(shape) - 1}, _softmax_with_loss),
 )
 
 

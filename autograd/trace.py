@@ -521,17 +521,9 @@ def _helpers(values: list[_Value], scalar: bool) -> dict[str, Callable[..., Any]
 
 
 def _forward_of(op: Op) -> Callable[..., Any]:
-    if op.keeps is None:
-        return op.forward
-    forward, key = op.forward, op.keeps.key
-
-    def keeping(*arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The op's result and what it computed on the way: `loss, y = ...`."""
-        saved: dict[str, Any] = {}
-        return forward(*arrays, saved=saved), saved[key]
-
-    keeping.__name__ = op.name
-    return keeping
+    """What the code calls by the op's name: its forward, or, for an op that keeps another
+    result (ops.Keeps), the function returning both: `loss, y = softmax_cross_entropy(a2, t)`."""
+    return op.forward if op.keeps is None else op.keeps.both
 
 
 def _template(v: _Value, scalar: bool) -> str:
@@ -741,8 +733,8 @@ def _plan_in_place(
     `x OP y` whose left operand is a new array of its shape and dtype that dies there updates
     that array instead of allocating another. Never an input's array (nor a view of one), a
     returned one, or one read anywhere else; only where the left operand has the statement's
-    name anyway (the `dout` flowing back) or was a temporary (it would be inlined) other than
-    an elementwise formula's part: `(y - t) / 100` stays one line."""
+    name anyway (the `dout` flowing back) or is a matrix product that would be inlined (the
+    Affine's `x @ W + b`): a formula such as `(y - t) / 100` stays one line."""
     for v in reversed(values):  # a statement's left operand may become one that updates too
         if v.inline or v.made_by is not None or len(v.args) != 2:
             continue
@@ -759,8 +751,8 @@ def _plan_in_place(
             or a.made_by is not None
         ):
             continue
-        if a.inline:  # a formula of elementwise ops stays one line, as one would write it
-            if codegen.augmented(_template(a, False)) is not None:
+        if a.inline:  # x @ W + b: the product takes the bias in place; formulas stay one line
+            if a.op.name != "matmul":
                 continue
         elif first_wish(a) is None or first_wish(a) != first_wish(v):
             continue
@@ -872,6 +864,11 @@ class _Variant:
     zero_d: bool  # some gradient is a single number
     fallback: Callable[..., Any] | None = None  # the numpy form, for math's exceptions
 
+    @property
+    def direct(self) -> bool:
+        """Arrays in, the function's results out as they are (but a 0-d output)."""
+        return not (self.scalar or self.has_dout or self.zero_d)
+
 
 _programs = itertools.count()
 
@@ -932,12 +929,19 @@ class Program:
     # --- running ----------------------------------------------------------------------------
     def __call__(self, *inputs: Any, dout: Any = None) -> tuple[Any, tuple[Any, ...]]:
         """Run the program: `(output, grads)` as eager mode would compute them."""
+        variant = self._last
+        if dout is None and variant.direct and len(inputs) == len(variant.signature):
+            for v, (shape, char) in zip(inputs, variant.signature, strict=True):
+                if type(v) is not np.ndarray or v.shape != shape or v.dtype.char != char:
+                    break
+            else:  # the arrays of the last call's shapes: the common case, checked cheaply
+                out, grads = variant.function(*inputs)
+                return (np.asarray(out) if variant.graph.out.shape == () else out), grads
         if len(inputs) != len(self.names):
             raise TypeError(
                 f"program takes {len(self.names)} inputs ({', '.join(self.names)}), "
                 f"got {len(inputs)}"
             )
-        variant = self._last
         if variant.scalar:
             try:
                 floats = [_as_float(v) for v in inputs]
@@ -1090,8 +1094,9 @@ def _as_float(v: Any) -> float:
 def _as_array(v: Any, i: int, names: Sequence[str]) -> np.ndarray:
     if isinstance(v, Tensor):
         return np.asarray(v.data)
-    if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.dtype.itemsize in (4, 8):
+    if type(v) is np.ndarray and v.dtype.kind == "f" and v.dtype.itemsize in (4, 8):
         return v
+    # subclasses too: np.matrix's `*` is a matrix product, which would change the code's meaning
     return np.asarray(as_float_array(v, f"program input {names[i]}"))
 
 
