@@ -1018,10 +1018,10 @@ def _sce_vjp_logits(
     """
     count = builtins.max(z.size // z.shape[-1], 1)
     if _grad_state.enabled:
-        y = softmax(z)
+        y, batch_size = softmax(z), _batch_size(z)
         if t is None:
-            return g * (y - _const(_one_hot(labels, z.shape[-1], z.dtype))) / count
-        return g * (y * sum(t, axis=-1, keepdims=True) - t) / count
+            return g * (y - _const(_one_hot(labels, z.shape[-1], z.dtype))) / batch_size
+        return g * (y * sum(t, axis=-1, keepdims=True) - t) / batch_size
     y = saved["y"]
     if t is None:
         delta = y.reshape(-1, z.shape[-1]).copy()
@@ -1033,8 +1033,15 @@ def _sce_vjp_logits(
 
 
 def _sce_vjp_target(g: Tensor, out: Tensor, z: Tensor, t: Tensor, **_: Any) -> Tensor:
-    count = builtins.max(z.size // z.shape[-1], 1)
-    return -(g * log_softmax(z)) / count
+    return -(g * log_softmax(z)) / _batch_size(z)
+
+
+def _batch_size(z: Tensor) -> Tensor:
+    """N, the rows the loss is the mean over, as a number named as the book names it (a
+    traced program writes `batch_size = 100`)."""
+    n = _new_tensor(np.asarray(builtins.max(z.size // z.shape[-1], 1), dtype=z.dtype))
+    n.name = "batch_size"
+    return n
 
 
 SOFTMAX_CROSS_ENTROPY = defop(

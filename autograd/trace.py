@@ -347,7 +347,9 @@ def _build_on(
             if id(t.data) in by_data and not t.requires_grad:  # data rewrapped (as nn does)
                 value_of[id(t)] = inputs[by_data[id(t.data)]]
             elif t.ndim == 0 and not t.requires_grad:
-                value_of[id(t)] = _Value("literal", (), t.dtype, t.id, literal=t.data[()])
+                value_of[id(t)] = _Value(
+                    "literal", (), t.dtype, t.id, literal=t.data[()], tensor_name=t.name
+                )  # a named number (the loss's batch_size) is written under its name
             else:
                 _refuse_captured(t, start)
             continue
@@ -494,12 +496,13 @@ def _link_kept(values: list[_Value]) -> None:
 
 def _identity(v: _Value) -> _Value | None:
     """`g * 1`, `1 * g`, `g / 1`, `x ** 1`: the operand itself, when that changes neither
-    shape nor dtype."""
+    shape nor dtype; never a mask, whose code is bools (`1.0 * (x > 0)` are the numbers)."""
     slots = {"mul": (0, 1), "div": (1,), "pow": (1,)}.get(v.op.name, ())
     for i in slots:
         one, other = v.args[i], v.args[1 - i]
         if one.kind == "literal" and float(one.literal) == 1.0:
-            if other.shape == v.shape and other.dtype == v.dtype:
+            mask = other.kind == "op" and other.op.name in _MASKS
+            if other.shape == v.shape and other.dtype == v.dtype and not mask:
                 return other
     return None
 
@@ -618,6 +621,24 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
     counter = itertools.count()
     exprs: dict[int, Expr] = {}
     forward_names: dict[int, str] = {}
+    numbers: dict[str, str] = {}  # named numbers written so far: name -> its text
+    pending: list[str] = []  # their lines, written before the statement that uses them
+
+    def number_of(a: _Value, user: _Value) -> Expr:
+        """`batch_size = 100`, then `/ batch_size`: a number under its tensor's name, where
+        the name is free and the number reads the same in every use."""
+        expr = _literal(a, user, scalar)
+        label = a.tensor_name
+        if scalar or label is None or expr.prec != codegen.NUMBER:
+            return expr
+        if label not in numbers:
+            if label in reserved or label in holder or not codegen.is_identifier(label):
+                return expr
+            numbers[label] = expr.text
+            holder[label] = a
+            last_use[id(a)] = end  # never given to another value: later uses may read it
+            pending.append(f"{label} = {expr.text}")
+        return codegen.name(label) if numbers[label] == expr.text else expr
 
     def expr_of(a: _Value, user: _Value) -> Expr:
         if a.kind == "input":
@@ -625,7 +646,7 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
         if a.kind == "dout":
             return codegen.name("dout")
         if a.kind == "literal":
-            return _literal(a, user, scalar)
+            return number_of(a, user)
         expr = exprs[id(a)] if a.inline else codegen.name(a.name)
         if a.op.name in _MASKS and not _counts_as_number(a, user):
             cast = "float" if scalar else f"np.{a.dtype.name}"
@@ -683,11 +704,16 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
             section = v.section
         if v.base is not None:  # `a1 += b1`: the dying left operand's array, updated
             operator = codegen.augmented(_template(v, scalar))
-            lines.append(f"{take(v, v.base.name)} {operator}= {expr_of(v.args[1], v).text}")
+            rhs = expr_of(v.args[1], v).text
+            lines += pending
+            lines.append(f"{take(v, v.base.name)} {operator}= {rhs}")
         elif v.kept is not None:
+            lines += pending
             lines.append(f"{name_for(v)}, {name_for(v.kept)} = {expr.text}")
         else:
+            lines += pending
             lines.append(f"{name_for(v)} = {expr.text}")
+        pending.clear()
 
     # the return: fresh arrays, as backward hands out (copies of views and of repeats)
     returned: set[int] = set()
@@ -718,6 +744,7 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
                 holder[wish] = g
                 g.name = wish
     grad_texts = [result(g) for g in graph.grads]
+    lines += pending
     inner = ", ".join(grad_texts) + ("," if len(grad_texts) == 1 else "")
     lines.append(f"return {out_text}, ({inner})")
     params = list(names) + (["dout"] if has_dout else [])
@@ -764,6 +791,8 @@ def _counts_as_number(mask: _Value, user: _Value) -> bool:
     """A bool mask times or plus floats is the 0/1 product or sum in their dtype, as eager
     mode computes it when that is the result's dtype too; anything else casts the mask."""
     if user.op is None or user.op.name not in ("mul", "add"):
+        return False
+    if all(b is mask for b in user.args):  # mask + mask would be bools: True | True
         return False
     for b in user.args:
         if b is mask:

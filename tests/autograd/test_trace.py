@@ -460,7 +460,8 @@ def forward_backward(x, t, W1, b1, W2, b2):
 
     # backward
     # SoftmaxWithLoss
-    dout = (y * t.sum(axis=1, keepdims=True) - t) / 100
+    batch_size = 100
+    dout = (y * t.sum(axis=1, keepdims=True) - t) / batch_size
     # Affine2
     db2 = dout.sum(axis=0)
     dW2 = z1.T @ dout
@@ -721,6 +722,19 @@ def test_array_subclasses_are_read_as_plain_arrays() -> None:
     out, (_, dW) = program(np.matrix([[1.0, 2.0], [3.0, 4.0]]), np.matrix(np.eye(2)))
     assert float(out) == 5.0 and type(dW) is np.ndarray
     assert dW.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_relu_masks_that_meet_themselves_count_as_numbers() -> None:
+    """Found by the random graphs below: the relu gradient of h + h reached `mask + mask`
+    (True | True for bools, not 2) and a bare mask stood for `1 * mask`."""
+    W = Tensor(np.array([[1.0], [2.0], [-1.0]]), name="W")
+    program = autograd.trace(lambda x, W: ((x @ W) + (x @ W)).relu().sum(), np.ones((2, 3)), W)
+    x = np.array([[1.0, 1.0, 1.0], [-1.0, 0.0, 0.0]])
+    _, (_, dW) = program(x, W.data)
+    assert dW.dtype == np.float64 and dW.ravel().tolist() == [2.0, 2.0, 2.0]
+    square = autograd.trace(lambda x: (x.relu() * 0 + 1).relu().sum(), Tensor([1.0, -1.0]))
+    _, (dx,) = square(np.array([2.0, -2.0]))
+    assert dx.dtype == np.float64 and dx.tolist() == [0.0, 0.0]
 
 
 _STEPS = ["add", "sub", "mul", "div", "relu", "tanh", "matmul", "bias", "mask"]
