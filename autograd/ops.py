@@ -990,7 +990,7 @@ def _softmax_with_loss(
         loss = (log_totals.sum() - picked.sum()) / count
     else:
         shifted -= log_totals  # log y
-        loss = -(t.reshape(rows.shape) * shifted).sum() / count
+        loss = -((t if t.ndim == 2 else t.reshape(rows.shape)) * shifted).sum() / count
     return np.asarray(loss, dtype=z.dtype), (y if y.shape == z.shape else y.reshape(z.shape))
 
 
