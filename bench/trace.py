@@ -10,7 +10,7 @@ What is timed (medians; ratios against a baseline in the same process; nothing i
   `net.compile` traced (the book's face: `grad = net.gradient(x, t)`, `params[key] -= lr·grad`),
   and through the same program called directly on the arrays (what the program itself costs,
   without nn's wrapper), against bench/twolayer.py's plain-numpy floor and eager
-  `net.gradient`, in float64 and float32 (blocks interleaved, as bench/twolayer.py does).
+  `net.gradient`, in float64 and float32 (blocks interleaved, the order turning each block).
   Target: ≤ 1.0× floor. `--repeats N` runs the whole comparison N times and prints the spread.
 - micrograd's demo step (bench/scalar.py: MLP 2-16-16-1, max-margin loss, 100 two-moons points)
   traced into plain float arithmetic, against micrograd itself. Target: ≥ 30× faster. Losses
@@ -85,6 +85,32 @@ CONTENDERS = {
 }
 
 
+def time_steps(
+    steps: dict[str, Callable[[np.ndarray, np.ndarray], None]],
+    pool: list[tuple[np.ndarray, np.ndarray]],
+    blocks: int,
+    per_block: int,
+) -> dict[str, float]:
+    """Median µs/step per contender, blocks interleaved, as bench/twolayer.py's time_steps;
+    but the order of the contenders turns each block, so that each one is as often the first
+    to read a block's batches (from memory; the later ones find them in cache)."""
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for step in steps.values():  # warm-up: first calls allocate and fill caches
+        for x, t in pool[:20]:
+            step(x, t)
+    names = list(steps)
+    for block in range(blocks):
+        k = block % len(names)
+        batches = [pool[(block * per_block + i) % len(pool)] for i in range(per_block)]
+        for name in names[k:] + names[:k]:
+            step = steps[name]
+            start = time.perf_counter()
+            for x, t in batches:
+                step(x, t)
+            times[name].append((time.perf_counter() - start) / per_block * 1e6)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def twolayer_steps(
     blocks: int, per_block: int, seed: int, repeats: int = 1
 ) -> list[dict[str, dict[str, float]]]:
@@ -96,7 +122,7 @@ def twolayer_steps(
         del x_train, t_train
         for run in runs:
             steps = {name: make(dtype) for name, make in CONTENDERS.items()}
-            run[dtype.name] = twolayer.time_steps(steps, pool, blocks, per_block)
+            run[dtype.name] = time_steps(steps, pool, blocks, per_block)
     return runs
 
 
