@@ -6,7 +6,10 @@ runs the engine's own VJPs (they are engine operations) with recording on, as
 straight-line function, one line per operation (short single-use ones written inline),
 each written with its op's code template from `autograd/ops.py`, with the book's names where
 tensors or `nn` layers give them. Common subexpressions, multiplications by the seed 1, and
-everything no output needs (the gradient for the data `x`) are dropped before writing it.
+everything no output needs (the gradient for the data `x`) are dropped before writing it. What
+an op's forward computes on the way for its VJP (`ops.Keeps`: the softmax y of the loss) comes
+from that one call; a new array that dies at an elementwise statement is updated in place there
+(`a1 += b1`, `dout *= a1 > 0`), never an input's or a returned one. Calls share no buffers.
 
 The program is valid for the input shapes/dtypes it was traced with (other shapes retrace) and
 for the path `fn` took: Python control flow on tensor values is not recorded, which
