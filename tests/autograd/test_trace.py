@@ -813,3 +813,26 @@ def test_in_place_updates_on_random_graphs_match_eager_and_touch_no_input(
     for g, before in zip(grads[1:], saved, strict=True):
         np.testing.assert_array_equal(g, before)
     assert _shares_memory([np.asarray(out), *grads[1:], *new]) == []
+
+
+def test_the_upstream_gradient_dout_is_never_written() -> None:
+    W = Tensor(np.ones((3, 2)), name="W")
+    program = autograd.trace(lambda x, W: ((x @ W) * 2).relu(), np.ones((4, 3)), W)
+    dout = np.arange(8.0).reshape(4, 2)
+    kept = dout.copy()
+    _, (_, dW) = program(np.ones((4, 3)), np.ones((3, 2)), dout=dout)
+    np.testing.assert_array_equal(dout, kept)
+    assert dW.tolist() == [[24.0, 32.0]] * 3
+
+
+def test_a_named_number_yields_its_name_to_an_input() -> None:
+    z = Tensor(np.zeros((2, 3)), name="batch_size")  # the name the loss's N would take
+    program = autograd.trace(autograd.softmax_cross_entropy, z, np.eye(3)[[0, 1]])
+    assert "\n    batch_size = " not in program.source
+    assert "dbatch_size = (y * t.sum(axis=1, keepdims=True) - t) / 2" in program.source
+    named = autograd.trace(
+        lambda x: x * Tensor(3.0, requires_grad=False, name="scale"), Tensor(np.ones(2))
+    )
+    assert "scale = 3" in named.source
+    out, (dx,) = named(np.array([1.0, 2.0]), dout=np.ones(2))
+    assert out.tolist() == [3.0, 6.0] and dx.tolist() == [3.0, 3.0]
