@@ -499,13 +499,12 @@ def _link_kept(values: list[_Value]) -> None:
 
 def _identity(v: _Value) -> _Value | None:
     """`g * 1`, `1 * g`, `g / 1`, `x ** 1`: the operand itself, when that changes neither
-    shape nor dtype; never a mask, whose code is bools (`1.0 * (x > 0)` are the numbers)."""
+    shape nor dtype (a mask stands for its 0/1 numbers: `_counts_as_number` or a cast)."""
     slots = {"mul": (0, 1), "div": (1,), "pow": (1,)}.get(v.op.name, ())
     for i in slots:
         one, other = v.args[i], v.args[1 - i]
         if one.kind == "literal" and float(one.literal) == 1.0:
-            mask = other.kind == "op" and other.op.name in _MASKS
-            if other.shape == v.shape and other.dtype == v.dtype and not mask:
+            if other.shape == v.shape and other.dtype == v.dtype:
                 return other
     return None
 

@@ -725,8 +725,8 @@ def test_array_subclasses_are_read_as_plain_arrays() -> None:
 
 
 def test_relu_masks_that_meet_themselves_count_as_numbers() -> None:
-    """Found by the random graphs below: the relu gradient of h + h reached `mask + mask`
-    (True | True for bools, not 2) and a bare mask stood for `1 * mask`."""
+    """Found by the random graphs below: the relu gradient of h + h reached `mask + mask`,
+    True | True for bools, not 2 (and `-(mask + mask)` raised)."""
     W = Tensor(np.array([[1.0], [2.0], [-1.0]]), name="W")
     program = autograd.trace(lambda x, W: ((x @ W) + (x @ W)).relu().sum(), np.ones((2, 3)), W)
     x = np.array([[1.0, 1.0, 1.0], [-1.0, 0.0, 0.0]])
