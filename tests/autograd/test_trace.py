@@ -737,7 +737,7 @@ def test_relu_masks_that_meet_themselves_count_as_numbers() -> None:
     assert dx.dtype == np.float64 and dx.tolist() == [0.0, 0.0]
 
 
-_STEPS = ["add", "sub", "mul", "div", "relu", "tanh", "matmul", "bias", "mask"]
+_STEPS = ["add", "sub", "mul", "div", "relu", "tanh", "matmul", "bias", "mask", "softmax"]
 
 
 def _random_step(step: str, a: Tensor, c: Tensor, b: Tensor, M: Tensor) -> Tensor:
@@ -757,6 +757,8 @@ def _random_step(step: str, a: Tensor, c: Tensor, b: Tensor, M: Tensor) -> Tenso
         return a @ M
     if step == "bias":
         return a + b
+    if step == "softmax":
+        return autograd.softmax(a, axis=-1)
     return c * (a.relu() - 0.5 * a)  # a relu mask, and a again
 
 
@@ -770,49 +772,52 @@ def _random_step(step: str, a: Tensor, c: Tensor, b: Tensor, M: Tensor) -> Tenso
         max_size=10,
     ),
     st.lists(st.integers(0, 99), min_size=1, max_size=3),
+    st.booleans(),
     st.sampled_from([np.float64, np.float32]),
     st.integers(0, 2**16),
 )
 def test_in_place_updates_on_random_graphs_match_eager_and_touch_no_input(
-    n: int, k: int, steps: list, picked: list, dtype: Any, seed: int
+    n: int, k: int, steps: list, picked: list, loss: bool, dtype: Any, seed: int
 ) -> None:
-    """Chains of elementwise ops on matmul results, with fan-out: the cases where a program
-    updates arrays in place. Same numbers as eager, inputs unchanged, fresh results."""
+    """Chains of elementwise ops on matmul results, with fan-out, softmaxes and maybe the loss
+    (soft labels t whose rows need not sum to 1): the cases where a program updates arrays in
+    place or takes y from the loss. Same numbers as eager, inputs unchanged, fresh results."""
 
-    def fn(x: Tensor, W: Tensor, b: Tensor, M: Tensor) -> Tensor:
+    def fn(x: Tensor, t: Tensor, W: Tensor, b: Tensor, M: Tensor) -> Tensor:
         pool = [x @ W]
         for step, i, j in steps:
             pool.append(_random_step(step, pool[i % len(pool)], pool[j % len(pool)], b, M))
         chosen = [pool[p % len(pool)] for p in picked]
-        return sum((v * v).sum() for v in chosen[1:]) + chosen[0].sum()
+        first = autograd.softmax_cross_entropy(chosen[0], t) if loss else chosen[0].sum()
+        return sum((v * v).sum() for v in chosen[1:]) + first
 
     rng = np.random.default_rng(seed)
 
     def draw() -> list[np.ndarray]:
-        shapes = [(n, 3), (3, k), (k,), (k, k)]
-        return [rng.uniform(-1, 1, s).astype(dtype) for s in shapes]
+        arrays = [rng.uniform(-1, 1, s).astype(dtype) for s in [(n, 3), (3, k), (k,), (k, k)]]
+        return [arrays[0], rng.uniform(0, 1, (n, k)).astype(dtype), *arrays[1:]]
 
-    names = ["x", "W", "b", "M"]
+    names = ["x", "t", "W", "b", "M"]
     example = draw()
-    tensors = [example[0]] + [Tensor(a, requires_grad=True, name=m) for a, m in zip(
-        example[1:], names[1:], strict=True)]  # fmt: skip
+    tensors = example[:2] + [Tensor(a, requires_grad=True, name=m) for a, m in zip(
+        example[2:], names[2:], strict=True)]  # fmt: skip
     program = autograd.trace(fn, *tensors)
     new = draw()
     kept = [a.copy() for a in new]
     out, grads = program(*new)
-    saved = [g.copy() for g in grads[1:]]
-    leaves = [Tensor(a, requires_grad=i > 0) for i, a in enumerate(new)]
+    saved = [g.copy() for g in grads[2:]]
+    leaves = [Tensor(a, requires_grad=i > 1) for i, a in enumerate(new)]
     want_out = fn(*leaves)
-    want = autograd.grad(want_out, leaves[1:])
+    want = autograd.grad(want_out, leaves[2:])
     for a, before in zip(new, kept, strict=True):
         np.testing.assert_array_equal(a, before)
     _close(out, want_out.data, np.dtype(dtype), "output")
-    for g, w, m in zip(grads[1:], want, names[1:], strict=True):
+    for g, w, m in zip(grads[2:], want, names[2:], strict=True):
         _close(g, w.data, np.dtype(dtype), f"d{m}")
     program(*draw())  # a second call leaves the first call's results alone
-    for g, before in zip(grads[1:], saved, strict=True):
+    for g, before in zip(grads[2:], saved, strict=True):
         np.testing.assert_array_equal(g, before)
-    assert _shares_memory([np.asarray(out), *grads[1:], *new]) == []
+    assert _shares_memory([np.asarray(out), *grads[2:], *new]) == []
 
 
 def test_the_upstream_gradient_dout_is_never_written() -> None:
