@@ -628,8 +628,10 @@ def test_gradients_are_fresh_each_call_and_inputs_are_never_written(dtype: Any) 
     program's in-place updates (a1 += b1, dout *= a1 > 0) must never reach x, t or W."""
     rng = np.random.default_rng(3)
     program, params = _two_layer_program(dtype, rng)
-    first = [*_batch(rng, 100, dtype), *params]
+    first = [*_batch(rng, 100, dtype), *(p.copy() for p in params)]
     kept = [a.copy() for a in first]
+    for a in first:
+        a.flags.writeable = False  # a write into an input would raise
     loss1, grads1 = program(*first)
     saved = [g.copy() for g in grads1[2:]]
     second = [*_batch(rng, 100, dtype), *(p * 0.5 for p in params)]
