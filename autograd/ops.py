@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd.floats import float_forward
 from autograd.grad_mode import is_grad_enabled, no_grad
 from autograd.grad_mode import state as _grad_state
 from autograd.tensor import ArrayLike, Tensor, Value, as_float_array
@@ -179,11 +180,23 @@ def binary(op: Op, a: ArrayLike, b: ArrayLike) -> Tensor:
         b = _operand(b, a, op.name)
     elif not isinstance(a, Tensor):
         a = _operand(a, b, op.name)
-    try:
-        data = op.forward(a._data, b._data)
-    except (ValueError, IndexError, TypeError) as exc:
-        raise _input_error(op, (a, b), None, exc) from None
-    if (type(a) is Value or type(b) is Value) and data.ndim == 0:
+    x, y = a._data, b._data
+    data = None
+    on_floats = _FLOAT_FORWARDS.get(op)
+    if on_floats is not None and x.dtype is _FLOAT64 is y.dtype and not (x.ndim or y.ndim):
+        # two single float64 numbers: Python's float arithmetic is numpy's, bit for bit
+        try:
+            number = on_floats(float(x), float(y))
+        except ZeroDivisionError:
+            number = math.nan
+        if number - number == 0.0:  # finite; else numpy computes it (inf, nan, its warning)
+            data = _array(number)
+    if data is None:
+        try:
+            data = op.forward(x, y)
+        except (ValueError, IndexError, TypeError) as exc:
+            raise _input_error(op, (a, b), None, exc) from None
+    if data.ndim == 0 and (type(a) is Value or type(b) is Value):
         out = _new_value(data)
     else:
         out = _new_tensor(data)
@@ -1106,6 +1119,14 @@ def softmax_cross_entropy(logits: ArrayLike, t: ArrayLike) -> Tensor:
         f"softmax_cross_entropy: logits {z.shape} and labels {raw.shape} do not match; give "
         f"one-hot labels of shape {z.shape} or class numbers of shape {z.shape[:-1]}"
     )
+
+
+# two single float64 numbers are added, multiplied, ... as Python floats: same result, faster
+_FLOAT_FORWARDS = {
+    op: f for op in REGISTRY.values() if len(op.vjps) == 2 and (f := float_forward(op)) is not None
+}
+_FLOAT64 = np.dtype(np.float64)
+_array = np.array
 
 
 # --- for the visualizer -------------------------------------------------------------------

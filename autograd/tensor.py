@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 import itertools
+import math
+import operator
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
@@ -150,6 +152,7 @@ class Tensor:
 
     # --- copies and pickles ---------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
+        self.grad  # noqa: B018  (a gradient kept as a float becomes its Value first)
         return {"_scope": self._scope, **{slot: getattr(self, slot) for slot in _STATE}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -206,7 +209,10 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        return self._grad
+        g = self._grad
+        if type(g) is float:  # left as a number by the float pass (`_backpropagate_floats`)
+            g = self._grad = Value._wrap(np.array(g))
+        return g
 
     @grad.setter
     def grad(self, value: ArrayLike | None) -> None:
@@ -376,7 +382,11 @@ class Tensor:
             parts.append(f"op={self._op.name}")
         if self._grad is not None:
             g = np.array2string(
-                self._grad._data, precision=8, suppress_small=True, separator=", ", threshold=20
+                self.grad._data,  # type: ignore[union-attr]
+                precision=8,
+                suppress_small=True,
+                separator=", ",
+                threshold=20,
             )
             parts.append(f"grad={g}")
         return f"{type(self).__name__}({', '.join(parts)})"
@@ -762,24 +772,23 @@ def _reverse_topological_order(root: Tensor) -> list[Tensor]:
     order: collect the reachable nodes (iteratively, so depth is free) and sort by id. Copies
     can break that rule (see `__setstate__`); then the order comes from the graph itself.
     """
-    seen = {id(root)}
+    seen = {root}  # tensors hash and compare by identity
     nodes = [root]
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        for parent in (node._x, node._y):
-            if parent is not None and parent.requires_grad and id(parent) not in seen:
-                seen.add(id(parent))
-                nodes.append(parent)
-                stack.append(parent)
+    for node in nodes:  # the list grows as it is walked: each node is visited once
+        x, y = node._x, node._y
+        if x is not None and x.requires_grad and x not in seen:
+            seen.add(x)
+            nodes.append(x)
+        if y is not None and y.requires_grad and y not in seen:
+            seen.add(y)
+            nodes.append(y)
     nodes.sort(key=_creation_id, reverse=True)
     if _copies_made and not _ids_follow_graph(nodes):
         return _depth_first_order(root)
     return nodes
 
 
-def _creation_id(t: Tensor) -> int:
-    return t._id
+_creation_id = operator.attrgetter("_id")
 
 
 def _ids_follow_graph(nodes: list[Tensor]) -> bool:
@@ -836,7 +845,7 @@ def _backpropagate(
         )
     seed = _seed_gradient(root, grad)
     wanted = None if targets is None else {id(t) for t in targets}
-    pending: dict[int, Tensor] = {id(root): seed}
+    pending: dict[Tensor, Tensor] = {root: seed}  # keyed by the tensors (identity)
     found: dict[int, Tensor] = {}
     stored = {id(seed._data)}  # arrays already handed out as a .grad in this pass
     sum_to, astype = _ops.sum_to, _ops.astype
@@ -848,8 +857,13 @@ def _backpropagate(
     gc.disable()
     _grad_state.enabled = create_graph
     try:
-        for node in _reverse_topological_order(root):
-            g = pending.pop(id(node), None)
+        order = _reverse_topological_order(root)
+        # a plain first-order pass into .grad: the float pass may do it (it says if it did)
+        plain = grad is None and targets is None and steps is None and anomaly is None
+        if plain and not create_graph and _backpropagate_floats(root, order, release):
+            return found
+        for node in order:
+            g = pending.pop(node, None)
             if g is None:
                 continue
             if node._meta is not None and "hooks" in node._meta:
@@ -861,7 +875,7 @@ def _backpropagate(
                 if op is None and not create_graph:  # the user may update a leaf's .grad in place
                     g = _owned(g, stored, type(node))
                 stored.add(id(g._data))
-                node._grad = g if node._grad is None else node._grad + g
+                node._grad = g if node._grad is None else node.grad + g
             elif id(node) in wanted:
                 if not create_graph:  # each result an array of its own, as .grad is
                     g = _owned(g, stored, type(node))
@@ -894,9 +908,8 @@ def _backpropagate(
                     pg = sum_to(pg, target.shape)
                 if data.dtype != target.dtype:
                     pg = astype(pg, target.dtype)
-                key = id(parent)
-                prev = pending.get(key)
-                pending[key] = total = pg if prev is None else prev + pg
+                prev = pending.get(parent)
+                pending[parent] = total = pg if prev is None else prev + pg
                 if sent is not None:
                     sent.append((index, pg, total))
             if sent is not None:
@@ -906,6 +919,71 @@ def _backpropagate(
         if collector_was_on:
             gc.enable()
     return found
+
+
+def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> bool:
+    """The same pass as `_backpropagate`'s loop, on Python floats, for a graph of `Value`s.
+
+    Each op's VJPs come from the op table as functions of floats (`autograd/floats.py`),
+    so no Tensor is made per edge. Only for a plain first-order pass (no create_graph, hooks,
+    anomaly mode, steps or autograd.grad) over float64 single numbers; anything else, an
+    overwritten input, a used-up graph, or a gradient that is not finite (numpy would warn)
+    returns False having changed nothing, and the general pass runs (and raises, or warns, as
+    it always does). Gradients are kept as floats and become Values when `.grad` is read.
+    """
+    if type(root) is not Value:
+        return False
+    pending: dict[Tensor, float] = {root: 1.0}  # keyed by the tensors (identity)
+    nodes: list[Tensor] = []
+    grads: list[float] = []
+    known: dict[Op, tuple[Callable[..., float], ...] | None] = {}  # each op's float VJPs
+    try:
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            for node in order:
+                g = pending.pop(node, None)
+                if g is None:
+                    continue
+                data = node._data
+                if type(node) is not Value or data.dtype is not _FLOAT64 or data.ndim:
+                    return False
+                if node._meta is not None and "hooks" in node._meta:
+                    return False
+                nodes.append(node)
+                grads.append(g)
+                op = node._op
+                if op is None:
+                    continue
+                vjps = known.get(op)
+                if vjps is None:
+                    vjps = known[op] = _float_vjps(op)
+                if vjps is None or node._released or node._params is not None:
+                    return False
+                if node._id < _last_write and _overwritten(node):
+                    return False
+                x, y = node._x, node._y
+                if x.requires_grad:  # type: ignore[union-attr]
+                    share = vjps[0](g, node, x, y)
+                    prev = pending.get(x)  # type: ignore[arg-type]
+                    pending[x] = share if prev is None else prev + share  # type: ignore[index]
+                if y is not None and y.requires_grad:
+                    share = vjps[1](g, node, x, y)
+                    prev = pending.get(y)
+                    pending[y] = share if prev is None else prev + share
+    except (ZeroDivisionError, OverflowError, ValueError, FloatingPointError):
+        return False  # Python or numpy refused where numpy's default gives inf or nan
+    if not math.isfinite(sum(grads)):  # a NaN or inf (or a sum that overflows): numpy warns
+        return False
+    for node, g in zip(nodes, grads, strict=True):
+        before = node._grad
+        if before is None:
+            node._grad = g
+        elif type(before) is float and (total := before + g) - total == 0.0:
+            node._grad = total
+        else:  # a Tensor stored earlier, or a sum that is not finite: added as the general
+            node._grad = node.grad + Value._wrap(np.array(g))  # pass adds (dtypes, warnings)
+        if node._op is not None:
+            node._released = release
+    return True
 
 
 class RemovableHandle:
@@ -1047,6 +1125,13 @@ class Value(Tensor):
 
 
 from autograd import ops as _ops  # noqa: E402  (ops needs Tensor; Tensor's methods need ops)
+from autograd.floats import float_vjps as _float_vjps  # noqa: E402
+
+for _op in _ops.REGISTRY.values():  # written now, not in the middle of some later backward
+    _float_vjps(_op)
+del _op
+
+_FLOAT64 = np.dtype(np.float64)
 
 # numpy ufuncs that are engine ops: `np.exp(t)` is `t.exp()`, recorded like it
 _UFUNC_OPS: dict[np.ufunc, Any] = {

@@ -75,3 +75,12 @@ def test_scalar_mlp_matches_matrix_mlp(bench: ModuleType) -> None:
             flat.extend(gW.data[:, j].tolist())
             flat.append(gb.data[j])
     np.testing.assert_allclose(scalar_grads, flat, rtol=1e-9, atol=1e-12)
+
+
+def test_graph_size_counts_each_node_once(bench: ModuleType) -> None:
+    X, y = bench.two_moons(4, seed=3)
+    model = bench.MLP(bench.initial_weights(seed=5))
+    sizes = [bench.graph_size(model, X[:n], y[:n]) for n in (2, 3)]
+    # a point: its 2 inputs; layer 1, 16 neurons of 2 products, 2 sums and a relu; layer 2, 16
+    # of 16 + 16 + 1; layer 3, one of 16 + 16; its loss: -y*s, 1 + that, relu, the running sum
+    assert sizes[1] - sizes[0] == 2 + 16 * 5 + 16 * 33 + 32 + 4
