@@ -201,21 +201,25 @@ class MLP(Sequential):
     def _compiled_gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
         """Gradients of the loss from the compiled program, keyed like `params` (also in
         `.grad`)."""
-        self._compiled_step(x, t)
-        return {key: p.grad.data for key, p in self.params.tensors.items()}  # type: ignore[union-attr]
+        return dict(zip(self.params.tensors, self._run_program(x, t)[1], strict=True))
 
     def _compiled_step(self, x: Any, t: Any) -> float:
         """The loss of a batch, and every parameter's `.grad`, from the traced program (traced
         on first use: after `compile`, in `nn.train(..., compile=True)`, after a copy)."""
+        return float(self._run_program(x, t)[0])
+
+    def _run_program(self, x: Any, t: Any) -> tuple[Any, tuple[np.ndarray, ...]]:
+        """(loss, the parameters' gradients), also stored in each parameter's `.grad`."""
         x = x.data if isinstance(x, Tensor) else np.asarray(x)
         t = self._one_hot(t, x)
         if self._program is None:
             self._program = self._trace(x, t)
-        tensors = self.params.tensors
-        loss, grads = self._program(x, t, *(p.data for p in tensors.values()))
-        for p, g in zip(tensors.values(), grads[2:], strict=True):
-            p.grad = Tensor._wrap(g)  # fresh arrays of the right shape: no check needed
-        return float(loss)
+        tensors = self.params.tensors.values()
+        loss, grads = self._program(x, t, *[p._data for p in tensors])
+        grads = grads[2:]
+        for p, g in zip(tensors, grads, strict=True):
+            p._grad = Tensor._wrap(g)  # fresh arrays of the parameter's shape: no check needed
+        return loss, grads
 
     def _one_hot(self, t: Any, x: np.ndarray) -> np.ndarray:
         """Labels (one number per sample, integers or whole floats) as one-hot rows; one-hot
