@@ -957,6 +957,21 @@ class Program:
     def __repr__(self) -> str:
         return f"Program({_FUNCTION}({', '.join(self.names)}), {len(self._variants)} traced)"
 
+    # --- copies and pickles -----------------------------------------------------------------
+    def __copy__(self) -> Program:
+        return self  # like a function: its compiled code and traced variants never change
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Program:
+        return self
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            f"a traced Program ({_FUNCTION}({', '.join(self.names)})) cannot be pickled: it "
+            "holds compiled code and the function it traced. Pickle the model instead (a "
+            "compiled nn model traces again when first used), or save program.source to read, "
+            "and call autograd.trace again after loading"
+        )
+
     # --- running ----------------------------------------------------------------------------
     def __call__(self, *inputs: Any, dout: Any = None) -> tuple[Any, tuple[Any, ...]]:
         """Run the program: `(output, grads)` as eager mode would compute them."""

@@ -7,7 +7,9 @@ around), at first order and second order (fn itself calls autograd.grad with cre
 
 from __future__ import annotations
 
+import copy
 import importlib.util
+import pickle
 import sys
 import threading
 from pathlib import Path
@@ -843,3 +845,15 @@ def test_a_named_number_yields_its_name_to_an_input() -> None:
     assert "scale = 3" in named.source
     out, (dx,) = named(np.array([1.0, 2.0]), dout=np.ones(2))
     assert out.tolist() == [3.0, 6.0] and dx.tolist() == [3.0, 3.0]
+
+
+def test_a_program_pickles_with_a_clear_error_and_copies_as_itself() -> None:
+    W = Tensor(np.ones((3, 2)), name="W")
+    program = autograd.trace(lambda x, W: (x @ W).sum(), np.ones((4, 3)), W)
+    with pytest.raises(TypeError, match=r"cannot be pickled: .*Pickle the model instead"):
+        pickle.dumps(program)
+    assert copy.copy(program) is program
+    holder = copy.deepcopy({"program": program, "W": W})
+    assert holder["program"] is program and holder["W"] is not W
+    _, (_, dW) = holder["program"](np.full((4, 3), 2.0), holder["W"].data)
+    np.testing.assert_array_equal(dW, np.full((3, 2), 8.0))
