@@ -190,3 +190,25 @@ def call_names(template: str) -> Sequence[str]:
 
 def _fields(template: str) -> list[str]:
     return [f for _, f, _, _ in string.Formatter().parse(template) if f]
+
+
+# operators with an in-place form for arrays (no `@=`: numpy has no in-place matmul)
+_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
+@functools.lru_cache(maxsize=512)
+def augmented(template: str) -> str | None:
+    """The operator of a template that is exactly `{x} OP {y}` ("+" for "{x} + {y}"), so that
+    `x = x OP y` may be written `x OP= y`, updating x's array in place; else None."""
+    if sorted(_fields(template)) != ["x", "y"]:
+        return None
+    tree = ast.parse(template.format(x="_f_x", y="_f_y"), mode="eval").body
+    if (
+        isinstance(tree, ast.BinOp)
+        and isinstance(tree.left, ast.Name)
+        and tree.left.id == "_f_x"
+        and isinstance(tree.right, ast.Name)
+        and tree.right.id == "_f_y"
+    ):
+        return _OPERATORS.get(type(tree.op))
+    return None

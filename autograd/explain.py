@@ -54,13 +54,14 @@ def explanation(root: Tensor, grad: ArrayLike | None = None, *, forward: bool = 
     """The text `explain` prints."""
     if not isinstance(root, Tensor):
         raise TypeError(f"explain: expected a Tensor, got {type(root).__name__}")
-    steps = backward_steps(root, grad)
-    context = context_for([root], steps)
-    if not forward:
-        return "\n\n".join(step_captions(steps, context))
-    ops = [t for t in walk([root]) if t.op is not None]
-    ahead = "\n".join(forward_captions(ops, context))
-    return ahead + "\n\n" + "\n\n".join(step_captions(steps, context, "Backward step"))
+    with np.errstate(all="ignore"):  # an overflow in the replayed pass is said as inf / nan
+        steps = backward_steps(root, grad)
+        context = context_for([root], steps)
+        if not forward:
+            return "\n\n".join(step_captions(steps, context))
+        ops = [t for t in walk([root]) if t.op is not None]
+        ahead = "\n".join(forward_captions(ops, context))
+        return ahead + "\n\n" + "\n\n".join(step_captions(steps, context, "Backward step"))
 
 
 def context_for(roots: Sequence[Tensor], steps: Sequence[Step], auto: str = "v") -> Context:

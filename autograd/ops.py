@@ -10,7 +10,8 @@ An `Op` bundles
   ∂out/∂input_i written with the operand names `{x}`, `{y}` and `{out}`, `rule[i]` is what the
   input receives for tensors, written with `{g}` for the upstream gradient (`{N}`: rows of a
   batch); a rule of exactly `{g}` passes the gradient on unchanged;
-- `code`, how a traced program (`autograd.trace`) writes the op in Python (see `Code`).
+- `code`, how a traced program (`autograd.trace`) writes the op in Python (see `Code`);
+- `keeps`, another op's result the forward computes on the way and its VJPs reuse (see `Keeps`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,22 @@ VJP = Callable[..., Tensor]
 Code = str | tuple[str, str] | Callable[..., str] | None
 
 
+@dataclass(frozen=True)
+class Keeps:
+    """A result of another op that an op's forward computes on the way and keeps in
+    `saved[key]` for its VJPs: `op(x, **params(x.shape))` of the op's first input `x`.
+
+    So it is computed once: eager VJPs read it from `saved`, and a traced program that also
+    needs that op's result calls `both(*arrays)`, which returns the op's result and the kept one
+    (`loss, y = softmax_cross_entropy(a2, t)`); the op's forward is `both` keeping the second.
+    """
+
+    key: str
+    op: str
+    params: Callable[[tuple[int, ...]], dict[str, Any]]
+    both: Callable[..., tuple[np.ndarray, np.ndarray]]
+
+
 @dataclass(frozen=True, eq=False)
 class Op:
     """One differentiable operation; see the module docstring."""
@@ -52,6 +69,7 @@ class Op:
     # the local derivative as people write it when input 1 is a number: `2t` for t**2
     local_constant: Callable[[str, float], str | None] | None = field(default=None, repr=False)
     code: Code = field(default=None, repr=False)
+    keeps: Keeps | None = field(default=None, repr=False)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_registered, (self.name,))  # a pickled graph refers to ops by name
@@ -90,9 +108,10 @@ def defop(
     explain: Callable[..., str] | None = None,
     local_constant: Callable[[str, float], str | None] | None = None,
     code: Code = None,
+    keeps: Keeps | None = None,
 ) -> Op:
     op = Op(name, symbol, forward, tuple(vjps), tuple(local), tuple(rule or local), explain,
-            local_constant, code)  # fmt: skip
+            local_constant, code, keeps)  # fmt: skip
     REGISTRY[name] = op
     return op
 
@@ -345,6 +364,10 @@ def pow(a: ArrayLike, b: ArrayLike) -> Tensor:
 
 
 # --- matmul -------------------------------------------------------------------------------
+def _swapped(a: np.ndarray) -> np.ndarray:
+    return a.T if a.ndim == 2 else a.swapaxes(-1, -2)
+
+
 def _swap_last(t: Tensor) -> Tensor:
     if t.ndim == 2:
         return unary(TRANSPOSE, t, {"axes": None})
@@ -354,6 +377,8 @@ def _swap_last(t: Tensor) -> Tensor:
 
 
 def _matmul_vjp_x(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    if not _grad_state.enabled and x._data.ndim >= 2 and y._data.ndim >= 2:
+        return _new_tensor(g._data @ _swapped(y._data))  # not recording: the same product
     if x.ndim == 1 and y.ndim == 1:
         return g * y
     if y.ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
@@ -365,6 +390,8 @@ def _matmul_vjp_x(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
 
 
 def _matmul_vjp_y(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    if not _grad_state.enabled and x._data.ndim >= 2 and y._data.ndim >= 2:
+        return _new_tensor(_swapped(x._data) @ g._data)  # not recording: the same product
     if x.ndim == 1 and y.ndim == 1:
         return g * x
     if x.ndim == 1:  # (k,) @ (..., k, m): outer product k x m per batch
@@ -414,6 +441,14 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 def _relu_mask(x: Tensor) -> Tensor:
     return _mask(STEP, x)
+
+
+def _relu_vjp(g: Tensor, out: Tensor, x: Tensor) -> Tensor:
+    """g where x > 0, else 0. Recording (create_graph, trace), the mask is an op of its own;
+    otherwise g is multiplied by the bool mask directly, as the book's Relu does."""
+    if _grad_state.enabled:
+        return g * _relu_mask(x)
+    return type(g)._wrap(g._data * (x._data > 0))
 
 
 def _mask(
@@ -467,7 +502,7 @@ RELU = defop(
     "relu",
     "relu",
     lambda x: np.maximum(x, 0),
-    [lambda g, out, x: g * _relu_mask(x)],
+    [_relu_vjp],
     local=["1 if {x} > 0 else 0"],
     rule=["{g} where {x} > 0, else 0"],
     code=("np.maximum({x}, 0)", "max({x}, 0.0)"),
@@ -833,6 +868,8 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum a broadcast gradient back to `shape`: the engine's one rule for broadcasting."""
     if x.shape == shape:
         return x
+    if not _grad_state.enabled:  # not recording (a plain backward): the sum alone
+        return _new_tensor(_sum_to_forward(x._data, tuple(shape)))
     return unary(SUM_TO, x, {"shape": tuple(shape)})
 
 
@@ -967,27 +1004,35 @@ def _one_hot(labels: np.ndarray, classes: int, dtype: np.dtype) -> np.ndarray:
     return hot.reshape(*labels.shape, classes)
 
 
-def _sce_forward(
-    z: np.ndarray, t: np.ndarray | None = None, *, saved: dict[str, Any], labels: Any = None
-) -> np.ndarray:
-    """Mean over rows of logsumexp(z) − (z at the label): stable for any logit gap.
+def _softmax_with_loss(
+    z: np.ndarray, t: np.ndarray | None = None, labels: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mean over rows of −Σ t·log y, and y = softmax(z) along the last axis.
 
-    The softmax it computes on the way is kept in `saved` for a first-order backward.
+    log y is computed from the shifted logits, (z − max z) − log Σ exp(z − max z): finite for
+    any logit gap, even where y underflows to 0 (never log 0).
     """
-    classes = z.shape[-1]
-    rows = z.reshape(-1, classes)
+    rows = z if z.ndim == 2 else z.reshape(-1, z.shape[-1])
     shifted = rows - rows.max(axis=1, keepdims=True)
-    exps = np.exp(shifted)
-    totals = exps.sum(axis=1, keepdims=True)
-    saved["probs"] = (exps / totals).reshape(z.shape)
+    y = np.exp(shifted)
+    totals = y.sum(axis=1, keepdims=True)
+    log_totals = np.log(totals)
+    y /= totals
     count = builtins.max(rows.shape[0], 1)
     if t is None:
         picked = shifted[np.arange(rows.shape[0]), labels.ravel()]
-        loss = (np.log(totals).sum() - picked.sum()) / count
+        loss = (log_totals.sum() - picked.sum()) / count
     else:
-        lsm = shifted - np.log(totals)
-        loss = -(t.reshape(-1, classes) * lsm).sum() / count
-    return np.asarray(loss, dtype=z.dtype)
+        shifted -= log_totals  # log y
+        loss = -((t if t.ndim == 2 else t.reshape(rows.shape)) * shifted).sum() / count
+    return np.asarray(loss, dtype=z.dtype), (y if y.shape == z.shape else y.reshape(z.shape))
+
+
+def _sce_forward(
+    z: np.ndarray, t: np.ndarray | None = None, *, saved: dict[str, Any], labels: Any = None
+) -> np.ndarray:
+    loss, saved["y"] = _softmax_with_loss(z, t, labels)
+    return loss
 
 
 def _sce_vjp_logits(
@@ -999,30 +1044,38 @@ def _sce_vjp_logits(
     saved: dict[str, Any],
     labels: Any = None,
 ) -> Tensor:
-    """(softmax(z)·Σt − t)/N; Σt is 1 for one-hot and integer labels.
+    """(y·Σt − t)/N with y = softmax(z); Σt is 1 for one-hot and integer labels.
 
-    Recording (create_graph), softmax is recomputed as a graph op so second derivatives flow;
-    otherwise the forward's softmax is reused, which is the book's layer's shortcut.
+    Recording (create_graph), y is a graph op softmax(z), so second derivatives flow (a traced
+    program takes it from the forward's call: `Keeps` below); otherwise the forward's y is
+    reused, which is the book's layer's shortcut.
     """
     count = builtins.max(z.size // z.shape[-1], 1)
     if _grad_state.enabled:
-        probs = softmax(z)
+        y, batch_size = softmax(z), _batch_size(z)
         if t is None:
-            return g * (probs - _const(_one_hot(labels, z.shape[-1], z.dtype))) / count
-        return g * (probs * sum(t, axis=-1, keepdims=True) - t) / count
-    probs = saved["probs"]
+            return g * (y - _const(_one_hot(labels, z.shape[-1], z.dtype))) / batch_size
+        return g * (y * sum(t, axis=-1, keepdims=True) - t) / batch_size
+    y = saved["y"]
     if t is None:
-        delta = probs.reshape(-1, z.shape[-1]).copy()
+        delta = y.reshape(-1, z.shape[-1]).copy()
         delta[np.arange(delta.shape[0]), labels.ravel()] -= 1
         delta = delta.reshape(z.shape)
     else:
-        delta = probs * t.data.sum(axis=-1, keepdims=True) - t.data
+        delta = y * t.data.sum(axis=-1, keepdims=True) - t.data
     return _const(delta * (g.data / np.asarray(count, dtype=delta.dtype)))
 
 
 def _sce_vjp_target(g: Tensor, out: Tensor, z: Tensor, t: Tensor, **_: Any) -> Tensor:
-    count = builtins.max(z.size // z.shape[-1], 1)
-    return -(g * log_softmax(z)) / count
+    return -(g * log_softmax(z)) / _batch_size(z)
+
+
+def _batch_size(z: Tensor) -> Tensor:
+    """N, the rows the loss is the mean over, as a number named as the book names it (a
+    traced program writes `batch_size = 100`)."""
+    n = _new_tensor(np.asarray(builtins.max(z.size // z.shape[-1], 1), dtype=z.dtype))
+    n.name = "batch_size"
+    return n
 
 
 SOFTMAX_CROSS_ENTROPY = defop(
@@ -1033,7 +1086,9 @@ SOFTMAX_CROSS_ENTROPY = defop(
     # y is softmax({x}), drawn as its own arrow; N the number of rows (the batch)
     local=["(y − {y}) / {N}", "−log y / {N}"],
     rule=["{g} · (y − {y}) / {N}", "−{g} · log y / {N}"],
+    # written `loss, y = softmax_cross_entropy(a, t)` in a traced program: the y the VJP uses
     code="softmax_cross_entropy({x}, {y})",
+    keeps=Keeps("y", "softmax", lambda shape: {"axis": len(shape) - 1}, _softmax_with_loss),
 )
 
 

@@ -6,7 +6,10 @@ runs the engine's own VJPs (they are engine operations) with recording on, as
 straight-line function, one line per operation (short single-use ones written inline),
 each written with its op's code template from `autograd/ops.py`, with the book's names where
 tensors or `nn` layers give them. Common subexpressions, multiplications by the seed 1, and
-everything no output needs (the gradient for the data `x`) are dropped before writing it.
+everything no output needs (the gradient for the data `x`) are dropped before writing it. What
+an op's forward computes on the way for its VJP (`ops.Keeps`: the softmax y of the loss) comes
+from that one call; a new array that dies at an elementwise statement is updated in place there
+(`a1 += b1`, `dout *= a1 > 0`), never an input's or a returned one. Calls share no buffers.
 
 The program is valid for the input shapes/dtypes it was traced with (other shapes retrace) and
 for the path `fn` took: Python control flow on tensor values is not recorded, which
@@ -47,6 +50,11 @@ _SCALAR_OPS = {
 }  # fmt: skip
 # a name read better than a generated one: the book's y = softmax(a)
 _OP_NAMES = {"softmax": "y"}
+# ops whose result is always a new array: a program may update it in place where it dies
+_FRESH = {
+    "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "tanh", "relu", "abs",
+    "sqrt", "softplus", "softmax", "log_softmax",
+}  # fmt: skip
 # ops written as bool masks: in `g * mask` they count as 0/1; anywhere else they are cast
 _MASKS = {"step", "equal_zero", "both_zero"}
 # layer kinds (nn / the book) -> the book's name for their output: a1 = x @ W1 + b1, z1 = relu(a1)
@@ -88,6 +96,9 @@ class _Value:
     inline: bool = False
     name: str | None = None
     statement: int = -1  # where the value's text appears
+    kept: _Value | None = None  # the result its op's forward computes on the way (ops.Keeps)
+    made_by: _Value | None = None  # the value whose op's call computes this one
+    base: _Value | None = None  # the dying value whose array this one updates in place
 
     @property
     def section(self) -> tuple[bool, str | None]:
@@ -339,7 +350,9 @@ def _build_on(
             if id(t.data) in by_data and not t.requires_grad:  # data rewrapped (as nn does)
                 value_of[id(t)] = inputs[by_data[id(t.data)]]
             elif t.ndim == 0 and not t.requires_grad:
-                value_of[id(t)] = _Value("literal", (), t.dtype, t.id, literal=t.data[()])
+                value_of[id(t)] = _Value(
+                    "literal", (), t.dtype, t.id, literal=t.data[()], tensor_name=t.name
+                )  # a named number (the loss's batch_size) is written under its name
             else:
                 _refuse_captured(t, start)
             continue
@@ -463,12 +476,30 @@ def _simplify(
             live.add(id(v))
             stack.extend(v.args)
     kept = [v for v in kept if id(v) in live]
+    _link_kept(kept)
     return kept, out, grads
+
+
+def _link_kept(values: list[_Value]) -> None:
+    """A value that another op's forward computes on the way (the softmax y that
+    softmax_cross_entropy's VJP uses, declared by `Keeps` in autograd/ops.py) is taken from
+    that op's call, `loss, y = softmax_cross_entropy(a2, t)`, instead of computed again."""
+    found: dict[tuple, _Value] = {}
+    for v in values:
+        found.setdefault((v.op.name, tuple(id(a) for a in v.args), _params_key(v.params)), v)
+    for v in values:
+        keeps = v.op.keeps
+        if keeps is None:
+            continue
+        x = v.args[0]
+        s = found.get((keeps.op, (id(x),), _params_key(keeps.params(x.shape))))
+        if s is not None and s.made_by is None and s.order > v.order:  # not used before v
+            v.kept, s.made_by = s, v
 
 
 def _identity(v: _Value) -> _Value | None:
     """`g * 1`, `1 * g`, `g / 1`, `x ** 1`: the operand itself, when that changes neither
-    shape nor dtype."""
+    shape nor dtype (a mask stands for its 0/1 numbers: `_counts_as_number` or a cast)."""
     slots = {"mul": (0, 1), "div": (1,), "pow": (1,)}.get(v.op.name, ())
     for i in slots:
         one, other = v.args[i], v.args[1 - i]
@@ -486,7 +517,7 @@ _NAMESPACE_NAMES = {"np", "math", _FUNCTION, *dir(builtins)}
 def _helpers(values: list[_Value], scalar: bool) -> dict[str, Callable[..., Any]]:
     """Functions the code calls by an op's name: that op's forward from the table."""
     helpers: dict[str, Callable[..., Any]] = {}
-    for template in {_template(v, scalar) for v in values}:
+    for template in {_template(v, scalar) for v in values if v.made_by is None}:
         for called in codegen.call_names(template):
             op = REGISTRY.get(called)
             if op is not None and called not in helpers:
@@ -495,10 +526,9 @@ def _helpers(values: list[_Value], scalar: bool) -> dict[str, Callable[..., Any]
 
 
 def _forward_of(op: Op) -> Callable[..., Any]:
-    if op.name == "softmax_cross_entropy":  # its forward keeps scratch results in `saved`
-        forward = op.forward
-        return lambda z, t: forward(z, t, saved={})
-    return op.forward
+    """What the code calls by the op's name: its forward, or, for an op that keeps another
+    result (ops.Keeps), the function returning both: `loss, y = softmax_cross_entropy(a2, t)`."""
+    return op.forward if op.keeps is None else op.keeps.both
 
 
 def _template(v: _Value, scalar: bool) -> str:
@@ -537,10 +567,20 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
     roots = [graph.out, *(g for g in graph.grads if g is not None)]
     root_ids = {id(v) for v in roots}
     for v in values:
-        v.uses, v.users, v.inline, v.name, v.statement = 0, [], False, None, -1
+        v.uses, v.users, v.inline, v.name, v.statement, v.base = 0, [], False, None, -1, None
         for a in v.args:
             a.uses += 1
             a.users.append(v)
+    group_outputs = {v.order for v in _group_outputs(values)}
+    group_outputs.add(graph.out.order)
+    gradient_of_input: dict[int, list[int]] = {}
+    for i, g in enumerate(graph.grads):
+        if g is not None:
+            gradient_of_input.setdefault(id(g), []).append(i)
+
+    def wishes(v: _Value, forward_names: dict[int, str]) -> list[str]:
+        return _wishes(v, graph, names, group_outputs, forward_names, gradient_of_input)
+
     # inline single-use values into their user, within a layer, a few ops per line
     size: dict[int, int] = {}  # ops in a value's text
     for v in values:
@@ -551,11 +591,18 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
             and id(v) not in root_ids
             and user.section == v.section
             and v.op.name not in _OP_NAMES
+            and v.kept is None
+            and v.made_by is None
             and size[id(v)] < _MAX_INLINE_OPS
         )
-    statements = [v for v in values if not v.inline]
+    if not scalar:
+        _plan_in_place(values, root_ids, lambda v: next(iter(wishes(v, {})), None))
+    statements = [v for v in values if not v.inline and v.made_by is None]
     for i, v in enumerate(statements):
         v.statement = i
+    for v in values:
+        if v.made_by is not None:
+            v.statement = v.made_by.statement
     for v in reversed(values):
         if v.inline:
             v.statement = v.users[0].statement
@@ -566,6 +613,7 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
             last_use[id(a)] = max(last_use.get(id(a), -1), v.statement)
     for r in roots:
         last_use[id(r)] = end
+    updated_by = {id(v.base): v for v in values if v.base is not None}
 
     # names: inputs keep theirs; each statement takes the first free name it prefers
     reserved = set(_NAMESPACE_NAMES) | set(names) | set(_helpers(values, scalar))
@@ -573,13 +621,26 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
         reserved.add("dout")
     holder: dict[str, _Value] = {}
     counter = itertools.count()
-    group_outputs = {v.order for v in _group_outputs(values)}
-    group_outputs.add(graph.out.order)
-    gradient_of_input: dict[int, list[int]] = {}
-    for i, g in enumerate(graph.grads):
-        if g is not None:
-            gradient_of_input.setdefault(id(g), []).append(i)
     exprs: dict[int, Expr] = {}
+    forward_names: dict[int, str] = {}
+    numbers: dict[str, str] = {}  # named numbers written so far: name -> its text
+    pending: list[str] = []  # their lines, written before the statement that uses them
+
+    def number_of(a: _Value, user: _Value) -> Expr:
+        """`batch_size = 100`, then `/ batch_size`: a number under its tensor's name, where
+        the name is free and the number reads the same in every use."""
+        expr = _literal(a, user, scalar)
+        label = a.tensor_name
+        if scalar or label is None or expr.prec != codegen.NUMBER:
+            return expr
+        if label not in numbers:
+            if label in reserved or label in holder or not codegen.is_identifier(label):
+                return expr
+            numbers[label] = expr.text
+            holder[label] = a
+            last_use[id(a)] = end  # never given to another value: later uses may read it
+            pending.append(f"{label} = {expr.text}")
+        return codegen.name(label) if numbers[label] == expr.text else expr
 
     def expr_of(a: _Value, user: _Value) -> Expr:
         if a.kind == "input":
@@ -587,7 +648,7 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
         if a.kind == "dout":
             return codegen.name("dout")
         if a.kind == "literal":
-            return _literal(a, user, scalar)
+            return number_of(a, user)
         expr = exprs[id(a)] if a.inline else codegen.name(a.name)
         if a.op.name in _MASKS and not _counts_as_number(a, user):
             cast = "float" if scalar else f"np.{a.dtype.name}"
@@ -596,15 +657,44 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
             )
         return expr
 
+    def take(v: _Value, chosen: str) -> str:
+        holder[chosen] = v
+        v.name = chosen
+        if not v.backward:
+            forward_names[v.order] = chosen
+        return chosen
+
+    def name_for(v: _Value) -> str:
+        """The first wish free here, also for the values that will update v's array."""
+        wanted = wishes(v, forward_names)
+        later = v
+        while id(later) in updated_by:
+            later = updated_by[id(later)]
+            wanted += wishes(later, forward_names)
+        for wish in wanted:
+            if not codegen.is_identifier(wish) or wish in reserved:
+                continue
+            old = holder.get(wish)
+            if old is None or last_use.get(id(old), -1) <= v.statement:
+                return take(v, wish)
+        while True:
+            candidate = f"{'g' if v.backward else 'v'}{next(counter)}"
+            if candidate not in reserved and candidate not in holder:
+                return take(v, candidate)
+
     lines: list[str] = []
     section: tuple[bool, str | None] | None = None
-    forward_names: dict[int, str] = {}
     for v in values:
-        operands = {k: expr_of(a, v) for k, a in zip(("x", "y"), v.args, strict=False)}
-        expr = codegen.render(_template(v, scalar), operands, _param_texts(v))
-        if v.inline:
-            exprs[id(v)] = expr
-            continue
+        if v.made_by is not None:
+            continue  # written by the call that computes it
+        if v.base is None:
+            operands = {k: expr_of(a, v) for k, a in zip(("x", "y"), v.args, strict=False)}
+            expr = codegen.render(_template(v, scalar), operands, _param_texts(v))
+            if v.op.keeps is not None and v.kept is None:  # the call gives (result, kept)
+                expr = Expr(f"{expr.at(codegen.ATOM)}[0]", codegen.ATOM)
+            if v.inline:
+                exprs[id(v)] = expr
+                continue
         if v.section != section:
             if v.backward and (section is None or not section[0]):
                 lines.append("")
@@ -614,24 +704,18 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
             elif section is not None and section[1] is not None and section[0] == v.backward:
                 lines.append("")  # outside the layers again
             section = v.section
-        wishes = _wishes(v, graph, names, group_outputs, forward_names, gradient_of_input)
-        chosen = None
-        for wish in wishes:
-            if not codegen.is_identifier(wish) or wish in reserved:
-                continue
-            old = holder.get(wish)
-            if old is None or last_use.get(id(old), -1) <= v.statement:
-                chosen = wish
-                break
-        while chosen is None:
-            candidate = f"{'g' if v.backward else 'v'}{next(counter)}"
-            if candidate not in reserved and candidate not in holder:
-                chosen = candidate
-        holder[chosen] = v
-        v.name = chosen
-        if not v.backward:
-            forward_names[v.order] = chosen
-        lines.append(f"{chosen} = {expr.text}")
+        if v.base is not None:  # `a1 += b1`: the dying left operand's array, updated
+            operator = codegen.augmented(_template(v, scalar))
+            rhs = expr_of(v.args[1], v).text
+            lines += pending
+            lines.append(f"{take(v, v.base.name)} {operator}= {rhs}")
+        elif v.kept is not None:
+            lines += pending
+            lines.append(f"{name_for(v)}, {name_for(v.kept)} = {expr.text}")
+        else:
+            lines += pending
+            lines.append(f"{name_for(v)} = {expr.text}")
+        pending.clear()
 
     # the return: fresh arrays, as backward hands out (copies of views and of repeats)
     returned: set[int] = set()
@@ -662,6 +746,7 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
                 holder[wish] = g
                 g.name = wish
     grad_texts = [result(g) for g in graph.grads]
+    lines += pending
     inner = ", ".join(grad_texts) + ("," if len(grad_texts) == 1 else "")
     lines.append(f"return {out_text}, ({inner})")
     params = list(names) + (["dout"] if has_dout else [])
@@ -670,10 +755,46 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
     return _Written(f"{head}\n{body}\n", _helpers(values, scalar))
 
 
+def _plan_in_place(
+    values: list[_Value], root_ids: set[int], first_wish: Callable[[_Value], str | None]
+) -> None:
+    """`a1 = x @ W1; a1 += b1` and `dout *= a1 > 0`, as a hand-written step does: a statement
+    `x OP y` whose left operand is a new array of its shape and dtype that dies there updates
+    that array instead of allocating another. Never an input's array (nor a view of one), a
+    returned one, or one read anywhere else; only where the left operand has the statement's
+    name anyway (the `dout` flowing back) or is a matrix product that would be inlined (the
+    Affine's `x @ W + b`): a formula such as `(y - t) / 100` stays one line."""
+    for v in reversed(values):  # a statement's left operand may become one that updates too
+        if v.inline or v.made_by is not None or len(v.args) != 2:
+            continue
+        a = v.args[0]
+        if (
+            codegen.augmented(_template(v, False)) is None
+            or a.kind != "op"
+            or a.op.name not in _FRESH
+            or a.uses != 1
+            or id(a) in root_ids
+            or a.shape != v.shape
+            or a.shape == ()
+            or a.dtype != v.dtype
+            or a.made_by is not None
+        ):
+            continue
+        if a.inline:  # x @ W + b: the product takes the bias in place; formulas stay one line
+            if a.op.name != "matmul":
+                continue
+        elif first_wish(a) is None or first_wish(a) != first_wish(v):
+            continue
+        a.inline = False
+        v.base = a
+
+
 def _counts_as_number(mask: _Value, user: _Value) -> bool:
     """A bool mask times or plus floats is the 0/1 product or sum in their dtype, as eager
     mode computes it when that is the result's dtype too; anything else casts the mask."""
     if user.op is None or user.op.name not in ("mul", "add"):
+        return False
+    if all(b is mask for b in user.args):  # mask + mask would be bools: True | True
         return False
     for b in user.args:
         if b is mask:
@@ -774,6 +895,11 @@ class _Variant:
     zero_d: bool  # some gradient is a single number
     fallback: Callable[..., Any] | None = None  # the numpy form, for math's exceptions
 
+    @property
+    def direct(self) -> bool:
+        """Arrays in, the function's results out as they are (but a 0-d output)."""
+        return not (self.scalar or self.has_dout or self.zero_d)
+
 
 _programs = itertools.count()
 
@@ -831,15 +957,37 @@ class Program:
     def __repr__(self) -> str:
         return f"Program({_FUNCTION}({', '.join(self.names)}), {len(self._variants)} traced)"
 
+    # --- copies and pickles -----------------------------------------------------------------
+    def __copy__(self) -> Program:
+        return self  # like a function: its compiled code and traced variants never change
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Program:
+        return self
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            f"a traced Program ({_FUNCTION}({', '.join(self.names)})) cannot be pickled: it "
+            "holds compiled code and the function it traced. Pickle the model instead (a "
+            "compiled nn model traces again when first used), or save program.source to read, "
+            "and call autograd.trace again after loading"
+        )
+
     # --- running ----------------------------------------------------------------------------
     def __call__(self, *inputs: Any, dout: Any = None) -> tuple[Any, tuple[Any, ...]]:
         """Run the program: `(output, grads)` as eager mode would compute them."""
+        variant = self._last
+        if dout is None and variant.direct and len(inputs) == len(variant.signature):
+            for v, (shape, char) in zip(inputs, variant.signature, strict=True):
+                if type(v) is not np.ndarray or v.shape != shape or v.dtype.char != char:
+                    break
+            else:  # the arrays of the last call's shapes: the common case, checked cheaply
+                out, grads = variant.function(*inputs)
+                return (np.asarray(out) if variant.graph.out.shape == () else out), grads
         if len(inputs) != len(self.names):
             raise TypeError(
                 f"program takes {len(self.names)} inputs ({', '.join(self.names)}), "
                 f"got {len(inputs)}"
             )
-        variant = self._last
         if variant.scalar:
             try:
                 floats = [_as_float(v) for v in inputs]
@@ -992,8 +1140,9 @@ def _as_float(v: Any) -> float:
 def _as_array(v: Any, i: int, names: Sequence[str]) -> np.ndarray:
     if isinstance(v, Tensor):
         return np.asarray(v.data)
-    if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.dtype.itemsize in (4, 8):
+    if type(v) is np.ndarray and v.dtype.kind == "f" and v.dtype.itemsize in (4, 8):
         return v
+    # subclasses too: np.matrix's `*` is a matrix product, which would change the code's meaning
     return np.asarray(as_float_array(v, f"program input {names[i]}"))
 
 

@@ -7,8 +7,11 @@
 What is timed (medians; ratios against a baseline in the same process; nothing is asserted):
 
 - TwoLayerNet step (784-50-10, batch 100, SGD lr 0.1, real MNIST batches) through the program
-  `net.compile` traced, against bench/twolayer.py's plain-numpy floor and eager `net.gradient`,
-  in float64 and float32 (blocks interleaved, as bench/twolayer.py does). Target: ≤ 1.0× floor.
+  `net.compile` traced (the book's face: `grad = net.gradient(x, t)`, `params[key] -= lr·grad`),
+  and through the same program called directly on the arrays (what the program itself costs,
+  without nn's wrapper), against bench/twolayer.py's plain-numpy floor and eager
+  `net.gradient`, in float64 and float32 (blocks interleaved, the order turning each block).
+  Target: ≤ 1.0× floor. `--repeats N` runs the whole comparison N times and prints the spread.
 - micrograd's demo step (bench/scalar.py: MLP 2-16-16-1, max-margin loss, 100 two-moons points)
   traced into plain float arithmetic, against micrograd itself. Target: ≥ 30× faster. Losses
   after the same steps from the same weights are printed as a cross-check.
@@ -58,22 +61,69 @@ def make_traced(dtype: np.dtype) -> Callable[[np.ndarray, np.ndarray], None]:
     return step
 
 
+def make_program(dtype: np.dtype) -> Callable[[np.ndarray, np.ndarray], None]:
+    """The same program called directly: `program(x, t, *params)`, then `param -= lr·grad`."""
+    net = twolayer.scratchgrad_net(dtype)
+    x0 = np.zeros((twolayer.BATCH, 784), dtype=dtype)
+    t0 = np.eye(10, dtype=dtype)[np.zeros(twolayer.BATCH, dtype=int)]
+    program = net.compile(x0, t0)
+    params = [net.params[key] for key in twolayer.KEYS]
+
+    def step(x: np.ndarray, t: np.ndarray) -> None:
+        _, grads = program(x, t, *params)
+        for p, g in zip(params, grads[2:], strict=True):
+            p -= twolayer.LR * g
+
+    return step
+
+
 CONTENDERS = {
     "traced program (net.compile)": make_traced,
+    "the program called directly": make_program,
     "plain numpy floor": twolayer.make_numpy,
     "eager net.gradient": twolayer.make_scratchgrad_book,
 }
 
 
-def twolayer_steps(blocks: int, per_block: int, seed: int) -> dict[str, dict[str, float]]:
-    results = {}
+def time_steps(
+    steps: dict[str, Callable[[np.ndarray, np.ndarray], None]],
+    pool: list[tuple[np.ndarray, np.ndarray]],
+    blocks: int,
+    per_block: int,
+) -> dict[str, float]:
+    """Median µs/step per contender, blocks interleaved, as bench/twolayer.py's time_steps;
+    but the order of the contenders turns each block, so that each one is as often the first
+    to read a block's batches (from memory; the later ones find them in cache)."""
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for step in steps.values():  # warm-up: first calls allocate and fill caches
+        for x, t in pool[:20]:
+            step(x, t)
+    names = list(steps)
+    for block in range(blocks):
+        k = block % len(names)
+        batches = [pool[(block * per_block + i) % len(pool)] for i in range(per_block)]
+        for name in names[k:] + names[:k]:
+            step = steps[name]
+            start = time.perf_counter()
+            for x, t in batches:
+                step(x, t)
+            times[name].append((time.perf_counter() - start) / per_block * 1e6)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def twolayer_steps(
+    blocks: int, per_block: int, seed: int, repeats: int = 1
+) -> list[dict[str, dict[str, float]]]:
+    """Per repeat, per dtype: median µs/step of each contender (fresh contenders each time)."""
+    runs: list[dict[str, dict[str, float]]] = [{} for _ in range(repeats)]
     for dtype in (np.dtype(np.float64), np.dtype(np.float32)):
         (x_train, t_train), _ = load_mnist(normalize=True, one_hot_label=True, dtype=dtype)
         pool = twolayer.batch_pool(x_train, t_train, 200, seed)
         del x_train, t_train
-        steps = {name: make(dtype) for name, make in CONTENDERS.items()}
-        results[dtype.name] = twolayer.time_steps(steps, pool, blocks, per_block)
-    return results
+        for run in runs:
+            steps = {name: make(dtype) for name, make in CONTENDERS.items()}
+            run[dtype.name] = time_steps(steps, pool, blocks, per_block)
+    return runs
 
 
 def compile_time(repeats: int = 5) -> float:
@@ -175,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--blocks", type=int, default=60)
     parser.add_argument("--per-block", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=1, help="rerun the step comparison")
     parser.add_argument("--demo-steps", type=int, default=10)
     parser.add_argument("--full", action="store_true", help="the full 10,000-step training")
     parser.add_argument("--train-iters", type=int, default=1200)
@@ -190,16 +241,26 @@ def main(argv: list[str] | None = None) -> int:
         f"## Traced programs (numpy {np.__version__}, Python {sys.version.split()[0]}, "
         f"OPENBLAS_NUM_THREADS={threads}, load average {os.getloadavg()[0]:.1f})\n"
     )
-    steps = twolayer_steps(args.blocks, args.per_block, args.seed)
+    runs = twolayer_steps(args.blocks, args.per_block, args.seed, args.repeats)
     print(f"### TwoLayerNet step, 784-50-10, batch {twolayer.BATCH}, SGD (median µs/step)\n")
     print("| implementation | float64 µs | × floor | float32 µs | × floor |")
     print("|---|---:|---:|---:|---:|")
+    dtypes = ("float64", "float32")
     for name in CONTENDERS:
         cells = []
-        for d in ("float64", "float32"):
-            value, floor = steps[d][name], steps[d]["plain numpy floor"]
-            cells += [f"{value:.0f}", f"{value / floor:.2f}"]
+        for d in dtypes:
+            value = statistics.median(run[d][name] for run in runs)
+            ratios = [run[d][name] / run[d]["plain numpy floor"] for run in runs]
+            cells += [f"{value:.0f}", f"{statistics.median(ratios):.2f}"]
         print(f"| {name} | " + " | ".join(cells) + " |")
+    if len(runs) > 1:
+        print(f"\n× floor over {len(runs)} repeats (min / median / max):\n")
+        for name in CONTENDERS:
+            spreads = []
+            for d in dtypes:
+                r = sorted(run[d][name] / run[d]["plain numpy floor"] for run in runs)
+                spreads.append(f"{d} {r[0]:.3f} / {statistics.median(r):.3f} / {r[-1]:.3f}")
+            print(f"- {name}: " + "; ".join(spreads))
     print("\n(target: the traced program ≤ 1.00× the floor in both dtypes)\n")
     print(f"- TwoLayerNet trace + compile (net.compile): {compile_time() * 1e3:.1f} ms\n")
 

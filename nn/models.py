@@ -38,9 +38,10 @@ class ParamDict(MutableMapping[str, np.ndarray]):
         return self.tensors[key].data
 
     def __setitem__(self, key: str, value: npt.ArrayLike) -> None:
-        if key not in self.tensors:
+        tensor = self.tensors.get(key)
+        if tensor is None:
             raise KeyError(f"params: no parameter {key!r}; the keys are {', '.join(self.tensors)}")
-        target = self.tensors[key].data
+        target = tensor.data
         if value is target:  # `params[key] -= ...` already updated it in place
             return
         array = np.asarray(value)
@@ -86,6 +87,8 @@ class MLP(Sequential):
     W1, b1, W2, ... as in the book; `weight_init_std` defaults to He for relu, Xavier otherwise.
     """
 
+    _program: Program | None = None  # the traced step, once compiled (or trained compiled)
+
     def __init__(
         self,
         sizes: Sequence[int],
@@ -125,6 +128,9 @@ class MLP(Sequential):
     def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
         yield from self.params.tensors.items()
 
+    def parameters(self) -> list[Tensor]:
+        return list(self.params.tensors.values())
+
     def predict(self, x: Any) -> Tensor:
         """Class scores (before softmax) for each sample."""
         return self.forward(x)
@@ -145,10 +151,19 @@ class MLP(Sequential):
         return float(np.sum(y == t) / len(y))
 
     def gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
-        """Gradients of the loss by backpropagation, keyed like `params` (also left in `.grad`)."""
-        self.zero_grad()
-        self.lastLayer(self.predict(x), t).backward()
-        return {key: p.grad.data for key, p in self.params.tensors.items()}  # type: ignore[union-attr]
+        """Gradients of the loss by backpropagation, keyed like `params` (also left in `.grad`).
+
+        As the book's layer does, `lastLayer.loss` keeps the loss value afterwards, not the
+        graph: its arrays are freed as soon as the gradients are known (to draw the graph, call
+        `net.lastLayer(net(x), t)` yourself)."""
+        tensors = self.params.tensors
+        last = self.lastLayer
+        loss = last(self.predict(x), t)
+        for p in tensors.values():  # cleared just before backward: the last gradients' memory
+            p.grad = None  # is free when the new ones are made (measurably faster per step)
+        loss.backward()
+        last.loss = Tensor._wrap(loss.data)
+        return {key: p.grad.data for key, p in tensors.items()}  # type: ignore[union-attr]
 
     def compile(self, example_x: Any, example_t: Any) -> Program:
         """Trace one loss-and-gradient step into a Program; from now on `gradient` runs it.
@@ -157,42 +172,87 @@ class MLP(Sequential):
         book's Affine/Relu/SoftmaxWithLoss backward methods in one function. Parameters are
         the program's inputs, so updates to `params` are seen; a batch of another size traces
         again. Integer labels are turned into one-hot rows first (the program takes one-hot).
+        A copy or an unpickled model stays compiled: it traces its own program when first used
+        (a program is generated code, tied to the tensors it was traced with, so it is never
+        copied or pickled).
         """
+        self._program = self._trace(example_x, example_t)
+        # a bound method, not a closure: a copy of the model runs the program on its own params
+        self.gradient = types.MethodType(MLP._compiled_gradient, self)  # type: ignore[method-assign]
+        return self._program
 
+    def _trace(self, example_x: Any, example_t: Any) -> Program:
         def step(x: Tensor, t: Tensor, *params: Tensor) -> Tensor:
             return self.lastLayer(self.predict(x), t)
 
+        x = example_x.data if isinstance(example_x, Tensor) else np.asarray(example_x)
         kept = vars(self.lastLayer).copy()  # the trace's call is not a call the user made
         try:
-            program = trace(
+            return trace(
                 step,
-                example_x.data if isinstance(example_x, Tensor) else np.asarray(example_x),
-                self._one_hot(example_t),
+                x,
+                self._one_hot(example_t, x),
                 *self.params.tensors.values(),
                 names=["x", "t", *self.params],
             )
         finally:
             vars(self.lastLayer).update(kept)
-        self._program = program
-        # a bound method, not a closure: a copy of the model runs the program on its own params
-        self.gradient = types.MethodType(MLP._compiled_gradient, self)  # type: ignore[method-assign]
-        return program
 
     def _compiled_gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
         """Gradients of the loss from the compiled program, keyed like `params` (also in
         `.grad`)."""
-        tensors = self.params.tensors
-        _, grads = self._program(x, self._one_hot(t), *(p.data for p in tensors.values()))
-        for p, g in zip(tensors.values(), grads[2:], strict=True):
-            p.grad = Tensor._wrap(g)  # fresh arrays of the right shape: no check needed
-        return dict(zip(tensors, grads[2:], strict=True))
+        return dict(zip(self.params.tensors, self._run_program(x, t)[1], strict=True))
 
-    def _one_hot(self, t: Any) -> np.ndarray:
+    def _compiled_step(self, x: Any, t: Any) -> float:
+        """The loss of a batch, and every parameter's `.grad`, from the traced program (traced
+        on first use: after `compile`, in `nn.train(..., compile=True)`, after a copy)."""
+        return float(self._run_program(x, t)[0])
+
+    def _run_program(self, x: Any, t: Any) -> tuple[Any, tuple[np.ndarray, ...]]:
+        """(loss, the parameters' gradients), also stored in each parameter's `.grad`."""
+        x = x.data if isinstance(x, Tensor) else np.asarray(x)
+        t = self._one_hot(t, x)
+        if self._program is None:
+            self._program = self._trace(x, t)
+        tensors = self.params.tensors.values()
+        loss, grads = self._program(x, t, *[p._data for p in tensors])
+        grads = grads[2:]
+        for p, g in zip(tensors, grads, strict=True):
+            p._grad = Tensor._wrap(g)  # fresh arrays of the parameter's shape: no check needed
+        return loss, grads
+
+    def _one_hot(self, t: Any, x: np.ndarray) -> np.ndarray:
+        """Labels (one number per sample, integers or whole floats) as one-hot rows; one-hot
+        targets as they are. The program takes one-hot: labels would be fixed at trace time."""
         t = t.data if isinstance(t, Tensor) else np.asarray(t)
-        if t.ndim == 1 and t.dtype.kind in "iu":
-            classes = list(self.params.tensors.values())[-1].shape[-1]
-            return np.eye(classes, dtype=self.dtype)[t]
-        return t
+        if t.ndim != (0 if x.ndim == 1 else 1) or t.dtype.kind not in "iuf":
+            return t
+        classes = list(self.params.tensors.values())[-1].shape[-1]
+        with np.errstate(invalid="ignore"):  # NaN or inf: refused just below
+            labels = t.astype(np.intp)
+        bad = (labels != t) | (labels < 0) | (labels >= classes)
+        if bad.any():
+            shown = t[bad].flat[0].item()
+            raise ValueError(
+                f"{self.name}: label {shown!r} is not a class number 0..{classes - 1}; "
+                f"give whole numbers in that range, or one-hot rows of {classes} columns"
+            )
+        return np.eye(classes, dtype=self.dtype)[labels]
+
+    # --- copies and pickles ----------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """Everything but the program and the compiled `gradient` (generated code, bound to this
+        model's tensors); a compiled model's copy traces its own when first used."""
+        state = vars(self).copy()
+        state["_program"] = None
+        state["gradient"] = "compiled" if state.pop("gradient", None) is not None else None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        compiled = state.pop("gradient", None) == "compiled"
+        vars(self).update(state)
+        if compiled:
+            self.gradient = types.MethodType(MLP._compiled_gradient, self)  # type: ignore[method-assign]
 
     def numerical_gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
         """Gradients by central differences (slow; for checking `gradient`, book 4.4 / 5.7.3)."""

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from autograd import Tensor, scope
+from autograd import Tensor
+from autograd.scope import run_in_scope
 from nn.files import read_npz, write_atomically, write_npz
 
 __all__ = ["Module", "Sequential"]
@@ -32,12 +33,15 @@ class Module:
     """
 
     def __init__(self, name: str | None = None) -> None:
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError(
+                f"{type(self).__name__}: name must be a non-empty string, got {name!r}"
+            )
         self.name: str = name if name is not None else type(self).__name__
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """`forward`, with what it creates marked as this module's cluster in drawings."""
-        with scope(self.name):
-            return self.forward(*args, **kwargs)
+        return run_in_scope(self.name, self.forward, *args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")

@@ -77,8 +77,10 @@ class Optimizer:
             )
         self._begin_step()
         for i, p in enumerate(self.params):
-            if p.grad is not None:
-                p.data += self._increment(i, p.grad.data)
+            grad = p.grad
+            if grad is not None:
+                data = p.data  # in place, as `p.data += ...` would, without re-setting .data
+                data += self._increment(i, grad.data)
 
     def update(self, params: MutableMapping[str, Any], grads: Mapping[str, Any]) -> None:
         """The book's interface: update each `params[key]` from `grads[key]` (arrays in place).

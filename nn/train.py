@@ -127,6 +127,19 @@ def _default_loss(model: Any, x: np.ndarray, t: np.ndarray) -> Tensor:
     return last(model(x), t)
 
 
+def _check_compilable(model: Any, loss: LossFn | None) -> None:
+    if not callable(getattr(model, "_compiled_step", None)):
+        raise TypeError(
+            f"train: compile=True needs an nn model that can be traced (MLP, TwoLayerNet); "
+            f"{type(model).__name__} has no compile(x, t). Leave compile off to train eagerly"
+        )
+    if loss is not None:
+        raise TypeError(
+            "train: compile=True traces the model's own loss (lastLayer); a custom loss= "
+            "trains eagerly: leave compile off"
+        )
+
+
 def _count(value: int | None, name: str, least: int = 1) -> int | None:
     if value is None:
         return None
@@ -147,6 +160,7 @@ def train(
     loss: LossFn | None = None,
     seed: int | np.random.Generator | None = 0,
     progress: bool = True,
+    compile: bool = False,
 ) -> History:
     """Train `model` on minibatches of `data`; return the `History`.
 
@@ -157,7 +171,12 @@ def train(
     - `eval_every`: steps between accuracy measurements (default: one epoch; the last step is
       always measured; 0: never, only the loss is kept); accuracy uses `model.accuracy(x, t)`;
     - `loss(model, x, t) -> Tensor` (default `model.lastLayer(model(x), t)`);
-    - `seed` fixes the order of the batches.
+    - `seed` fixes the order of the batches;
+    - `compile=True` runs each step through the model's traced program (`model.compile`, the
+      code backprop writes) instead of recording a graph and walking it: the same losses and
+      weights to round-off, faster. The program is traced on the first batch and again for a
+      batch of another size (the last, shorter one); it needs an `nn` model (MLP,
+      TwoLayerNet) and its own loss, so not with `loss=`. `net.gradient` stays as it was.
 
     Raises `TrainingDiverged` (with the history so far) when the loss becomes NaN or infinite.
     """
@@ -182,6 +201,8 @@ def train(
     if not optimizer.params:
         optimizer.params = list(model.parameters())
     loss_fn = loss or _default_loss
+    if compile:
+        _check_compilable(model, loss)
 
     history = History()
     start = time.perf_counter()
@@ -190,13 +211,18 @@ def train(
         step = 0
         while step < total:
             for x_batch, t_batch in loader:
-                optimizer.zero_grad()
-                value = loss_fn(model, x_batch, t_batch)
-                history.loss.append(float(value.item()))
+                if compile:  # loss and every .grad at once
+                    optimizer.zero_grad()
+                    history.loss.append(model._compiled_step(x_batch, t_batch))
+                else:
+                    value = loss_fn(model, x_batch, t_batch)
+                    history.loss.append(float(value.item()))
                 step += 1
                 if not math.isfinite(history.loss[-1]):  # before the step: weights stay finite
                     raise TrainingDiverged(step, history)
-                value.backward()
+                if not compile:
+                    optimizer.zero_grad()  # after the forward, so the last gradients' memory
+                    value.backward()  # is free when the new ones are made
                 optimizer.step()
                 bar.update(1)
                 if every and (step % every == 0 or step == total):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from autograd import Tensor, Value
 from viz.drawing import Drawing
-from viz.format import number
+from viz.format import number, printable
 
 
 def apple_orange() -> tuple[Tensor, dict[str, Tensor]]:
@@ -26,12 +26,13 @@ def apple_orange() -> tuple[Tensor, dict[str, Tensor]]:
 
 
 def print_gradients(root: Tensor, inputs: Mapping[str, Tensor]) -> None:
-    """`price = 715` and then `∂price/∂apple = 2.2` for each input, numbers as people write them."""
+    """`price = 715` and then `∂price/∂apple = 2.2` for each input, numbers as people write them
+    (`dprice/dapple` where the terminal cannot show `∂`)."""
     out = root.name or "out"
-    print(f"{out} = {number(root.item())}")
+    print(printable(f"{out} = {number(root.item())}"))
     for name, t in inputs.items():
         grad = "(not computed)" if t.grad is None else number(t.grad.item())
-        print(f"  ∂{out}/∂{name} = {grad}")
+        print(printable(f"  ∂{out}/∂{name} = {grad}"))
 
 
 def save_all(
@@ -39,5 +40,5 @@ def save_all(
 ) -> list[Path]:
     """Write `out_dir/stem.svg` etc. (creating the folder) and say where they went."""
     paths = [drawing.save(Path(out_dir) / f"{stem}.{fmt}") for fmt in formats]
-    print("wrote " + ", ".join(str(p) for p in paths))
+    print(printable("wrote " + ", ".join(str(p) for p in paths)))
     return paths

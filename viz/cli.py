@@ -36,7 +36,7 @@ from autograd.explain import explanation
 from viz.book import apple_orange, print_gradients, save_all
 from viz.drawing import SAVE_FORMATS, draw
 from viz.expr import FUNCTIONS, ExprError, build
-from viz.format import number
+from viz.format import ASCII_STAND_INS, number
 from viz.render import RendererMissing
 from viz.steps import steps
 
@@ -139,7 +139,7 @@ def _fallback(error: UnicodeError) -> tuple[str, int]:
     ), error.end
 
 
-_ASCII = {"∂": "d", "−": "-", "×": "x", "·": "*", "²": "^2", "ᵀ": "^T", "Σ": "sum ", "…": "..."}
+_ASCII = ASCII_STAND_INS  # the same stand-ins as viz.format.printable
 codecs.register_error("scratchgrad-fallback", _fallback)
 
 

@@ -102,8 +102,8 @@ def steps(
     """
     if not isinstance(root, Tensor):
         raise TypeError(f"steps: expected a Tensor, got {type(root).__name__}")
-    recorded = backward_steps(root, grad)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # the replayed pass overflows where backward did: inf, shown
+        recorded = backward_steps(root, grad)
         graph = build(
             [root], groups=groups, collapse=collapse, max_nodes=max_nodes,
             grads=Gradients.recorded(recorded),

@@ -7,7 +7,9 @@ around), at first order and second order (fn itself calls autograd.grad with cre
 
 from __future__ import annotations
 
+import copy
 import importlib.util
+import pickle
 import sys
 import threading
 from pathlib import Path
@@ -448,24 +450,26 @@ def test_the_code_is_built_only_from_templates_names_and_numbers() -> None:
 TWO_LAYER_NET = """\
 def forward_backward(x, t, W1, b1, W2, b2):
     # Affine1
-    a1 = x @ W1 + b1
+    a1 = x @ W1
+    a1 += b1
     # Relu1
     z1 = np.maximum(a1, 0)
     # Affine2
-    a2 = z1 @ W2 + b2
+    a2 = z1 @ W2
+    a2 += b2
     # SoftmaxWithLoss
-    loss = softmax_cross_entropy(a2, t)
+    loss, y = softmax_cross_entropy(a2, t)
 
     # backward
     # SoftmaxWithLoss
-    y = softmax(a2, axis=1)
-    dout = (y * t.sum(axis=1, keepdims=True) - t) / 100
+    batch_size = 100
+    dout = (y * t.sum(axis=1, keepdims=True) - t) / batch_size
     # Affine2
     db2 = dout.sum(axis=0)
     dW2 = z1.T @ dout
     dout = dout @ W2.T
     # Relu1
-    dout = dout * (a1 > 0)
+    dout *= a1 > 0
     # Affine1
     db1 = dout.sum(axis=0)
     dW1 = x.T @ dout
@@ -597,5 +601,259 @@ def test_your_own_scopes_name_the_code_like_the_books_layers() -> None:
 
     W1, b1 = Tensor(np.ones((3, 2)), name="W1"), Tensor(np.zeros(2), name="b1")
     source = autograd.trace(net, np.ones((4, 3)), W1, b1).source
-    assert "# Affine1\n    a1 = x @ W1 + b1\n    # Sigmoid1\n    z1 = sigmoid(a1)" in source
+    expected = "# Affine1\n    a1 = x @ W1\n    a1 += b1\n    # Sigmoid1\n    z1 = sigmoid(a1)"
+    assert expected in source
     assert "db1 = dout.sum(axis=0)" in source and "dW1 = x.T @ dout" in source
+
+
+# --- softmax once, in-place updates: what they must never do ---------------------------------
+def _two_layer_program(dtype: Any, rng: np.random.Generator) -> tuple[Any, list[np.ndarray]]:
+    from nn import TwoLayerNet
+
+    net = TwoLayerNet(784, 50, 10, weight_init_std=0.1, rng=0, dtype=dtype)
+    program = net.compile(*_batch(rng, 100, dtype))
+    return program, [net.params[k] for k in ("W1", "b1", "W2", "b2")]
+
+
+def _shares_memory(arrays: list[np.ndarray]) -> list[tuple[int, int]]:
+    return [
+        (i, j)
+        for i in range(len(arrays))
+        for j in range(i + 1, len(arrays))
+        if np.shares_memory(arrays[i], arrays[j])
+    ]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gradients_are_fresh_each_call_and_inputs_are_never_written(dtype: Any) -> None:
+    """A learner keeps last step's gradient: the next call must not change it; and the
+    program's in-place updates (a1 += b1, dout *= a1 > 0) must never reach x, t or W."""
+    rng = np.random.default_rng(3)
+    program, params = _two_layer_program(dtype, rng)
+    first = [*_batch(rng, 100, dtype), *(p.copy() for p in params)]
+    kept = [a.copy() for a in first]
+    for a in first:
+        a.flags.writeable = False  # a write into an input would raise
+    loss1, grads1 = program(*first)
+    saved = [g.copy() for g in grads1[2:]]
+    second = [*_batch(rng, 100, dtype), *(p * 0.5 for p in params)]
+    loss2, grads2 = program(*second)
+    for a, before in zip(first, kept, strict=True):
+        np.testing.assert_array_equal(a, before)  # inputs untouched
+    for g, before in zip(grads1[2:], saved, strict=True):
+        np.testing.assert_array_equal(g, before)  # last step's gradients untouched
+    returned = [np.asarray(loss1), *grads1[2:], np.asarray(loss2), *grads2[2:]]
+    assert _shares_memory(returned + first + second) == []
+    assert all(g.dtype == dtype for g in returned)
+
+
+def test_threads_calling_one_program_each_get_their_own_answer() -> None:
+    rng = np.random.default_rng(4)
+    program, params = _two_layer_program(np.float64, rng)
+    batches = [_batch(rng, 100) for _ in range(4)]
+    expected = [program(x, t, *params) for x, t in batches]
+    failures: list[str] = []
+
+    def run(k: int) -> None:
+        x, t = batches[k]
+        for _ in range(25):
+            loss, grads = program(x, t, *params)
+            if not np.allclose(loss, expected[k][0], rtol=1e-13, atol=0) or not all(
+                np.allclose(g, e, rtol=1e-13, atol=1e-300)
+                for g, e in zip(grads[2:], expected[k][1][2:], strict=True)
+            ):
+                failures.append(f"thread {k}")
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_is_computed_once_and_an_underflowing_softmax_gives_a_finite_loss(
+    dtype: Any,
+) -> None:
+    z = Tensor(np.zeros((3, 4), dtype), name="z")
+    t = np.eye(4, dtype=dtype)[[0, 1, 2]]
+    program = autograd.trace(autograd.softmax_cross_entropy, z, t)
+    assert "out, y = softmax_cross_entropy(z, t)" in program.source
+    assert "softmax(" not in program.source.replace("softmax_cross_entropy(", "")
+    # the labels' probabilities underflow to 0: log y would be -inf; the loss is ~ 2000 / 3
+    huge = np.array([[1000, -1000, 0, 0], [0, 1000, 0, 0], [-500, 0, 500, 0]], dtype)
+    labels = np.eye(4, dtype=dtype)[[1, 2, 0]]
+    out, (dz, _) = program(huge, labels)
+    eager = autograd.softmax_cross_entropy(Tensor(huge, requires_grad=True), labels)
+    (eager_dz,) = autograd.grad(eager, [eager.inputs[0]])
+    assert np.isfinite(out) and np.isfinite(dz).all()
+    assert float(out) == pytest.approx(float(eager.data), rel=1e-6)
+    assert float(out) == pytest.approx((2000 + 1000 + 1000) / 3, rel=1e-6)
+    np.testing.assert_allclose(dz, eager_dz.data, atol=1e-7)
+
+
+def test_a_loss_whose_logits_need_no_gradient_takes_only_the_loss_from_the_call() -> None:
+    t = Tensor(np.full((2, 3), 1 / 3), name="t")  # soft labels that get a gradient
+    program = autograd.trace(autograd.softmax_cross_entropy, np.zeros((2, 3)), t)
+    assert "out = softmax_cross_entropy(logits, t)[0]" in program.source
+    z = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 5.0]])
+    soft = np.array([[0.2, 0.3, 0.1], [0.5, 0.5, 0.5]])  # rows need not sum to 1
+    out, (dz, dt) = program(z, soft)
+    t_eager = Tensor(soft, requires_grad=True)
+    eager = autograd.softmax_cross_entropy(z, t_eager)
+    (want,) = autograd.grad(eager, [t_eager])
+    assert dz is None and float(out) == pytest.approx(float(eager.data), rel=1e-12)
+    np.testing.assert_allclose(dt, want.data, rtol=1e-12)
+
+
+def test_soft_labels_get_the_general_gradient_through_the_shared_softmax() -> None:
+    z = Tensor(np.zeros((2, 3)), name="z")
+    program = autograd.trace(autograd.softmax_cross_entropy, z, np.ones((2, 3)))
+    logits = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 5.0]])
+    soft = np.array([[0.2, 0.3, 0.1], [0.5, 0.5, 0.5]])
+    _, (dz, _) = program(logits, soft)
+    z_eager = Tensor(logits, requires_grad=True)
+    (want,) = autograd.grad(autograd.softmax_cross_entropy(z_eager, soft), [z_eager])
+    np.testing.assert_allclose(dz, want.data, rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+def test_array_subclasses_are_read_as_plain_arrays() -> None:
+    """np.matrix's `*` is a matrix product: the program must not compute with it as given."""
+    W = Tensor(np.ones((2, 2)), name="W")
+    program = autograd.trace(lambda x, W: (x * W).sum(), np.ones((2, 2)), W)
+    out, (_, dW) = program(np.matrix([[1.0, 2.0], [3.0, 4.0]]), np.matrix(np.eye(2)))
+    assert float(out) == 5.0 and type(dW) is np.ndarray
+    assert dW.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_relu_masks_that_meet_themselves_count_as_numbers() -> None:
+    """Found by the random graphs below: the relu gradient of h + h reached `mask + mask`,
+    True | True for bools, not 2 (and `-(mask + mask)` raised)."""
+    W = Tensor(np.array([[1.0], [2.0], [-1.0]]), name="W")
+    program = autograd.trace(lambda x, W: ((x @ W) + (x @ W)).relu().sum(), np.ones((2, 3)), W)
+    x = np.array([[1.0, 1.0, 1.0], [-1.0, 0.0, 0.0]])
+    _, (_, dW) = program(x, W.data)
+    assert dW.dtype == np.float64 and dW.ravel().tolist() == [2.0, 2.0, 2.0]
+    square = autograd.trace(lambda x: (x.relu() * 0 + 1).relu().sum(), Tensor([1.0, -1.0]))
+    _, (dx,) = square(np.array([2.0, -2.0]))
+    assert dx.dtype == np.float64 and dx.tolist() == [0.0, 0.0]
+
+
+_STEPS = ["add", "sub", "mul", "div", "relu", "tanh", "matmul", "bias", "mask", "softmax"]
+
+
+def _random_step(step: str, a: Tensor, c: Tensor, b: Tensor, M: Tensor) -> Tensor:
+    if step == "add":
+        return a + c
+    if step == "sub":
+        return a - c
+    if step == "mul":
+        return a * c
+    if step == "div":
+        return a / (1 + c * c)
+    if step == "relu":
+        return a.relu()
+    if step == "tanh":
+        return a.tanh()
+    if step == "matmul":
+        return a @ M
+    if step == "bias":
+        return a + b
+    if step == "softmax":
+        return autograd.softmax(a, axis=-1)
+    return c * (a.relu() - 0.5 * a)  # a relu mask, and a again
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.lists(
+        st.tuples(st.sampled_from(_STEPS), st.integers(0, 99), st.integers(0, 99)),
+        min_size=1,
+        max_size=10,
+    ),
+    st.lists(st.integers(0, 99), min_size=1, max_size=3),
+    st.booleans(),
+    st.sampled_from([np.float64, np.float32]),
+    st.integers(0, 2**16),
+)
+def test_in_place_updates_on_random_graphs_match_eager_and_touch_no_input(
+    n: int, k: int, steps: list, picked: list, loss: bool, dtype: Any, seed: int
+) -> None:
+    """Chains of elementwise ops on matmul results, with fan-out, softmaxes and maybe the loss
+    (soft labels t whose rows need not sum to 1): the cases where a program updates arrays in
+    place or takes y from the loss. Same numbers as eager, inputs unchanged, fresh results."""
+
+    def fn(x: Tensor, t: Tensor, W: Tensor, b: Tensor, M: Tensor) -> Tensor:
+        pool = [x @ W]
+        for step, i, j in steps:
+            pool.append(_random_step(step, pool[i % len(pool)], pool[j % len(pool)], b, M))
+        chosen = [pool[p % len(pool)] for p in picked]
+        first = autograd.softmax_cross_entropy(chosen[0], t) if loss else chosen[0].sum()
+        return sum((v * v).sum() for v in chosen[1:]) + first
+
+    rng = np.random.default_rng(seed)
+
+    def draw() -> list[np.ndarray]:
+        arrays = [rng.uniform(-1, 1, s).astype(dtype) for s in [(n, 3), (3, k), (k,), (k, k)]]
+        return [arrays[0], rng.uniform(0, 1, (n, k)).astype(dtype), *arrays[1:]]
+
+    names = ["x", "t", "W", "b", "M"]
+    example = draw()
+    tensors = example[:2] + [Tensor(a, requires_grad=True, name=m) for a, m in zip(
+        example[2:], names[2:], strict=True)]  # fmt: skip
+    program = autograd.trace(fn, *tensors)
+    new = draw()
+    kept = [a.copy() for a in new]
+    out, grads = program(*new)
+    saved = [g.copy() for g in grads[2:]]
+    leaves = [Tensor(a, requires_grad=i > 1) for i, a in enumerate(new)]
+    want_out = fn(*leaves)
+    want = autograd.grad(want_out, leaves[2:])
+    for a, before in zip(new, kept, strict=True):
+        np.testing.assert_array_equal(a, before)
+    _close(out, want_out.data, np.dtype(dtype), "output")
+    for g, w, m in zip(grads[2:], want, names[2:], strict=True):
+        _close(g, w.data, np.dtype(dtype), f"d{m}")
+    program(*draw())  # a second call leaves the first call's results alone
+    for g, before in zip(grads[2:], saved, strict=True):
+        np.testing.assert_array_equal(g, before)
+    assert _shares_memory([np.asarray(out), *grads[2:], *new]) == []
+
+
+def test_the_upstream_gradient_dout_is_never_written() -> None:
+    W = Tensor(np.ones((3, 2)), name="W")
+    program = autograd.trace(lambda x, W: ((x @ W) * 2).relu(), np.ones((4, 3)), W)
+    dout = np.arange(8.0).reshape(4, 2)
+    kept = dout.copy()
+    _, (_, dW) = program(np.ones((4, 3)), np.ones((3, 2)), dout=dout)
+    np.testing.assert_array_equal(dout, kept)
+    assert dW.tolist() == [[24.0, 32.0]] * 3
+
+
+def test_a_named_number_yields_its_name_to_an_input() -> None:
+    z = Tensor(np.zeros((2, 3)), name="batch_size")  # the name the loss's N would take
+    program = autograd.trace(autograd.softmax_cross_entropy, z, np.eye(3)[[0, 1]])
+    assert "\n    batch_size = " not in program.source
+    assert "dbatch_size = (y * t.sum(axis=1, keepdims=True) - t) / 2" in program.source
+    named = autograd.trace(
+        lambda x: x * Tensor(3.0, requires_grad=False, name="scale"), Tensor(np.ones(2))
+    )
+    assert "scale = 3" in named.source
+    out, (dx,) = named(np.array([1.0, 2.0]), dout=np.ones(2))
+    assert out.tolist() == [3.0, 6.0] and dx.tolist() == [3.0, 3.0]
+
+
+def test_a_program_pickles_with_a_clear_error_and_copies_as_itself() -> None:
+    W = Tensor(np.ones((3, 2)), name="W")
+    program = autograd.trace(lambda x, W: (x @ W).sum(), np.ones((4, 3)), W)
+    with pytest.raises(TypeError, match=r"cannot be pickled: .*Pickle the model instead"):
+        pickle.dumps(program)
+    assert copy.copy(program) is program
+    holder = copy.deepcopy({"program": program, "W": W})
+    assert holder["program"] is program and holder["W"] is not W
+    _, (_, dW) = holder["program"](np.full((4, 3), 2.0), holder["W"].data)
+    np.testing.assert_array_equal(dW, np.full((3, 2), 8.0))

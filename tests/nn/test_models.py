@@ -78,6 +78,27 @@ def test_gradient_returns_the_book_dict_fresh_on_every_call():
     assert grads["W1"] is net.layers["Affine1"].dW
 
 
+def test_gradient_keeps_the_loss_value_but_frees_the_graph():
+    """The book's layer keeps the last loss as a number; keeping the graph alive until the next
+    step held every activation and intermediate gradient, and slowed the next step."""
+    import gc
+    import weakref
+
+    net = TwoLayerNet(4, 3, 2, rng=0)
+    x, t = rand(5, 4), np.eye(2)[[0, 1, 1, 0, 1]]
+    seen: list[weakref.ref] = []
+    hidden = net.layers["Relu1"]
+    original = hidden.forward
+    hidden.forward = lambda x: seen.append(weakref.ref(out := original(x))) or out
+    net.gradient(x, t)
+    gc.collect()
+    assert seen and seen[0]() is None  # the relu's output went with the graph
+    expected = net.loss(x, t)
+    net.gradient(x, t)
+    assert not net.lastLayer.loss.requires_grad and net.lastLayer.loss.op is None
+    assert float(net.lastLayer.loss) == pytest.approx(expected, rel=1e-12)
+
+
 def test_loss_is_a_number_and_keeps_no_graph():
     net = TwoLayerNet(4, 3, 2, rng=0)
     loss = net.loss(rand(5, 4), np.array([0, 1, 1, 0, 1]))

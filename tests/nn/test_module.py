@@ -214,3 +214,24 @@ def test_saved_files_get_ordinary_permissions_and_missing_folders_are_created(
     assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask  # what open() would give
     net.save(tmp_path / "missing" / "deeper" / "w.npz")  # as draw().save does
     TwoLayerNet(3, 2, 2).load(tmp_path / "missing" / "deeper" / "w.npz")
+
+
+def test_a_module_name_must_be_a_non_empty_string() -> None:
+    """Names key parameters and label drawings; a layer call opens a region of that name."""
+    for bad in ("", 3):
+        with pytest.raises(ValueError, match="Relu: name must be a non-empty string"):
+            Relu(name=bad)  # type: ignore[arg-type]
+
+
+def test_a_layer_call_marks_its_tensors_and_closes_its_region_on_errors() -> None:
+    from autograd import current_region, region_of
+
+    class Fails(Module):
+        def forward(self, x):
+            raise RuntimeError("inside")
+
+    layer = Affine(rand(3, 2), np.zeros(2), name="Affine7")
+    assert region_of(layer(rand(4, 3))).name == "Affine7"  # type: ignore[union-attr]
+    with pytest.raises(RuntimeError, match="inside"):
+        Fails()(1)
+    assert current_region() is None

@@ -1,0 +1,231 @@
+"""Compiled models: `nn.train(..., compile=True)`, and copies, pickles and files of a model
+whose `gradient` runs its traced program."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import nn
+from nn import MLP, SGD, AdaGrad, Adam, Momentum, RMSprop, TwoLayerNet
+
+KEYS = ("W1", "b1", "W2", "b2")
+OPTIMIZERS = {
+    "SGD": lambda: SGD(lr=0.1),
+    "Momentum": lambda: Momentum(lr=0.1),
+    "AdaGrad": lambda: AdaGrad(lr=0.1),
+    "RMSprop": lambda: RMSprop(lr=0.01),
+    "Adam": lambda: Adam(lr=0.01),
+}
+
+
+def _batch(n: int, seed: int = 0, inputs: int = 784) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.random((n, inputs)), np.eye(10)[rng.integers(0, 10, n)]
+
+
+def _eager(net: MLP, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
+    return MLP.gradient(net, x, t)  # the class's method: backward through a recorded graph
+
+
+def _assert_same_gradients(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-9, atol=1e-12, err_msg=key)
+
+
+# --- nn.train(..., compile=True) -------------------------------------------------------------
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_compiled_training_gives_eager_trainings_numbers_on_mnist(mnist: Any, name: str) -> None:
+    """Same seed, 300 steps on real MNIST: the same losses to round-off, the same weights and
+    accuracies. 10,050 samples: every epoch ends with a batch of 50, which traces again."""
+    (x, t), (x_test, t_test) = mnist
+    data = ((x[:10_050], t[:10_050]), (x_test[:1000], t_test[:1000]))
+    runs = []
+    for compiled in (False, True):
+        net = TwoLayerNet(784, 50, 10, rng=0)
+        history = nn.train(net, data, optimizer=OPTIMIZERS[name](), iters=300, seed=4,
+                           progress=False, compile=compiled)  # fmt: skip
+        runs.append((net, history))
+    (eager_net, eager), (compiled_net, compiled) = runs
+    assert isinstance(compiled, nn.History) and compiled.steps == 300
+    np.testing.assert_allclose(compiled.loss, eager.loss, rtol=0, atol=1e-10)
+    assert compiled.epoch == eager.epoch == pytest.approx([1, 2, 300 / 101])
+    assert compiled.train_acc == eager.train_acc and compiled.test_acc == eager.test_acc
+    for key in KEYS:
+        np.testing.assert_allclose(compiled_net.params[key], eager_net.params[key], atol=1e-10)
+    assert "2 traced" in repr(compiled_net._program)  # batches of 100 and the last one of 50
+    # training through the program leaves net.gradient as it was: eager
+    assert "gradient" not in vars(compiled_net)
+
+
+def test_compiled_training_takes_integer_labels_and_float32() -> None:
+    rng = np.random.default_rng(0)
+    t = rng.integers(0, 3, size=230)
+    x = (np.eye(3, 4)[t] * 2 + 0.5 * rng.standard_normal((230, 4))).astype(np.float32)
+    histories = []
+    for compiled in (False, True):
+        net = TwoLayerNet(4, 8, 3, weight_init_std=0.5, rng=0, dtype=np.float32)
+        histories.append(nn.train(net, (x, t), epochs=3, batch_size=64, progress=False,
+                                  compile=compiled))  # fmt: skip
+    np.testing.assert_allclose(histories[1].loss, histories[0].loss, rtol=1e-5)
+    assert histories[1].train_acc == histories[0].train_acc
+
+
+def test_compiled_training_uses_a_program_compiled_before() -> None:
+    x, t = _batch(100, inputs=6)
+    net = TwoLayerNet(6, 5, 10, rng=0)
+    program = net.compile(x, t)
+    nn.train(net, (x, t), iters=3, eval_every=0, progress=False, compile=True)
+    assert net._program is program
+
+
+def test_compile_is_refused_where_it_cannot_apply() -> None:
+    x, t = _batch(20, inputs=6)
+
+    class Line(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = nn.Affine.create(6, 10, rng=0)
+
+        def forward(self, x: Any) -> Any:
+            return self.w(x)
+
+    with pytest.raises(TypeError, match=r"compile=True needs an nn model .* Line has no compile"):
+        nn.train(Line(), (x, t), iters=1, eval_every=0, progress=False, compile=True,
+                 loss=lambda m, x, t: nn.SoftmaxWithLoss()(m(x), t))  # fmt: skip
+    with pytest.raises(TypeError, match="a custom loss= trains eagerly"):
+        nn.train(TwoLayerNet(6, 5, 10), (x, t), iters=1, progress=False, compile=True,
+                 loss=lambda m, x, t: m.lastLayer(m(x), t))  # fmt: skip
+
+
+def test_compiled_gradient_refuses_labels_that_are_not_classes() -> None:
+    x, _ = _batch(3, inputs=6)
+    net = TwoLayerNet(6, 5, 10, rng=0)
+    net.compile(x, np.array([0, 1, 2]))
+    for labels, shown in [([0, 10, 1], "10"), ([0, -1, 1], "-1"), ([0.5, 1, 2], "0.5"),
+                          ([np.nan, 1, 2], "nan")]:  # fmt: skip
+        with pytest.raises(ValueError, match=rf"label {shown}\b.* not a class number 0\.\.9"):
+            net.gradient(x, np.array(labels))
+    whole = net.gradient(x, np.array([3.0, 1.0, 2.0]))  # whole floats are labels, as eagerly
+    _assert_same_gradients(whole, _eager(net, x, np.eye(10)[[3, 1, 2]]))
+
+
+# --- copies, pickles and files ----------------------------------------------------------------
+def _compiled_models() -> list[MLP]:
+    x, t = _batch(20, inputs=12)
+    two = TwoLayerNet(12, 7, 10, weight_init_std=0.3, rng=1)
+    deep = MLP([12, 9, 8, 10], "sigmoid", rng=2)
+    for net in (two, deep):
+        net.compile(x, t)
+    return [two, deep]
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["TwoLayerNet", "MLP"])
+def test_a_deep_copy_stays_compiled_and_computes_with_its_own_parameters(index: int) -> None:
+    net = _compiled_models()[index]
+    x, t = _batch(20, seed=1, inputs=12)
+    before = {key: g.copy() for key, g in net.gradient(x, t).items()}
+    twin = copy.deepcopy(net)
+    assert twin.gradient.__self__ is twin  # still compiled, bound to the copy
+    for key in twin.params:
+        twin.params[key] += 0.25
+    short_x, short_t = x[:7], t[:7]  # another batch size: the copy traces its own program
+    for xs, ts in ((x, t), (short_x, short_t)):
+        _assert_same_gradients(twin.gradient(xs, ts), _eager(twin, xs, ts))
+    assert twin._program is not net._program
+    _assert_same_gradients(net.gradient(x, t), before)  # the original is untouched
+    for key, p in net.params.tensors.items():
+        assert not np.shares_memory(p.data, twin.params[key])
+
+
+def test_a_shallow_copy_retraces_rather_than_sharing_the_program() -> None:
+    net = _compiled_models()[0]
+    x, t = _batch(20, seed=1, inputs=12)
+    twin = copy.copy(net)
+    assert twin._program is None and twin.gradient.__self__ is twin
+    _assert_same_gradients(twin.gradient(x, t), _eager(net, x, t))
+
+
+def test_an_unpickled_compiled_model_trains_in_a_fresh_process(tmp_path: Path) -> None:
+    """Pickled here, loaded in a new interpreter: still compiled, the same gradients, and it
+    trains (SGD steps through its own program)."""
+    models = _compiled_models()
+    x, t = _batch(20, seed=1, inputs=12)
+    expected = [net.gradient(x, t) for net in models]
+    (tmp_path / "models.pkl").write_bytes(pickle.dumps(models))
+    np.savez(tmp_path / "batch.npz", x=x, t=t)
+    script = textwrap.dedent(
+        """
+        import pickle, sys
+        import numpy as np
+        import nn
+        folder = sys.argv[1]
+        models = pickle.loads(open(f"{folder}/models.pkl", "rb").read())
+        batch = np.load(f"{folder}/batch.npz")
+        out = {}
+        for i, net in enumerate(models):
+            assert net.gradient.__self__ is net and net._program is None
+            for key, g in net.gradient(batch["x"], batch["t"]).items():
+                out[f"{i}.{key}"] = g
+            assert net._program is not None
+            history = nn.train(net, (batch["x"], batch["t"]), iters=20, batch_size=10,
+                               eval_every=0, progress=False, compile=True)
+            out[f"{i}.loss"] = np.array(history.loss)
+        np.savez(f"{folder}/out.npz", **out)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    out = np.load(tmp_path / "out.npz")
+    for i, grads in enumerate(expected):
+        _assert_same_gradients({key: out[f"{i}.{key}"] for key in grads}, grads)
+        losses = out[f"{i}.loss"]
+        assert np.isfinite(losses).all() and losses[-5:].mean() < losses[:5].mean()
+
+
+def test_save_and_load_of_a_compiled_model(tmp_path: Path) -> None:
+    """The file holds the weights only; loading into a compiled model is seen by its program."""
+    trained, fresh = _compiled_models()[0], _compiled_models()[0]
+    x, t = _batch(20, seed=1, inputs=12)
+    for key in trained.params:
+        trained.params[key] *= 1.5
+    trained.save(tmp_path / "net.npz")
+    assert sorted(np.load(tmp_path / "net.npz").files) == sorted(KEYS)
+    fresh.load(tmp_path / "net.npz")
+    _assert_same_gradients(fresh.gradient(x, t), _eager(trained, x, t))
+
+
+def test_compiled_training_stops_on_a_nan_loss_like_eager_training() -> None:
+    x, t = _batch(50, inputs=6)
+    net = TwoLayerNet(6, 5, 10, rng=0)
+    net.params["W2"][0, 0] = np.nan
+    before = {key: value.copy() for key, value in net.params.items()}
+    with pytest.raises(nn.TrainingDiverged, match="loss became nan at step 1") as exc:
+        nn.train(net, (x, t), iters=5, progress=False, compile=True)
+    assert len(exc.value.history.loss) == 1
+    for key in KEYS:  # no step was taken with the NaN gradients
+        np.testing.assert_array_equal(net.params[key], before[key])
+
+
+def test_a_model_pickled_before_compiling_existed_trains_compiled() -> None:
+    """Pickles made before models had a program slot lack it: the class default covers them."""
+    net = TwoLayerNet(6, 5, 10, rng=0)
+    state = net.__getstate__()
+    del state["_program"]
+    old = TwoLayerNet.__new__(TwoLayerNet)
+    old.__setstate__(state)
+    x, t = _batch(30, inputs=6)
+    history = nn.train(old, (x, t), iters=3, eval_every=0, progress=False, compile=True)
+    assert history.steps == 3 and old._program is not None

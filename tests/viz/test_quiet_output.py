@@ -1,0 +1,109 @@
+"""Output that never fails or chatters: the example scripts' gradient lines on a terminal that
+cannot show `∂`, and pictures/explanations of graphs whose values overflow (no warnings: the
+overflow is shown as inf, as in the values)."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import autograd
+import viz
+from autograd import Tensor, Value
+from viz.book import apple_orange, print_gradients
+from viz.format import printable
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_print_gradients_on_an_ascii_terminal_falls_back_to_d(monkeypatch) -> None:
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    price, inputs = apple_orange()
+    price.backward()
+    print_gradients(price, inputs)
+    x = Value(-2.0, "café")
+    y = x * x * x
+    y.name = "y"
+    y.backward()
+    print_gradients(y, {"café": x})
+    stdout.flush()
+    text = stdout.buffer.getvalue().decode("ascii")  # type: ignore[attr-defined]
+    assert text.splitlines() == [
+        "price = 715",
+        "  dprice/dapple = 2.2",
+        "  dprice/dnum = 110",
+        "  dprice/dorange = 3.3",
+        "  dprice/dorange_num = 165",
+        "  dprice/dtax = 650",
+        "y = -8",
+        "  dy/dcaf\\xe9 = 12",
+    ]
+
+
+def test_an_example_script_runs_with_pythonioencoding_ascii(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "apple_orange.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="ascii",
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "  dprice/dapple = 2.2\n" in done.stdout and "wrote out" in done.stdout
+
+
+def test_printable_keeps_what_the_stream_can_show() -> None:
+    utf8 = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    latin1 = io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
+    assert printable("∂L/∂x = −2·é", utf8) == "∂L/∂x = −2·é"
+    assert printable("∂L/∂x = −2 é ✓", latin1) == "dL/dx = -2 é \\u2713"
+
+
+def _overflowing_graphs() -> dict[str, Tensor]:
+    with np.errstate(all="ignore"):  # the user's own arithmetic may warn; that is numpy's
+        v = Value(1e300, "v")
+        scalar = (v * v).exp() + v**3
+        scalar.backward()
+        t = Tensor(np.full(20, 1e300), name="T")
+        tensor = (t**3 + t * t).sum()
+        tensor.backward()
+        w = Value(1e308, "w")
+        fan_out = w * 1e300 + w * 1e300  # two branches whose gradients overflow when summed
+        fan_out.backward()
+    return {"scalar": scalar, "tensor": tensor, "fan_out": fan_out}
+
+
+VIEWS: dict[str, Callable[[Tensor], object]] = {
+    "draw": lambda root: viz.draw(root).source,
+    "draw nodes": lambda root: viz.draw(root, style="nodes").source,
+    "steps": lambda root: viz.steps(root),
+    "explanation": lambda root: autograd.explanation(root, forward=True),
+}
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_overflowing_values_are_drawn_and_explained_without_warnings(view: str) -> None:
+    """viz.steps and explain replay the backward pass, which overflows again: that replay
+    warned (RuntimeWarning: overflow encountered in power) on every picture."""
+    for name, root in _overflowing_graphs().items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            result = VIEWS[view](root)
+        assert result is not None, name
+    with warnings.catch_warnings():  # and numpy's own setting is left as it was
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeWarning, match="overflow"):
+            np.float64(1e300) ** 3
