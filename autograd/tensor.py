@@ -221,7 +221,9 @@ class Tensor:
         if value is None:
             self._grad = None
             return
-        g = value if isinstance(value, Tensor) else Tensor._wrap(as_float_array(value, "grad"))
+        g = value  # a number or array given for a Value's gradient makes a Value, as backward's
+        if not isinstance(g, Tensor):
+            g = type(self)._wrap(as_float_array(g, "grad"))
         if g.shape != self.shape:
             raise ValueError(
                 f"grad: shape {g.shape} does not match the tensor's shape {self.shape}"

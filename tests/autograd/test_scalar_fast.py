@@ -519,3 +519,16 @@ def test_a_vjp_reading_values_off_the_record_is_not_written_as_a_number() -> Non
     y = ops.apply(relu_off_record, (x,)) + x
     y.backward()
     assert x.grad.item() == 1.0  # 0 through the relu, 1 from + x
+
+
+def test_a_number_set_as_a_value_s_gradient_is_a_value() -> None:
+    """micrograd's zero_grad is `p.grad = 0`: the gradient reads back as a Value, as one
+    stored by backward does (so it prints and behaves alike before and after a step)."""
+    p = Value(2.0)
+    p.grad = 0
+    assert type(p.grad) is Value and p.grad.item() == 0.0
+    (p * 3.0).backward()
+    assert type(p.grad) is Value and p.grad.item() == 3.0
+    t = Tensor([1.0, 2.0])
+    t.grad = [0.5, 0.5]
+    assert type(t.grad) is Tensor
