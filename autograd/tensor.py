@@ -960,11 +960,13 @@ def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> b
                 op = node._op
                 if op is None:
                     continue
+                if node._released or node._params is not None:
+                    return False
                 vjps = known.get(op)
                 if vjps is None:
                     vjps = known[op] = _float_vjps(op)
-                if vjps is None or node._released or node._params is not None:
-                    return False
+                    if vjps is None:
+                        return False
                 if node._id < _last_write and _overwritten(node):
                     return False
                 x, y = node._x, node._y

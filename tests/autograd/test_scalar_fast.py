@@ -532,3 +532,21 @@ def test_a_number_set_as_a_value_s_gradient_is_a_value() -> None:
     t = Tensor([1.0, 2.0])
     t.grad = [0.5, 0.5]
     assert type(t.grad) is Tensor
+
+
+def test_an_op_of_one_s_own_with_params_takes_the_general_pass() -> None:
+    """An `Op` whose VJP reads its params by name (a KeyError without them) has no float form;
+    backward must not fail trying to write one."""
+    scale = ops.Op(
+        "scale_by",
+        "×",
+        lambda x, **params: x * params["by"],
+        (lambda g, out, x, **params: g * params["by"],),
+        ("{by}",),
+        ("{g} × {by}",),
+    )
+    assert float_vjps(scale) is None
+    x = Value(2.0)
+    y = ops.apply(scale, (x,), {"by": 3.0}) + x
+    y.backward()
+    assert x.grad.item() == 4.0
