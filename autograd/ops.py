@@ -29,7 +29,7 @@ import numpy as np
 from autograd.floats import float_forward
 from autograd.grad_mode import is_grad_enabled, no_grad
 from autograd.grad_mode import state as _grad_state
-from autograd.tensor import ArrayLike, Tensor, Value, as_float_array
+from autograd.tensor import ArrayLike, Tensor, Value, as_float_array, too_large_integer
 
 VJP = Callable[..., Tensor]
 # How a traced program writes the op (autograd.trace): a template with the operands {x}, {y} and
@@ -142,7 +142,11 @@ def _operand(value: ArrayLike, like: Tensor | None, op: str) -> Tensor:
         key = (dtype.char, value)
         found = _constants.get(key)
         if found is None:
-            found = _new_tensor(dtype.type(value), next(_constant_ids))
+            try:
+                number = dtype.type(value)
+            except OverflowError:  # an int past float range: say so, not numpy's words
+                raise too_large_integer(op, value) from None
+            found = _new_tensor(number, next(_constant_ids))
             if value and value == value:
                 if len(_constants) >= 4096:
                     _constants.clear()

@@ -68,9 +68,23 @@ def as_float_array(data: Any, what: str = "Tensor") -> np.ndarray:
         return arr.astype(np.float64)
     if kind == "c":
         raise TypeError(f"{what}: complex numbers are not supported (got dtype {arr.dtype})")
+    if isinstance(data, int) and not isinstance(data, bool):  # past int64: numpy keeps an object
+        try:
+            return np.asarray(float(data))
+        except OverflowError:
+            raise too_large_integer(what, data) from None
     raise TypeError(
         f"{what}: expected numbers (a Python number, nested lists or a numeric array), "
         f"got {type(data).__name__} with dtype {arr.dtype}"
+    )
+
+
+def too_large_integer(what: str, value: int) -> OverflowError:
+    """The error for a Python int past float64's range (numpy's own words name no operation)."""
+    return OverflowError(
+        f"{what}: the integer (about 10**{int(abs(value).bit_length() * 0.30103)}) is too large "
+        "for float64 (the largest is about 1.8e+308); use a float, e.g. float('inf') if "
+        "infinity is meant"
     )
 
 
@@ -852,6 +866,10 @@ def _backpropagate(
     pending: dict[int, Tensor] = {root._id: seed}  # by creation id, as in the order
     found: dict[int, Tensor] = {}
     stored = {id(seed._data)}  # arrays already handed out as a .grad in this pass
+    # .grad and the used-up marks change only when the whole pass has worked: a pass that
+    # raises (a used-up or changed graph, a bad hook, anomaly mode) leaves both as they were
+    stores: list[tuple[Tensor, Tensor]] = []
+    used_up: list[Tensor] = []
     sum_to, astype = _ops.sum_to, _ops.astype
     release = not (create_graph if retain_graph is None else retain_graph)
     # The pass makes no reference cycles, so the cyclic collector has nothing to find; pausing
@@ -879,8 +897,7 @@ def _backpropagate(
                 if op is None and not create_graph:  # the user may update a leaf's .grad in place
                     g = _owned(g, stored, type(node))
                 stored.add(id(g._data))
-                with _storing_grads:
-                    node._grad = g if node._grad is None else node.grad + g
+                stores.append((node, g))
             elif id(node) in wanted:
                 if not create_graph:  # each result an array of its own, as .grad is
                     g = _owned(g, stored, type(node))
@@ -897,8 +914,8 @@ def _backpropagate(
             x, y = node._x, node._y
             if node._id < _last_write and _overwritten(node):
                 _refuse_changed(node)
-            if steps is None:
-                node._released = release
+            if release and steps is None:
+                used_up.append(node)
             inputs = (x,) if y is None else (x, y)
             params = node._params
             sent: list[tuple[int, Tensor, Tensor]] | None = None if steps is None else []
@@ -920,6 +937,11 @@ def _backpropagate(
                     sent.append((index, pg, total))
             if sent is not None:
                 steps.append((node, g, sent))  # type: ignore[union-attr]
+        with _storing_grads:
+            for node, g in stores:
+                node._grad = g if node._grad is None else node.grad + g
+        for node in used_up:
+            node._released = True
     finally:
         _grad_state.enabled = recording_was
         if collector_was_on:

@@ -300,3 +300,69 @@ def test_an_np_matrix_becomes_a_plain_array_so_star_stays_elementwise() -> None:
 def test_a_masked_array_is_refused_rather_than_its_mask_ignored() -> None:
     with pytest.raises(TypeError, match=r"masked arrays are not supported.*filled"):
         Tensor(np.ma.masked_array([1.0, 2.0], mask=[0, 1]))
+
+
+def _graph_with_a_used_up_branch() -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """z = (a * b) + (a * b).exp(), where the exp branch was used by an earlier backward."""
+    a = Tensor([1.0, 2.0], name="a")
+    b = Tensor([3.0, 4.0], name="b")
+    ab = a * b
+    branch = ab.exp()
+    branch.sum().backward()  # uses up exp and ab (no retain_graph)
+    a.grad = None
+    b.grad = None
+    z = (ab + branch).sum()
+    return a, b, ab, z
+
+
+@pytest.mark.parametrize("kind", [Tensor, Value])
+def test_a_backward_that_raises_changes_no_gradient_and_uses_up_nothing(kind) -> None:
+    a, b, _, z = _graph_with_a_used_up_branch()
+    with pytest.raises(RuntimeError, match="already used"):
+        z.backward()
+    assert a.grad is None and b.grad is None and z.grad is None
+    # a scalar graph, where the same rule holds whichever pass runs
+    x = kind(2.0, name="x") if kind is Value else Tensor(2.0, name="x")
+    y = x * x
+    w = y * 3.0
+    w.backward()  # uses up w and y
+    x.grad = None
+    v = (y + x).relu()
+    with pytest.raises(RuntimeError, match="already used"):
+        v.backward()
+    assert x.grad is None and v.grad is None
+    v2 = (x * 5.0).relu()  # a fresh branch still works: the failed pass used up nothing of it
+    v2.backward()
+    assert float(x.grad) == 5.0
+
+
+def test_a_hook_that_fails_leaves_the_graph_usable_after_the_fix() -> None:
+    w = Tensor([1.0, -2.0], name="w")
+    h = w * 2.0
+    loss = (h * h).sum()
+    handle = h.register_hook(lambda g: np.ones(3))  # wrong shape: the pass raises
+    with pytest.raises(ValueError, match="shape"):
+        loss.backward()
+    assert w.grad is None and loss.grad is None
+    handle.remove()
+    loss.backward()  # not used up by the failed pass
+    np.testing.assert_allclose(w.grad.data, 8.0 * w.data)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Value(2.0) * 10**400,
+        lambda: 10**400 - Tensor([1.0, 2.0]),
+        lambda: Tensor(10**400),
+        lambda: Value(-(10**4000)),
+    ],
+)
+def test_an_integer_past_float_range_is_refused_naming_the_operation(make) -> None:
+    with pytest.raises(OverflowError, match=r"^(mul|sub|Tensor|Value): the integer \(about 10\*\*"):
+        make()
+
+
+def test_an_integer_past_int64_but_within_float_range_becomes_a_float() -> None:
+    assert float(Tensor(10**30)) == 1e30
+    assert float(Value(3.0) * 10**30) == 3.0 * 1e30
