@@ -172,28 +172,27 @@ def demo(steps: int) -> dict[str, Any]:
     program = demo_program(model, X, y)
     trace_seconds = time.perf_counter() - start
     values = [float(p.data) for p in model.parameters()]
-    times, loss = scalar.demo_times(lambda k: traced_demo_step(program, values, k), steps)
+    eager = scalar.MLP(init)
+    engines: dict[str, Callable[[int], float]] = {
+        "traced": lambda k: traced_demo_step(program, values, k),
+        "eager": lambda k: scalar.our_step(eager, X, y, k),
+    }
+    mg = scalar.import_micrograd()
+    if not isinstance(mg, str):
+        engine, nn = mg
+        theirs = nn.MLP(2, list(scalar.SIZES[1:]))
+        for p, v in zip(theirs.parameters(), init, strict=True):
+            p.data = v
+        engines["micrograd"] = lambda k: scalar.micrograd_step(engine, theirs, X, y, k)
+    # the engines take their steps in turns, so a shared machine's load falls on all alike
+    runs = scalar.demo_times(steps, **engines)
     result: dict[str, Any] = {
         "trace_seconds": trace_seconds,
         "lines": program.source.count("\n"),
-        "traced": statistics.median(times),
-        "traced_loss": loss,
+        "micrograd": mg if isinstance(mg, str) else None,
     }
-    eager = scalar.MLP(init)
-    eager_times, eager_loss = scalar.demo_times(lambda k: scalar.our_step(eager, X, y, k), steps)
-    result["eager"], result["eager_loss"] = statistics.median(eager_times), eager_loss
-    mg = scalar.import_micrograd()
-    if isinstance(mg, str):
-        result["micrograd"] = mg
-        return result
-    engine, nn = mg
-    theirs = nn.MLP(2, list(scalar.SIZES[1:]))
-    for p, v in zip(theirs.parameters(), init, strict=True):
-        p.data = v
-    mg_times, mg_loss = scalar.demo_times(
-        lambda k: scalar.micrograd_step(engine, theirs, X, y, k), steps
-    )
-    result["micrograd"], result["micrograd_loss"] = statistics.median(mg_times), mg_loss
+    for name, (times, loss) in runs.items():
+        result[name], result[f"{name}_loss"] = statistics.median(times), loss
     return result
 
 
