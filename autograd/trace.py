@@ -25,6 +25,7 @@ import inspect
 import itertools
 import linecache
 import math
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,11 @@ _LAYER_OUTPUTS = {
 _MAX_INLINE_OPS = 4
 _MAX_VARIANTS = 8
 _FUNCTION = "forward_backward"
+# Tracing lends the given arrays to the user's own tensors (a model's parameters) while `fn`
+# runs; two traces at once (threads retracing for new batch sizes, or two programs of one
+# model) would restore each other's arrays and leave a parameter holding a caller's array.
+# Re-entrant: `fn` may itself trace.
+_tracing = threading.RLock()
 
 
 class TraceError(ValueError):
@@ -139,21 +145,22 @@ def _leaves(
     computed from the data is baked into the program as a constant."""
     leaves: list[Tensor] = []
     restore: list[tuple[Tensor, np.ndarray]] = []
-    for array, original, is_value, label in zip(
-        arrays, originals, scalar_kinds, names, strict=True
-    ):
-        if original is not None:
-            if original.data is not array:
-                restore.append((original, original.data))
-                original.data = array
-            leaves.append(original)
-        else:
-            leaves.append(Value(array, label) if is_value else Tensor(array, name=label))
-    try:
-        yield leaves
-    finally:
-        for t, data in restore:
-            t.data = data
+    with _tracing:
+        try:
+            for array, original, is_value, label in zip(
+                arrays, originals, scalar_kinds, names, strict=True
+            ):
+                if original is not None:
+                    if original.data is not array:
+                        restore.append((original, original.data))
+                        original.data = array
+                    leaves.append(original)
+                else:
+                    leaves.append(Value(array, label) if is_value else Tensor(array, name=label))
+            yield leaves
+        finally:
+            for t, data in reversed(restore):
+                t.data = data
 
 
 def _run(fn: Callable[..., Any], leaves: list[Tensor]) -> Tensor:
@@ -944,6 +951,7 @@ class Program:
             v if w else None for v, w in zip(example_inputs, self.wants, strict=True)
         ]
         self.names = _input_names(fn, example_inputs, names)
+        _refuse_repeated(self._originals, self.names)
         self._variants: dict[tuple, _Variant] = {}
         arrays = [_as_array(v, i, self.names) for i, v in enumerate(example_inputs)]
         self._first = self._last = self._trace(arrays)
@@ -1047,6 +1055,10 @@ class Program:
 
     # --- internals --------------------------------------------------------------------------
     def _trace(self, arrays: list[np.ndarray]) -> _Variant:
+        with _tracing:  # one trace at a time: see _tracing
+            return self._trace_now(arrays)
+
+    def _trace_now(self, arrays: list[np.ndarray]) -> _Variant:
         graph = _build(
             self.fn, arrays, self._originals, self._scalar_kinds, self.wants, self.names,
         )  # fmt: skip
@@ -1089,6 +1101,22 @@ class Program:
                 written = _write(variant.graph, self.names, False, False)
                 variant.fallback = _compile(written, False)
             return _scalar_result(variant.fallback(*(np.float64(f) for f in floats)))
+
+
+def _refuse_repeated(originals: Sequence[Tensor | None], names: Sequence[str]) -> None:
+    """One tensor given as two inputs would be one leaf in the trace: the program would read
+    one of the two arrays it is called with for both, and return one gradient twice."""
+    first: dict[int, int] = {}
+    for i, t in enumerate(originals):
+        if t is None:
+            continue
+        j = first.setdefault(id(t), i)
+        if j != i:
+            raise TraceError(
+                f"trace: inputs {names[j]} and {names[i]} are the same tensor; give it once "
+                "(fn may use it twice), or give a copy (Tensor(t.data.copy())) if the program "
+                "should take two arrays"
+            )
 
 
 def _has_dout(graph: _Graph) -> bool:

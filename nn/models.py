@@ -211,7 +211,7 @@ class MLP(Sequential):
     def _run_program(self, x: Any, t: Any) -> tuple[Any, tuple[np.ndarray, ...]]:
         """(loss, the parameters' gradients), also stored in each parameter's `.grad`."""
         x = x.data if isinstance(x, Tensor) else np.asarray(x)
-        t = self._one_hot(t, x)
+        labels, t = t, self._one_hot(t, x)
         if self._program is None:
             self._program = self._trace(x, t)
         tensors = self.params.tensors.values()
@@ -219,6 +219,10 @@ class MLP(Sequential):
         grads = grads[2:]
         for p, g in zip(tensors, grads, strict=True):
             p._grad = Tensor._wrap(g)  # fresh arrays of the parameter's shape: no check needed
+        # the last call, kept as eager mode keeps it (not an earlier batch's): the loss and t;
+        # y is not among the program's results, so None rather than an older batch's
+        last = self.lastLayer
+        last.loss, last.t, last._scores = Tensor._wrap(loss), labels, None
         return loss, grads
 
     def _one_hot(self, t: Any, x: np.ndarray) -> np.ndarray:

@@ -857,3 +857,51 @@ def test_a_program_pickles_with_a_clear_error_and_copies_as_itself() -> None:
     assert holder["program"] is program and holder["W"] is not W
     _, (_, dW) = holder["program"](np.full((4, 3), 2.0), holder["W"].data)
     np.testing.assert_array_equal(dW, np.full((3, 2), 8.0))
+
+
+# --- found by attacking traced programs (regressions) -----------------------------------------
+def test_threads_retracing_at_once_leave_the_traced_tensor_its_own_array() -> None:
+    """A retrace lends the call's arrays to the example tensor while fn runs; two retraces at
+    once used to restore each other's arrays, leaving W holding a caller's array for good."""
+    rng = np.random.default_rng(7)
+    W = Tensor(rng.normal(size=(3, 2)), name="W")
+    own = W.data
+    program = autograd.trace(lambda x, W: ((x @ W).relu() * 3.0).sum(), np.ones((4, 3)), W)
+    failures: list[str] = []
+
+    def run(k: int) -> None:
+        local = np.random.default_rng(k)
+        for i in range(30):
+            x, w = local.normal(size=(10 * k + i % 9 + 1, 3)), local.normal(size=(3, 2))
+            out, (_, dW) = program(x, w)
+            if not np.isclose(out, (np.maximum(x @ w, 0) * 3).sum()) or not np.allclose(
+                dW, x.T @ ((x @ w > 0) * 3.0)
+            ):
+                failures.append(f"thread {k} call {i}")
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so retraces overlap
+    try:
+        threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert failures == []
+    assert W.data is own
+
+
+def test_one_tensor_given_as_two_inputs_is_refused() -> None:
+    """It was one leaf of the trace: `program(A, B)` computed B @ B and returned one gradient
+    for both, with no error."""
+    W = Tensor(np.eye(3), name="W")
+    with pytest.raises(TraceError, match="inputs a and b are the same tensor; give it once"):
+        autograd.trace(lambda a, b: (a @ b).sum(), W, W, names=["a", "b"])
+    program = autograd.trace(lambda a, b: (a @ b).sum(), W, Tensor(W.data.copy()))
+    A, B = np.arange(9.0).reshape(3, 3), np.ones((3, 3))
+    out, (dA, dB) = program(A, B)
+    assert out == (A @ B).sum()
+    np.testing.assert_array_equal(dA, np.ones((3, 3)) @ B.T)
+    np.testing.assert_array_equal(dB, A.T @ np.ones((3, 3)))

@@ -229,3 +229,19 @@ def test_a_model_pickled_before_compiling_existed_trains_compiled() -> None:
     x, t = _batch(30, inputs=6)
     history = nn.train(old, (x, t), iters=3, eval_every=0, progress=False, compile=True)
     assert history.steps == 3 and old._program is not None
+
+
+def test_a_compiled_gradient_leaves_the_last_layer_this_batchs_loss() -> None:
+    """The book's SoftmaxWithLoss keeps its last call; the compiled step used to leave the loss
+    and t of an earlier (eager) batch there, a wrong number with no error."""
+    x, t = _batch(20, inputs=6)
+    net = TwoLayerNet(6, 5, 10, rng=0)
+    net.gradient(x[:10], t[:10])  # eager: the layer keeps the first batch
+    net.compile(x[:10], t[:10])
+    labels = t[10:].argmax(axis=1)
+    net.gradient(x[10:], labels)
+    last = net.lastLayer
+    loss, kept = float(last.loss.data), last.t
+    assert last.y is None  # the program does not return softmax: no older batch's y either
+    assert kept is labels
+    assert loss == pytest.approx(float(net.loss(x[10:], labels)), rel=1e-12)
