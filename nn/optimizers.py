@@ -75,6 +75,9 @@ class Optimizer:
                 f"{type(self).__name__}.step: no parameters; create it with "
                 "params=model.parameters(), or call update(params, grads) as in the book"
             )
+        for i, p in enumerate(self.params):
+            if not p._data.flags.writeable and p.grad is not None:
+                _refuse_read_only(self, f"params[{i}] ({_describe(p)})")
         self._begin_step()
         for i, p in enumerate(self.params):
             grad = p.grad
@@ -105,6 +108,20 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr}, params={len(self.params)})"
+
+
+def _describe(p: Tensor) -> str:
+    return f"{p.name!r}, shape {p.shape}" if p.name else f"shape {p.shape}"
+
+
+def _refuse_read_only(opt: Optimizer, what: str) -> None:
+    """Checked for every parameter before any changes: a step stopped half-way by numpy's
+    'output array is read-only' would leave some weights (and their state) updated."""
+    raise ValueError(
+        f"{type(opt).__name__}: {what} is a read-only array (from np.load(mmap_mode='r'), "
+        "np.broadcast_to or a buffer), so it cannot be updated in place; nothing was changed. "
+        "Give the parameter a writable copy first, e.g. p.data = p.data.copy()"
+    )
 
 
 def _checked_params(opt: Optimizer, params: Iterable[Tensor]) -> list[Tensor]:
@@ -153,6 +170,8 @@ def _check_update(opt: Optimizer, params: Mapping[str, Any], grads: Mapping[str,
                 f"has shape {np.shape(value)}"
             )
         if isinstance(value, np.ndarray):
+            if not value.flags.writeable:
+                _refuse_read_only(opt, f"params[{key!r}]")
             other = seen.setdefault(id(value), key)
             if other != key:
                 raise ValueError(

@@ -299,3 +299,22 @@ def test_eps_is_used_by_the_adaptive_optimizers():
         cls(lr=0.1, eps=1.0).update(big, {"w": np.array([1e-3])})
         cls(lr=0.1).update(small, {"w": np.array([1e-3])})
         assert 1.0 - big["w"][0] < 0.01 * (1.0 - small["w"][0]), cls.__name__
+
+
+@pytest.mark.parametrize("kind", [SGD, Momentum, AdaGrad, RMSprop, Adam])
+def test_a_read_only_parameter_is_refused_before_any_weight_changes(kind: type) -> None:
+    """numpy's 'output array is read-only' used to stop step() half-way: the first weight
+    updated, the optimizer's state advanced, the second not."""
+    frozen = np.ones(3)
+    frozen.flags.writeable = False  # as np.load(mmap_mode="r") gives it
+    a, b = Tensor(np.ones((2, 2)), name="a"), Tensor(frozen, name="b")
+    (a.sum() + b.sum()).backward()
+    opt = kind(params=[a, b])
+    with pytest.raises(ValueError, match=r"params\[1\] \('b', shape \(3,\)\) is a read-only array"):
+        opt.step()
+    np.testing.assert_array_equal(a.data, np.ones((2, 2)))
+    assert vars(opt).get("iter", 0) == 0 and not any(vars(opt).get(k) for k in ("v", "h", "m"))
+    book = {"a": np.ones((2, 2)), "b": frozen}
+    with pytest.raises(ValueError, match=r"params\['b'\] is a read-only array"):
+        kind().update(book, {"a": np.ones((2, 2)), "b": np.ones(3)})
+    np.testing.assert_array_equal(book["a"], np.ones((2, 2)))
