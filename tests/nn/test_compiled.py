@@ -119,6 +119,16 @@ def test_compiled_gradient_refuses_labels_that_are_not_classes() -> None:
     _assert_same_gradients(whole, _eager(net, x, np.eye(10)[[3, 1, 2]]))
 
 
+def test_compiled_gradient_names_the_labels_shape_given_when_it_does_not_fit() -> None:
+    """Three labels for five samples were turned into three one-hot rows first, so the error
+    spoke of labels of shape (3, 10), which the learner never gave."""
+    x, t = _batch(5, inputs=6)
+    net = TwoLayerNet(6, 5, 10, rng=0)
+    net.compile(x, t)
+    with pytest.raises(ValueError, match=r"logits \(5, 10\) and labels \(3,\) do not match"):
+        net.gradient(x, np.array([0, 1, 2]))
+
+
 # --- copies, pickles and files ----------------------------------------------------------------
 def _compiled_models() -> list[MLP]:
     x, t = _batch(20, inputs=12)
