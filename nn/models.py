@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from autograd import Program, Tensor, no_grad, numerical_gradient, trace
+from autograd.tensor import _stamp_write
 from nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 from nn.module import Module, Sequential
 
@@ -42,7 +43,8 @@ class ParamDict(MutableMapping[str, np.ndarray]):
         if tensor is None:
             raise KeyError(f"params: no parameter {key!r}; the keys are {', '.join(self.tensors)}")
         target = tensor.data
-        if value is target:  # `params[key] -= ...` already updated it in place
+        if value is target:  # `params[key] -= ...` already updated it in place: stamped as a
+            _stamp_write(target)  # write, so a graph recorded before refuses to backpropagate
             return
         array = np.asarray(value)
         if array.shape != target.shape:
@@ -51,6 +53,7 @@ class ParamDict(MutableMapping[str, np.ndarray]):
                 f"{target.shape}"
             )
         np.copyto(target, array, casting="same_kind")
+        _stamp_write(target)
 
     def __delitem__(self, key: str) -> None:
         raise TypeError("params: parameters cannot be removed from a model")

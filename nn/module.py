@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from autograd import Tensor
 from autograd.scope import run_in_scope
+from autograd.tensor import _stamp_write
 from nn.files import read_npz, write_atomically, write_npz
 
 __all__ = ["Module", "Sequential"]
@@ -123,6 +124,7 @@ class Module:
         arrays = {key: self._checked_array(key, state[key], p) for key, p in params.items()}
         for key, p in params.items():
             np.copyto(p.data, arrays[key], casting="same_kind")
+            _stamp_write(p.data)  # a graph recorded before refuses the new values
 
     def _checked_array(self, key: str, value: npt.ArrayLike, param: Tensor) -> np.ndarray:
         try:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor
+from autograd.tensor import _stamp_write
 
 __all__ = ["SGD", "AdaGrad", "Adam", "Hyperparameter", "Momentum", "Optimizer", "RMSprop"]
 
@@ -84,6 +85,9 @@ class Optimizer:
             if grad is not None:
                 data = p.data  # in place, as `p.data += ...` would, without re-setting .data
                 data += self._increment(i, grad.data)
+                # stamped as `p -= ...` under no_grad() is: a graph recorded before the step
+                # refuses to backpropagate (or replay in backward_steps) with the new weights
+                _stamp_write(data)
 
     def update(self, params: MutableMapping[str, Any], grads: Mapping[str, Any]) -> None:
         """The book's interface: update each `params[key]` from `grads[key]` (arrays in place).

@@ -3,9 +3,12 @@ faces: `update(params, grads)` on dicts and `step()` on parameter tensors."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
+import autograd
 from autograd import Tensor
 from nn import SGD, AdaGrad, Adam, Momentum, RMSprop, TwoLayerNet
 
@@ -318,3 +321,43 @@ def test_a_read_only_parameter_is_refused_before_any_weight_changes(kind: type) 
     with pytest.raises(ValueError, match=r"params\['b'\] is a read-only array"):
         kind().update(book, {"a": np.ones((2, 2)), "b": np.ones(3)})
     np.testing.assert_array_equal(book["a"], np.ones((2, 2)))
+
+
+def _book_loop(net: TwoLayerNet, grads: dict[str, np.ndarray]) -> None:
+    for key in ("W1", "b1", "W2", "b2"):
+        net.params[key] -= 0.1 * grads[key]  # the book's `network.params[key] -= lr * grad[key]`
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        _book_loop,
+        lambda net, grads: SGD(lr=0.1).update(net.params, grads),
+        lambda net, grads: Momentum(params=net.parameters()).step(),
+        lambda net, grads: Adam(params=net.parameters()).step(),
+        lambda net, grads: net.load_state_dict(TwoLayerNet(6, 5, 3, rng=5).state_dict()),
+        lambda net, grads: net.params.__setitem__("W2", np.zeros((5, 3))),
+    ],
+    ids=["book loop", "update", "Momentum.step", "Adam.step", "load_state_dict", "params[k] ="],
+)
+def test_a_graph_recorded_before_an_update_refuses_to_backpropagate(update: Any) -> None:
+    """`with no_grad(): W -= ...` marks W as changed, so an older graph refuses the new values;
+    an optimizer's step, the book's loop and loading weights wrote in place unmarked, so a
+    second backward (or viz.steps) silently mixed new weights into the old pass."""
+    rng = np.random.default_rng(0)
+    x, t = rng.normal(size=(4, 6)), rng.integers(0, 3, 4)
+    net = TwoLayerNet(6, 5, 3, weight_init_std=0.5, rng=1)
+    loss = net.lastLayer(net(x), t)
+    loss.backward(retain_graph=True)
+    kept = {key: p.grad.data.copy() for key, p in net.params.tensors.items()}
+    update(net, {key: p.grad.data for key, p in net.params.tensors.items()})
+    with pytest.raises(RuntimeError, match="which was changed in place"):
+        loss.backward()
+    with pytest.raises(RuntimeError, match="which was changed in place"):
+        autograd.backward_steps(loss)
+    for key, p in net.params.tensors.items():  # the refused pass changed no gradient
+        np.testing.assert_array_equal(p.grad.data, kept[key])
+    fresh = net.lastLayer(net(x), t)  # a graph recorded after the update is fine
+    net.zero_grad()
+    fresh.backward()
+    assert np.isfinite(net.params.tensors["W1"].grad.data).all()
