@@ -859,7 +859,9 @@ def _backpropagate(
     if not root.requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad (it was made from constants or "
-            "inside no_grad()); create inputs with requires_grad=True"
+            "inside no_grad(), or is a value kept without its graph, such as net.lastLayer.loss "
+            "after net.gradient(x, t)); create inputs with requires_grad=True, or compute the "
+            "loss again: loss = net.lastLayer(net(x), t)"
         )
     seed = _seed_gradient(root, grad)
     wanted = None if targets is None else {id(t) for t in targets}

@@ -9,6 +9,7 @@ import weakref
 import numpy as np
 import pytest
 
+import autograd
 from autograd import Tensor
 from nn import MLP, SGD, Adam, Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh, TwoLayerNet
 
@@ -97,6 +98,17 @@ def test_gradient_keeps_the_loss_value_but_frees_the_graph():
     net.gradient(x, t)
     assert not net.lastLayer.loss.requires_grad and net.lastLayer.loss.op is None
     assert float(net.lastLayer.loss) == pytest.approx(expected, rel=1e-12)
+
+
+def test_stepping_through_the_loss_gradient_kept_says_to_compute_it_again():
+    """viz.steps(net.lastLayer.loss) after net.gradient used to advise creating inputs with
+    requires_grad=True, which the learner had done: the loss kept there has no graph."""
+    net = TwoLayerNet(4, 3, 2, rng=0)
+    x, t = rand(5, 4), np.eye(2)[[0, 1, 1, 0, 1]]
+    net.gradient(x, t)
+    with pytest.raises(RuntimeError, match=r"loss = net\.lastLayer\(net\(x\), t\)"):
+        autograd.backward_steps(net.lastLayer.loss)
+    assert len(autograd.backward_steps(net.lastLayer(net(x), t))) == 6
 
 
 def test_loss_is_a_number_and_keeps_no_graph():
