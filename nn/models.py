@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from autograd import Program, Tensor, no_grad, numerical_gradient, trace
+from autograd.grad_mode import state as _grad_state
 from autograd.tensor import _stamp_write
 from nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 from nn.module import Module, Sequential
@@ -174,7 +175,8 @@ class MLP(Sequential):
         `print(net.compile(x, t).source)` shows the code backprop writes for this network, the
         book's Affine/Relu/SoftmaxWithLoss backward methods in one function. Parameters are
         the program's inputs, so updates to `params` are seen; a batch of another size traces
-        again. Integer labels are turned into one-hot rows first (the program takes one-hot).
+        again. Inside `autograd.detect_anomaly()`, or while a parameter has a hook
+        (`register_hook`), the step runs eagerly: generated code can do neither. Integer labels are turned into one-hot rows first (the program takes one-hot).
         A copy or an unpickled model stays compiled: it traces its own program when first used
         (a program is generated code, tied to the tensors it was traced with, so it is never
         copied or pickled).
@@ -214,10 +216,17 @@ class MLP(Sequential):
     def _run_program(self, x: Any, t: Any) -> tuple[Any, tuple[np.ndarray, ...]]:
         """(loss, the parameters' gradients), also stored in each parameter's `.grad`."""
         x = x.data if isinstance(x, Tensor) else np.asarray(x)
+        tensors = self.params.tensors.values()
+        if _grad_state.anomaly is not None or any(
+            p._meta and p._meta.get("hooks") for p in tensors
+        ):
+            # what generated code cannot do: anomaly mode's checks that name the op, and the
+            # hooks a learner put on a parameter after compiling; eager mode does both
+            grads = MLP.gradient(self, x, t)
+            return self.lastLayer.loss.data, tuple(grads.values())
         labels, t = t, self._one_hot(t, x)
         if self._program is None:
             self._program = self._trace(x, t)
-        tensors = self.params.tensors.values()
         loss, grads = self._program(x, t, *[p._data for p in tensors])
         grads = grads[2:]
         for p, g in zip(tensors, grads, strict=True):

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import autograd
 import nn
 from nn import MLP, SGD, AdaGrad, Adam, Momentum, RMSprop, TwoLayerNet
 
@@ -255,3 +256,23 @@ def test_a_compiled_gradient_leaves_the_last_layer_this_batchs_loss() -> None:
     assert last.y is None  # the program does not return softmax: no older batch's y either
     assert kept is labels
     assert loss == pytest.approx(float(net.loss(x[10:], labels)), rel=1e-12)
+
+
+def test_a_compiled_step_honours_anomaly_mode_and_hooks_added_after_compiling() -> None:
+    """The program ran plain numpy: NaN gradients went unreported inside detect_anomaly(), and
+    a hook registered on a parameter after compile was silently skipped."""
+    x, t = _batch(8, inputs=6)
+    net = TwoLayerNet(6, 5, 10, weight_init_std=0.3, rng=0)
+    net.compile(x, t)
+    handle = net.params.tensors["W1"].register_hook(lambda g: g * 0)
+    assert not net.gradient(x, t)["W1"].any()
+    history = nn.train(net, (x, t), iters=2, batch_size=4, eval_every=0, progress=False,
+                       compile=True)  # fmt: skip
+    assert history.steps == 2 and not net.params.tensors["W1"].grad.data.any()
+    handle.remove()
+    assert net.gradient(x, t)["W1"].any()
+    net.params["W2"][0, 0] = np.nan
+    with autograd.detect_anomaly(), pytest.raises(autograd.AnomalyError, match="NaN or Inf"):
+        net.gradient(x, t)
+    with autograd.detect_anomaly(), pytest.raises(autograd.AnomalyError, match="NaN or Inf"):
+        nn.train(net, (x, t), iters=1, eval_every=0, progress=False, compile=True)
