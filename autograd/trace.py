@@ -36,9 +36,11 @@ import numpy as np
 from autograd import codegen
 from autograd.codegen import Expr
 from autograd.grad_mode import enable_grad
+from autograd.grad_mode import state as _grad_state
 from autograd.ops import REGISTRY, Op, astype, sum_to, zero_vjp
 from autograd.scope import Region, region_of
 from autograd.tensor import Tensor, Value, _written_after, as_float_array, next_id
+from autograd.tensor import grad as eager_grad
 
 __all__ = ["Program", "TraceError", "trace"]
 
@@ -982,7 +984,32 @@ class Program:
 
     # --- running ----------------------------------------------------------------------------
     def __call__(self, *inputs: Any, dout: Any = None) -> tuple[Any, tuple[Any, ...]]:
-        """Run the program: `(output, grads)` as eager mode would compute them."""
+        """Run the program: `(output, grads)` as eager mode would compute them.
+
+        Inside `autograd.detect_anomaly()`, results holding NaN/Inf make `fn` run eagerly on
+        the same inputs, so the AnomalyError names the op that made them."""
+        result = self._call(inputs, dout)
+        anomaly = _grad_state.anomaly
+        if anomaly is not None:
+            self._locate_anomaly(anomaly, inputs, dout, result)
+        return result
+
+    def _locate_anomaly(
+        self, anomaly: Any, inputs: Sequence[Any], dout: Any, result: tuple
+    ) -> None:
+        """Generated code checks nothing; eager mode names the op (and stores no `.grad`)."""
+        out, grads = result
+        found = (np.asarray(r) for r in (out, *grads) if r is not None)
+        if all(anomaly._bad(r) is None for r in found):
+            return
+        arrays = [_as_array(v, i, self.names) for i, v in enumerate(inputs)]
+        with _leaves(arrays, self._originals, self._scalar_kinds, self.names) as leaves:
+            loss = _run(self.fn, leaves)  # the forward's check raises at the op that made it
+            wanted = [leaf for leaf, w in zip(leaves, self.wants, strict=True) if w]
+            if wanted and loss.requires_grad:  # the backward's check raises at the VJP
+                eager_grad(loss, wanted, dout)
+
+    def _call(self, inputs: tuple[Any, ...], dout: Any) -> tuple[Any, tuple[Any, ...]]:
         variant = self._last
         if dout is None and variant.direct and len(inputs) == len(variant.signature):
             for v, (shape, char) in zip(inputs, variant.signature, strict=True):

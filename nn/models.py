@@ -175,8 +175,9 @@ class MLP(Sequential):
         `print(net.compile(x, t).source)` shows the code backprop writes for this network, the
         book's Affine/Relu/SoftmaxWithLoss backward methods in one function. Parameters are
         the program's inputs, so updates to `params` are seen; a batch of another size traces
-        again. Inside `autograd.detect_anomaly()`, or while a parameter has a hook
-        (`register_hook`), the step runs eagerly: generated code can do neither. Integer labels are turned into one-hot rows first (the program takes one-hot).
+        again. Integer labels are turned into one-hot rows first (the program takes one-hot).
+        Inside `autograd.detect_anomaly()`, or while a parameter has a hook (`register_hook`),
+        the step runs eagerly: generated code can do neither.
         A copy or an unpickled model stays compiled: it traces its own program when first used
         (a program is generated code, tied to the tensors it was traced with, so it is never
         copied or pickled).

@@ -905,3 +905,22 @@ def test_one_tensor_given_as_two_inputs_is_refused() -> None:
     assert out == (A @ B).sum()
     np.testing.assert_array_equal(dA, np.ones((3, 3)) @ B.T)
     np.testing.assert_array_equal(dB, A.T @ np.ones((3, 3)))
+
+
+def test_inside_detect_anomaly_a_program_names_the_op_that_made_a_nan() -> None:
+    """Generated code checks nothing: inside detect_anomaly() a program returned inf/NaN
+    gradients without a word, where eager mode raises naming the op."""
+    W = Tensor(np.ones((3, 2)), name="W")
+    program = autograd.trace(lambda x, W: autograd.sqrt((x @ W).relu()).sum(), np.ones((4, 3)), W)
+    x = -np.ones((4, 3))  # relu gives 0, and sqrt's derivative at 0 is inf
+    with np.errstate(divide="ignore", invalid="ignore"):  # outside: numbers, as numpy gives
+        assert not np.isfinite(program(x, W.data)[1][1]).all()
+    with autograd.detect_anomaly():
+        with pytest.raises(autograd.AnomalyError, match="NaN or Inf in backward: op 'sqrt'"):
+            program(x, W.data)
+        out, (_, dW) = program(np.ones((4, 3)), W.data)  # finite results: no eager run
+    np.testing.assert_allclose(dW, np.full((3, 2), 4 / (2 * np.sqrt(3))))
+    assert out == pytest.approx(8 * np.sqrt(3)) and W.grad is None
+    scalar = autograd.trace(lambda a: a.sqrt() * 2.0, Value(1.0, "a"))
+    with autograd.detect_anomaly(), pytest.raises(autograd.AnomalyError, match="in forward"):
+        scalar(-1.0)
