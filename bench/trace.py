@@ -85,32 +85,6 @@ CONTENDERS = {
 }
 
 
-def time_steps(
-    steps: dict[str, Callable[[np.ndarray, np.ndarray], None]],
-    pool: list[tuple[np.ndarray, np.ndarray]],
-    blocks: int,
-    per_block: int,
-) -> dict[str, float]:
-    """Median µs/step per contender, blocks interleaved, as bench/twolayer.py's time_steps;
-    but the order of the contenders turns each block, so that each one is as often the first
-    to read a block's batches (from memory; the later ones find them in cache)."""
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for step in steps.values():  # warm-up: first calls allocate and fill caches
-        for x, t in pool[:20]:
-            step(x, t)
-    names = list(steps)
-    for block in range(blocks):
-        k = block % len(names)
-        batches = [pool[(block * per_block + i) % len(pool)] for i in range(per_block)]
-        for name in names[k:] + names[:k]:
-            step = steps[name]
-            start = time.perf_counter()
-            for x, t in batches:
-                step(x, t)
-            times[name].append((time.perf_counter() - start) / per_block * 1e6)
-    return {name: statistics.median(values) for name, values in times.items()}
-
-
 def twolayer_steps(
     blocks: int, per_block: int, seed: int, repeats: int = 1
 ) -> list[dict[str, dict[str, float]]]:
@@ -122,7 +96,7 @@ def twolayer_steps(
         del x_train, t_train
         for run in runs:
             steps = {name: make(dtype) for name, make in CONTENDERS.items()}
-            run[dtype.name] = time_steps(steps, pool, blocks, per_block)
+            run[dtype.name] = twolayer.time_steps(steps, pool, blocks, per_block)
     return runs
 
 

@@ -301,20 +301,24 @@ def time_steps(
     blocks: int,
     per_block: int,
 ) -> dict[str, float]:
-    """Median µs/step per contender, blocks interleaved so drifts hit everyone alike."""
+    """Median µs/step per contender, blocks interleaved so drifts hit everyone alike. Within a
+    block every contender takes the same batches, and the order of the contenders turns each
+    block, so that each one is as often the first to read them (from memory; the later ones
+    find them in cache)."""
     times: dict[str, list[float]] = {name: [] for name in steps}
-    cursor = 0
     for step in steps.values():  # warm-up: first calls allocate and fill caches
         for x, t in pool[:20]:
             step(x, t)
-    for _ in range(blocks):
-        for name, step in steps.items():
-            batches = [pool[(cursor + i) % len(pool)] for i in range(per_block)]
+    names = list(steps)
+    for block in range(blocks):
+        k = block % len(names)
+        batches = [pool[(block * per_block + i) % len(pool)] for i in range(per_block)]
+        for name in names[k:] + names[:k]:
+            step = steps[name]
             start = time.perf_counter()
             for x, t in batches:
                 step(x, t)
             times[name].append((time.perf_counter() - start) / per_block * 1e6)
-        cursor += per_block
     return {name: statistics.median(values) for name, values in times.items()}
 
 
