@@ -116,7 +116,7 @@ def compile_time(repeats: int = 5) -> float:
 # --- micrograd's demo ----------------------------------------------------------------------------
 def demo_program(model: scalar.MLP, X: np.ndarray, y: np.ndarray) -> autograd.Program:
     """The demo's loss (bench/scalar.py's our_step without its update), traced over the
-    parameters; the 100 points are numbers of the program."""
+    parameters; the points are numbers of the program."""
     params = model.parameters()
 
     def loss(*_: Value) -> Value:  # the parameters are the model's own Values
@@ -138,8 +138,8 @@ def traced_demo_step(program: autograd.Program, values: list[float], k: int) -> 
     return loss
 
 
-def demo(steps: int) -> dict[str, Any]:
-    X, y = scalar.two_moons()
+def demo(steps: int, points: int = 100) -> dict[str, Any]:
+    X, y = scalar.two_moons(points)
     init = scalar.initial_weights()
     model = scalar.MLP(init)
     start = time.perf_counter()
@@ -200,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-block", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=1, help="rerun the step comparison")
     parser.add_argument("--demo-steps", type=int, default=10)
+    parser.add_argument("--demo-points", type=int, default=100, help="two-moons points")
     parser.add_argument("--full", action="store_true", help="the full 10,000-step training")
     parser.add_argument("--train-iters", type=int, default=1200)
     parser.add_argument("--train-repeats", type=int, default=2)
@@ -237,8 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n(target: the traced program ≤ 1.00× the floor in both dtypes)\n")
     print(f"- TwoLayerNet trace + compile (net.compile): {compile_time() * 1e3:.1f} ms\n")
 
-    result = demo(args.demo_steps)
-    print("### micrograd's demo step (MLP 2-16-16-1, 100 moons, max-margin loss)\n")
+    result = demo(args.demo_steps, args.demo_points)
+    print(f"### micrograd's demo step (MLP 2-16-16-1, {args.demo_points} moons, max-margin loss)\n")
     print("| implementation | ms/step | loss after the steps |")
     print("|---|---:|---:|")
     print(
