@@ -12,10 +12,13 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
+import itertools
 import keyword
+import linecache
 import math
 import string
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -212,3 +215,22 @@ def augmented(template: str) -> str | None:
     ):
         return _OPERATORS.get(type(tree.op))
     return None
+
+
+_files = itertools.count()
+
+
+def compile_function(
+    source: str, name: str, helpers: Mapping[str, Callable[..., Any]], label: str
+) -> Callable[..., Any]:
+    """The function `name` defined by our generated `source`, with `np`, `math` and `helpers`
+    in its namespace. The source is kept where tracebacks and pdb look, so an error inside
+    points at a line; it is dropped with the function."""
+    filename = f"<scratchgrad {label} {next(_files)}>"
+    code = compile(source, filename, "exec")
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {"np": np, "math": math, **helpers}
+    exec(code, namespace)  # our own generated text: templates, checked names, numbers
+    function = namespace[name]
+    weakref.finalize(function, linecache.cache.pop, filename, None)
+    return function

@@ -23,13 +23,9 @@ not finite (numpy would warn), the callers fall back to numpy and the general pa
 from __future__ import annotations
 
 import ast
-import itertools
-import linecache
-import math
 import string
-import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -58,7 +54,6 @@ _ARITHMETIC = (
 _MASKS = (ast.Compare, ast.BitAnd, ast.Gt, ast.Lt, ast.GtE, ast.LtE, ast.Eq, ast.NotEq)
 
 _made: dict[Op, tuple[tuple[FloatVJP, ...], tuple[str, ...]] | None] = {}
-_files = itertools.count()
 
 
 class _Unwritable(Exception):
@@ -73,7 +68,9 @@ def float_forward(op: Op) -> FloatForward | None:
     operands = [k for k in _OPERANDS if "{" + k + "}" in template]
     text = codegen.render(template, {k: codegen.name(k) for k in operands}, {}).text
     name = f"{op.name}_on_floats"
-    return _compile(f"def {name}({', '.join(operands)}):\n    return {text}\n", {}, name)
+    return codegen.compile_function(
+        f"def {name}({', '.join(operands)}):\n    return {text}\n", name, {}, name
+    )
 
 
 def float_vjps(op: Op) -> tuple[FloatVJP, ...] | None:
@@ -107,7 +104,8 @@ def _make(op: Op) -> tuple[tuple[FloatVJP, ...], tuple[str, ...]] | None:
         text, helpers = written[0]
         if any(other != text for other, _ in written[1:]):
             return None
-        functions.append(_compile(text, helpers, f"{op.name}_vjp_{_OPERANDS[index]}"))
+        name = f"{op.name}_vjp_{_OPERANDS[index]}"
+        functions.append(codegen.compile_function(text, name, helpers, name))
         sources.append(text)
     return tuple(functions), tuple(sources)
 
@@ -188,13 +186,3 @@ def _numpy_forward(op: Op) -> Callable[..., float]:
         return float(forward(*(asarray(v, dtype=np.float64) for v in values)))
 
     return on_floats
-
-
-def _compile(text: str, helpers: dict[str, Callable[..., float]], name: str) -> Any:
-    filename = f"<scratchgrad {name}{next(_files)}>"
-    namespace: dict[str, Any] = {"math": math, **helpers}
-    exec(compile(text, filename, "exec"), namespace)  # our own text: templates and numbers
-    function = namespace[name]
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    weakref.finalize(function, linecache.cache.pop, filename, None)
-    return function

@@ -23,10 +23,8 @@ import builtins
 import contextlib
 import inspect
 import itertools
-import linecache
 import math
 import threading
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -910,20 +908,8 @@ class _Variant:
         return not (self.scalar or self.has_dout or self.zero_d)
 
 
-_programs = itertools.count()
-
-
-def _compile(written: _Written, scalar: bool) -> Callable[..., Any]:
-    filename = f"<scratchgrad program {next(_programs)}>"
-    code = compile(written.source, filename, "exec")
-    # the source is kept where tracebacks and pdb look, so an error inside points at a line
-    lines = written.source.splitlines(True)
-    linecache.cache[filename] = (len(written.source), None, lines, filename)
-    namespace: dict[str, Any] = {"np": np, "math": math, **written.helpers}
-    exec(code, namespace)  # our own generated text: templates, checked names, numbers
-    function = namespace[_FUNCTION]
-    weakref.finalize(function, linecache.cache.pop, filename, None)  # gone with the program
-    return function
+def _compile(written: _Written) -> Callable[..., Any]:
+    return codegen.compile_function(written.source, _FUNCTION, written.helpers, "program")
 
 
 class Program:
@@ -1091,7 +1077,7 @@ class Program:
         )  # fmt: skip
         has_dout = _has_dout(graph)
         written = _write(graph, self.names, graph.scalar, has_dout)
-        function = _compile(written, graph.scalar)
+        function = _compile(written)
         signature = tuple((a.shape, a.dtype.char) for a in arrays)
         variant = _Variant(
             signature, written.source, function, graph.structure, graph.scalar, graph, has_dout,
@@ -1126,7 +1112,7 @@ class Program:
         except (OverflowError, ZeroDivisionError, ValueError):
             if variant.fallback is None:
                 written = _write(variant.graph, self.names, False, False)
-                variant.fallback = _compile(written, False)
+                variant.fallback = _compile(written)
             return _scalar_result(variant.fallback(*(np.float64(f) for f in floats)))
 
 
