@@ -219,21 +219,23 @@ def binary(op: Op, a: ArrayLike, b: ArrayLike) -> Tensor:
 
 def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] | None = None) -> Tensor:
     """Apply an op to one or two Tensors (the general form of `unary` and `binary`)."""
-    arrays = [t._data for t in inputs]
+    x = inputs[0]
+    y = inputs[1] if len(inputs) > 1 else None
+    arrays = (x._data,) if y is None else (x._data, y._data)
     try:
         data = op.forward(*arrays, **params) if params else op.forward(*arrays)
     except (ValueError, IndexError, TypeError) as exc:
         raise _input_error(op, inputs, params, exc) from None
-    if builtins.any(type(t) is Value for t in inputs) and np.ndim(data) == 0:
+    if (type(x) is Value or type(y) is Value) and np.ndim(data) == 0:
         out = _new_value(data)
     else:
         out = _new_tensor(data)
     recording = _grad_state.enabled
-    if recording and builtins.any(t.requires_grad for t in inputs):
+    if recording and (x.requires_grad or (y is not None and y.requires_grad)):
         out.requires_grad = True
         out._op = op
-        out._x = inputs[0]
-        out._y = inputs[1] if len(inputs) > 1 else None
+        out._x = x
+        out._y = y
         out._params = params
         if recording is not True:  # inside detect_anomaly()
             recording.watch(out)
@@ -870,10 +872,11 @@ def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum a broadcast gradient back to `shape`: the engine's one rule for broadcasting."""
-    if x.shape == shape:
+    data = x._data
+    if data.shape == shape:
         return x
     if not _grad_state.enabled:  # not recording (a plain backward): the sum alone
-        return _new_tensor(_sum_to_forward(x._data, tuple(shape)))
+        return _new_tensor(_sum_to_forward(data, tuple(shape)))
     return unary(SUM_TO, x, {"shape": tuple(shape)})
 
 
@@ -1066,8 +1069,10 @@ def _sce_vjp_logits(
         delta[np.arange(delta.shape[0]), labels.ravel()] -= 1
         delta = delta.reshape(z.shape)
     else:
-        delta = y * t.data.sum(axis=-1, keepdims=True) - t.data
-    return _const(delta * (g.data / np.asarray(count, dtype=delta.dtype)))
+        delta = y * t._data.sum(axis=-1, keepdims=True)
+        delta -= t._data  # in place: the product is a new array of the logits' shape
+    delta *= g._data / np.asarray(count, dtype=delta.dtype)
+    return _const(delta)
 
 
 def _sce_vjp_target(g: Tensor, out: Tensor, z: Tensor, t: Tensor, **_: Any) -> Tensor:
@@ -1116,7 +1121,7 @@ def softmax_cross_entropy(logits: ArrayLike, t: ArrayLike) -> Tensor:
             "softmax_cross_entropy: labels must be class numbers (integers) or one-hot / "
             f"probability arrays of numbers; got dtype {raw.dtype}"
         )
-    if raw.dtype.kind == "f" and not np.all(np.isfinite(raw)):
+    if raw.dtype.kind == "f" and not np.isfinite(raw).all():  # (the method: no dispatch)
         raise ValueError(
             "softmax_cross_entropy: labels contain NaN or inf; give class numbers "
             f"0..{z.shape[-1] - 1} or one-hot rows"

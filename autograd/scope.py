@@ -39,16 +39,11 @@ class _Open(threading.local):
     region: Region | None = None
 
 
-class _Count:
-    """Blocks open in any thread. Every new tensor asks for its region, and a thread-local
-    read costs about three plain ones: with no block open anywhere it is skipped."""
-
-    n = 0
-    lock = threading.Lock()
-
-
 _open = _Open()
-_anywhere = _Count()
+# One entry per block open in any thread. Every new tensor asks for its region, and a
+# thread-local read costs about three plain ones: with no block open anywhere (the list is
+# empty) it is skipped. `list.append` and `list.pop` are atomic, so no lock is needed.
+_anywhere: list[None] = []
 
 
 def current_region() -> Region | None:
@@ -75,15 +70,13 @@ class scope:
         state = _open
         self._outer = outer = state.region
         region = Region(self._name, outer)
-        with _anywhere.lock:
-            _anywhere.n += 1
+        _anywhere.append(None)
         state.region = region
         return region
 
     def __exit__(self, *exc: object) -> None:
         _open.region = self._outer
-        with _anywhere.lock:
-            _anywhere.n -= 1
+        _anywhere.pop()
 
 
 def run_in_scope(name: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -93,14 +86,12 @@ def run_in_scope(name: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) 
     state = _open
     outer = state.region
     state.region = Region(name, outer)
-    with _anywhere.lock:
-        _anywhere.n += 1
+    _anywhere.append(None)
     try:
         return fn(*args, **kwargs)
     finally:
         state.region = outer
-        with _anywhere.lock:
-            _anywhere.n -= 1
+        _anywhere.pop()
 
 
 def region_of(tensor: object) -> Region | None:
