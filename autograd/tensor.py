@@ -772,9 +772,9 @@ def _seed_gradient(root: Tensor, grad: ArrayLike | None) -> Tensor:
                 "grad= (an array of that shape, the upstream gradient) or reduce it first, "
                 "e.g. y.sum().backward()"
             )
-        seed = np.empty(root._data.shape, dtype=root._data.dtype)
-        seed.fill(1)  # (np.ones is a Python function: several times slower for one number)
-        return kind._wrap(seed)
+        shape, dtype = root._data.shape, root._data.dtype
+        # (np.ones is a Python function: several times slower for one number)
+        return kind._wrap(np.ones(shape, dtype) if shape else np.array(1, dtype))
     g = grad if isinstance(grad, Tensor) else kind._wrap(as_float_array(grad, "backward"))
     if g._data.dtype != root._data.dtype:
         g = kind._wrap(np.asarray(g._data, dtype=root._data.dtype))
