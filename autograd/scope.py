@@ -11,10 +11,7 @@ region lives exactly as long as the tensors that name it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
-
-T = TypeVar("T")
+from typing import Any
 
 
 class Region:
@@ -79,16 +76,17 @@ class scope:
         _anywhere.pop()
 
 
-def run_in_scope(name: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """`with scope(name): return fn(*args, **kwargs)` in one call, for `name`s already checked:
-    `nn` layers open a region on every forward, and a block's two method calls cost as much as
-    a small layer's operation."""
+def forward_in_scope(module: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """`with scope(module.name): return module.forward(*args, **kwargs)` in one call, for names
+    already checked: it is the `__call__` of `nn` modules, which open a region on every forward,
+    and a block's two method calls (or one more call in between) cost as much as a small
+    layer's operation."""
     state = _open
     outer = state.region
-    state.region = Region(name, outer)
+    state.region = Region(module.name, outer)
     _anywhere.append(None)
     try:
-        return fn(*args, **kwargs)
+        return module.forward(*args, **kwargs)
     finally:
         state.region = outer
         _anywhere.pop()

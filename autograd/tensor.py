@@ -926,7 +926,10 @@ def _backpropagate(
                 if not parent.requires_grad:
                     continue
                 vjp = op.vjps[index]
-                pg = vjp(g, node, *inputs, **params) if params else vjp(g, node, *inputs)
+                if params:
+                    pg = vjp(g, node, *inputs, **params)
+                else:  # (a call without * is measurably faster)
+                    pg = vjp(g, node, x) if y is None else vjp(g, node, x, y)
                 data, target = pg._data, parent._data
                 if anomaly is not None:
                     anomaly.check_gradient(node, index, data, g._data)
@@ -1082,7 +1085,7 @@ def _owner(data: np.ndarray) -> np.ndarray:
 
 def _stamp_write(data: np.ndarray) -> None:
     global _last_write
-    owner = _owner(data)
+    owner = data if data.base is None else _owner(data)
     key = id(owner)
     if key not in _written:
         weakref.finalize(owner, _written.pop, key, None).atexit = False
