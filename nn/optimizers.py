@@ -102,7 +102,7 @@ class Optimizer:
     def zero_grad(self) -> None:
         """Clear the `.grad` of every parameter in `params` before the next backward."""
         for p in self.params:
-            p.grad = None
+            p._grad = None  # (what the setter does for None, without its call)
 
     def _begin_step(self) -> None:
         """Called once per step/update, before the parameters are visited."""
