@@ -130,6 +130,14 @@ def run_script(job: Job, root: Path, quick: bool) -> Result:
     return Result(title, job.note, done.returncode == 0, seconds, done.stdout, done.stderr, figures)
 
 
+#: The one line a kernel may leave after its last cell has finished: libzmq aborting in
+#: signaler_t::wait when poll() reports POLLHUP/POLLNVAL on a socket ipykernel closes while the
+#: process exits (zeromq/libzmq#1554, #3715, zeromq4-1#86). Every cell's result is in by then.
+ZMQ_TEARDOWN_ABORT = re.compile(
+    rb"Assertion failed: pfd\.revents & POLLIN \(src/signaler\.cpp:\d+\)"
+)
+
+
 def run_notebook(
     path: Path,
     *,
@@ -140,12 +148,20 @@ def run_notebook(
 ) -> Any:
     """Execute a notebook top to bottom in a fresh kernel of this Python; returns the executed
     notebook (nbformat). Raises nbclient's CellExecutionError naming the failing cell. The
-    kernel process's own stderr (C libraries, warnings at start-up) goes to `stderr`, a file."""
+    kernel process's own stderr (C libraries, warnings at start-up) goes to `stderr`, a file;
+    if all the kernel wrote there after its last cell is libzmq's teardown abort, that line is
+    cut (see ZMQ_TEARDOWN_ABORT); anything written while cells run stays."""
     import nbformat
     from nbclient import NotebookClient
     from traitlets.config import Config
 
     notebook = nbformat.read(path, as_version=4)
+    written_by_cells = 0  # bytes in `stderr` when the latest cell finished
+
+    def cell_finished(**_: Any) -> None:
+        nonlocal written_by_cells
+        written_by_cells = os.fstat(stderr.fileno()).st_size
+
     with tempfile.TemporaryDirectory(prefix="scratchgrad-kernel-") as sockets:
         # local sockets, not TCP: nothing listens on the network (and ipykernel does not warn)
         config = Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}})
@@ -155,8 +171,15 @@ def run_notebook(
             timeout=timeout,
             kernel_name="python3",
             resources={"metadata": {"path": str(cwd)}},
+            on_cell_executed=cell_finished if stderr is not None else None,
         )
         client.execute(env=_environment(quick, notebook=True), stderr=stderr)
+    if stderr is not None:  # the kernel has exited: nothing writes to the file any more
+        at_shutdown = os.fstat(stderr.fileno()).st_size - written_by_cells
+        if ZMQ_TEARDOWN_ABORT.fullmatch(
+            os.pread(stderr.fileno(), at_shutdown, written_by_cells).strip()
+        ):
+            os.ftruncate(stderr.fileno(), written_by_cells)
     return notebook
 
 

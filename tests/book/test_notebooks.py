@@ -89,3 +89,53 @@ def test_notebook_runs_top_to_bottom(path, tmp_path, request, monkeypatch, book_
         assert float(difference) < 1e-9
     for difference in re.findall(r"largest \|engine - delta rule\|: ([0-9.e+-]+)", printed):
         assert float(difference) < 1e-12
+
+
+ZMQ_ABORT = "Assertion failed: pfd.revents & POLLIN (src/signaler.cpp:238)"
+
+
+def _run_probe(build, folder: Path, source: str) -> str:
+    """Run a one-cell notebook; what the kernel process wrote to its stderr file."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3"}
+    path = folder / "probe.ipynb"
+    nbformat.write(notebook, path)
+    with open(folder / "kernel-stderr.txt", "w+") as kernel_stderr:
+        build.run_notebook(path, cwd=folder, timeout=CELL_TIMEOUT, stderr=kernel_stderr)
+        kernel_stderr.seek(0)
+        return kernel_stderr.read()
+
+
+@pytest.mark.parametrize("line", [ZMQ_ABORT, "libfoo: something went wrong"])
+def test_what_a_cell_writes_to_the_kernels_stderr_stays(line, tmp_path, book_build):
+    """A C library writing to fd 2 while a cell runs fails the notebook test, even with the
+    text of libzmq's teardown abort: only what comes after the last cell may be cut."""
+    written = _run_probe(
+        book_build, tmp_path, f"import os\nos.write(2, {(line + chr(10)).encode()!r})"
+    )
+    assert line in written.splitlines()
+
+
+@pytest.mark.parametrize(
+    "tail, cut",
+    [
+        ([ZMQ_ABORT], True),
+        (["Assertion failed: pfd.revents & POLLIN (src/signaler.cpp:264)"], True),  # libzmq 4.3.0
+        (["Assertion failed: nbytes == sizeof (dummy) (src/signaler.cpp:303)"], False),
+        (["Exception ignored in atexit callback", ZMQ_ABORT], False),
+        ([ZMQ_ABORT + " and more"], False),
+    ],
+)
+def test_only_libzmqs_teardown_abort_after_the_last_cell_is_cut(tail, cut, tmp_path, book_build):
+    """The kernel writes `tail` while it exits, after every cell has finished (an atexit hook
+    registered by the cell, appending to the stderr file as libzmq's abort would)."""
+    text = "".join(line + "\n" for line in tail)
+    source = (
+        "import atexit\n\n\n"
+        "def at_exit():\n"
+        f"    with open({str(tmp_path / 'kernel-stderr.txt')!r}, 'a') as f:\n"
+        f"        f.write({text!r})\n\n\n"
+        "atexit.register(at_exit)"
+    )
+    written = _run_probe(book_build, tmp_path, source)
+    assert written == ("" if cut else text)
