@@ -17,6 +17,7 @@ import base64
 import html
 import os
 import re
+import stat
 import subprocess
 import sys
 import tempfile
@@ -174,7 +175,9 @@ def run_notebook(
             on_cell_executed=cell_finished if stderr is not None else None,
         )
         client.execute(env=_environment(quick, notebook=True), stderr=stderr)
-    if stderr is not None:  # the kernel has exited: nothing writes to the file any more
+    if stderr is not None and stat.S_ISREG(os.fstat(stderr.fileno()).st_mode):
+        # the kernel has exited: nothing writes to the file any more (a terminal or a pipe
+        # cannot be unwritten: those get every line)
         at_shutdown = os.fstat(stderr.fileno()).st_size - written_by_cells
         if ZMQ_TEARDOWN_ABORT.fullmatch(
             os.pread(stderr.fileno(), at_shutdown, written_by_cells).strip()

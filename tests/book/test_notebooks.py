@@ -3,6 +3,7 @@ of the venv's Python without an error or a warning (short MNIST training, as `--
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -125,6 +126,7 @@ def test_what_a_cell_writes_to_the_kernels_stderr_stays(line, tmp_path, book_bui
         (["Exception ignored in atexit callback", ZMQ_ABORT], False),
         ([ZMQ_ABORT + " and more"], False),
     ],
+    ids=["abort", "abort-other-libzmq-line", "other-assertion", "abort-after-other", "longer"],
 )
 def test_only_libzmqs_teardown_abort_after_the_last_cell_is_cut(tail, cut, tmp_path, book_build):
     """The kernel writes `tail` while it exits, after every cell has finished (an atexit hook
@@ -139,3 +141,19 @@ def test_only_libzmqs_teardown_abort_after_the_last_cell_is_cut(tail, cut, tmp_p
     )
     written = _run_probe(book_build, tmp_path, source)
     assert written == ("" if cut else text)
+
+
+def test_the_kernels_stderr_may_be_a_pipe(tmp_path, book_build):
+    """A pipe cannot be cut: what the kernel writes arrives whole, and nothing breaks."""
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("import os\nos.write(2, b'x\\n')")]
+    )
+    notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(notebook, tmp_path / "probe.ipynb")
+    read_end, write_end = os.pipe()
+    with open(write_end, "w") as kernel_stderr:
+        book_build.run_notebook(
+            tmp_path / "probe.ipynb", cwd=tmp_path, timeout=CELL_TIMEOUT, stderr=kernel_stderr
+        )
+    with open(read_end) as pipe:
+        assert "x" in pipe.read().splitlines()
