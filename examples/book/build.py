@@ -17,6 +17,7 @@ import base64
 import html
 import os
 import re
+import signal
 import stat
 import subprocess
 import sys
@@ -131,9 +132,10 @@ def run_script(job: Job, root: Path, quick: bool) -> Result:
     return Result(title, job.note, done.returncode == 0, seconds, done.stdout, done.stderr, figures)
 
 
-#: The one line a kernel may leave after its last cell has finished: libzmq aborting in
-#: signaler_t::wait when poll() reports POLLHUP/POLLNVAL on a socket ipykernel closes while the
-#: process exits (zeromq/libzmq#1554, #3715, zeromq4-1#86). Every cell's result is in by then.
+#: The one line a kernel may leave after its last cell has finished: libzmq aborting
+#: (SIGABRT) in signaler_t::wait when poll() reports POLLHUP/POLLNVAL on a socket ipykernel
+#: closes while the process exits (zeromq/libzmq#1554, #3715, #1307, zeromq4-1#86). Every
+#: cell's result is in by then, and jupyter_client does not look at the kernel's exit status.
 ZMQ_TEARDOWN_ABORT = re.compile(
     rb"Assertion failed: pfd\.revents & POLLIN \(src/signaler\.cpp:\d+\)"
 )
@@ -150,18 +152,20 @@ def run_notebook(
     """Execute a notebook top to bottom in a fresh kernel of this Python; returns the executed
     notebook (nbformat). Raises nbclient's CellExecutionError naming the failing cell. The
     kernel process's own stderr (C libraries, warnings at start-up) goes to `stderr`, a file;
-    if all the kernel wrote there after its last cell is libzmq's teardown abort, that line is
-    cut (see ZMQ_TEARDOWN_ABORT); anything written while cells run stays."""
+    if the kernel died of SIGABRT after its last cell and all it wrote there meanwhile is
+    libzmq's teardown abort, that line is cut (ZMQ_TEARDOWN_ABORT); everything else stays."""
     import nbformat
     from nbclient import NotebookClient
     from traitlets.config import Config
 
     notebook = nbformat.read(path, as_version=4)
     written_by_cells = 0  # bytes in `stderr` when the latest cell finished
+    kernel = None  # the kernel's process (a Popen), once a cell has run
 
     def cell_finished(**_: Any) -> None:
-        nonlocal written_by_cells
+        nonlocal written_by_cells, kernel
         written_by_cells = os.fstat(stderr.fileno()).st_size
+        kernel = client.km.provisioner.process
 
     with tempfile.TemporaryDirectory(prefix="scratchgrad-kernel-") as sockets:
         # local sockets, not TCP: nothing listens on the network (and ipykernel does not warn)
@@ -175,7 +179,8 @@ def run_notebook(
             on_cell_executed=cell_finished if stderr is not None else None,
         )
         client.execute(env=_environment(quick, notebook=True), stderr=stderr)
-    if stderr is not None and stat.S_ISREG(os.fstat(stderr.fileno()).st_mode):
+    aborted = kernel is not None and kernel.returncode == -signal.SIGABRT
+    if aborted and stat.S_ISREG(os.fstat(stderr.fileno()).st_mode):
         # the kernel has exited: nothing writes to the file any more (a terminal or a pipe
         # cannot be unwritten: those get every line)
         at_shutdown = os.fstat(stderr.fileno()).st_size - written_by_cells

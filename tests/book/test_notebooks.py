@@ -129,25 +129,37 @@ def test_what_a_cell_writes_to_the_kernels_stderr_stays(line, tmp_path, book_bui
     ids=["abort", "abort-other-libzmq-line", "other-assertion", "abort-after-other", "longer"],
 )
 def test_only_libzmqs_teardown_abort_after_the_last_cell_is_cut(tail, cut, tmp_path, book_build):
-    """The kernel writes `tail` while it exits, after every cell has finished (an atexit hook
-    registered by the cell, appending to the stderr file as libzmq's abort would)."""
+    """The kernel writes `tail` while it exits, after every cell has finished, and aborts
+    (an atexit hook registered by the cell does what libzmq's assertion does)."""
     text = "".join(line + "\n" for line in tail)
     source = (
-        "import atexit\n\n\n"
+        "import atexit\nimport os\n\n\n"
         "def at_exit():\n"
         f"    with open({str(tmp_path / 'kernel-stderr.txt')!r}, 'a') as f:\n"
-        f"        f.write({text!r})\n\n\n"
+        f"        f.write({text!r})\n"
+        "    os.abort()\n\n\n"
         "atexit.register(at_exit)"
     )
     written = _run_probe(book_build, tmp_path, source)
     assert written == ("" if cut else text)
 
 
-def test_the_kernels_stderr_may_be_a_pipe(tmp_path, book_build):
-    """A pipe cannot be cut: what the kernel writes arrives whole, and nothing breaks."""
-    notebook = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell("import os\nos.write(2, b'x\\n')")]
+def test_the_abort_line_is_kept_when_the_kernel_exits_normally(tmp_path, book_build):
+    """The line alone is not enough: the kernel must have died of it."""
+    source = (
+        "import atexit\n\n\n"
+        "def at_exit():\n"
+        f"    with open({str(tmp_path / 'kernel-stderr.txt')!r}, 'a') as f:\n"
+        f"        f.write({ZMQ_ABORT + chr(10)!r})\n\n\n"
+        "atexit.register(at_exit)"
     )
+    assert _run_probe(book_build, tmp_path, source) == ZMQ_ABORT + "\n"
+
+
+def test_the_kernels_stderr_may_be_a_pipe(tmp_path, book_build):
+    """A pipe cannot be cut: what an aborting kernel writes arrives whole, nothing breaks."""
+    source = "import atexit\nimport os\n\nos.write(2, b'x\\n')\natexit.register(os.abort)"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3"}
     nbformat.write(notebook, tmp_path / "probe.ipynb")
     read_end, write_end = os.pipe()
