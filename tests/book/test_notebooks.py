@@ -144,6 +144,43 @@ def test_only_libzmqs_teardown_abort_after_the_last_cell_is_cut(tail, cut, tmp_p
     assert written == ("" if cut else text)
 
 
+LIBZMQ_ABORT_AT_EXIT = """\
+import atexit, os, threading, time
+import zmq
+
+socket = zmq.Context().socket(zmq.PULL)
+socket.rcvtimeo = 100
+
+
+def receive():
+    while True:
+        try:
+            socket.recv()
+        except zmq.Again:
+            pass
+
+
+def close_its_mailbox():  # what a socket closed by another thread amounts to
+    os.close(socket.FD)
+    time.sleep(1)
+
+
+threading.Thread(target=receive, daemon=True).start()
+atexit.register(close_its_mailbox)
+"""
+
+
+def test_a_real_libzmq_abort_at_kernel_exit_is_cut(tmp_path, book_build, monkeypatch):
+    """libzmq itself aborting in a kernel that is exiting after its last cell: a thread polls a
+    socket whose file descriptor has gone (POLLNVAL), as in the flake this filter is for."""
+    known_line = book_build.ZMQ_TEARDOWN_ABORT
+    monkeypatch.setattr(book_build, "ZMQ_TEARDOWN_ABORT", re.compile(rb"(?!)"))  # cut nothing
+    uncut = _run_probe(book_build, tmp_path, LIBZMQ_ABORT_AT_EXIT)
+    assert known_line.fullmatch(uncut.strip().encode()), uncut  # this libzmq's own words
+    monkeypatch.undo()
+    assert _run_probe(book_build, tmp_path, LIBZMQ_ABORT_AT_EXIT) == ""
+
+
 def test_the_abort_line_is_kept_when_the_kernel_exits_normally(tmp_path, book_build):
     """The line alone is not enough: the kernel must have died of it."""
     source = (
