@@ -8,6 +8,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -256,6 +257,35 @@ def test_a_compiled_gradient_leaves_the_last_layer_this_batchs_loss() -> None:
     assert last.y is None  # the program does not return softmax: no older batch's y either
     assert kept is labels
     assert loss == pytest.approx(float(net.loss(x[10:], labels)), rel=1e-12)
+
+
+def test_a_compiled_gradient_leaves_each_parameter_one_grad_tensor_backward_adds_to() -> None:
+    """The step stores the program's arrays; `.grad` makes the Tensor when read, once (the same
+    object for every reader, threads too), and a later backward adds to it as to any grad."""
+    x, t = _batch(8, inputs=6)
+    net = TwoLayerNet(6, 5, 10, weight_init_std=0.3, rng=0)
+    net.compile(x, t)
+    grads = net.gradient(x, t)
+    tensors = net.params.tensors
+    assert "grad=" in repr(tensors["b2"])  # read before anyone asked for the Tensor
+    copied = pickle.loads(pickle.dumps(tensors["b1"])).grad
+    np.testing.assert_array_equal(copied.data, grads["b1"])
+    seen: list[Any] = []
+    threads = [threading.Thread(target=lambda: seen.append(tensors["W1"].grad)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 8 and all(g is seen[0] for g in seen)
+    for key in KEYS:
+        g = tensors[key].grad
+        assert isinstance(g, autograd.Tensor) and g is tensors[key].grad
+        assert g.shape == tensors[key].shape and g.data is grads[key]
+    eager = _eager(TwoLayerNet(6, 5, 10, weight_init_std=0.3, rng=0), x, t)
+    net.gradient(x, t)  # arrays again, then an eager backward on top adds to them
+    net.lastLayer(net.predict(x), t).backward()
+    for key in KEYS:
+        np.testing.assert_allclose(tensors[key].grad.data, 2 * eager[key], rtol=1e-9, err_msg=key)
 
 
 def test_a_compiled_step_honours_anomaly_mode_and_hooks_added_after_compiling() -> None:
