@@ -37,13 +37,15 @@ class ParamDict(MutableMapping[str, np.ndarray]):
         self.tensors = tensors
 
     def __getitem__(self, key: str) -> np.ndarray:
-        return self.tensors[key].data
+        return self.tensors[key]._data  # (each SGD step reads and writes every parameter)
 
     def __setitem__(self, key: str, value: npt.ArrayLike) -> None:
-        tensor = self.tensors.get(key)
-        if tensor is None:
-            raise KeyError(f"params: no parameter {key!r}; the keys are {', '.join(self.tensors)}")
-        target = tensor.data
+        try:
+            target = self.tensors[key]._data
+        except KeyError:
+            raise KeyError(
+                f"params: no parameter {key!r}; the keys are {', '.join(self.tensors)}"
+            ) from None
         if value is target:  # `params[key] -= ...` already updated it in place: stamped as a
             _stamp_write(target)  # write, so a graph recorded before refuses to backpropagate
             return
