@@ -218,7 +218,8 @@ class MLP(Sequential):
 
     def _run_program(self, x: Any, t: Any) -> tuple[Any, tuple[np.ndarray, ...]]:
         """(loss, the parameters' gradients), also stored in each parameter's `.grad`."""
-        x = x.data if isinstance(x, Tensor) else np.asarray(x)
+        if type(x) is not np.ndarray:
+            x = x.data if isinstance(x, Tensor) else np.asarray(x)
         tensors = self.params.tensors.values()
         eager = _grad_state.anomaly is not None
         arrays = []
@@ -233,7 +234,9 @@ class MLP(Sequential):
             # hooks a learner put on a parameter after compiling; eager mode does both
             grads = MLP.gradient(self, x, t)
             return self.lastLayer.loss.data, tuple(grads.values())
-        labels, t = t, self._one_hot(t, x)
+        labels = t
+        if type(t) is not np.ndarray or t.ndim != x.ndim:  # (one-hot rows: taken as they are)
+            t = self._one_hot(t, x)
         if self._program is None:
             self._program = self._trace(x, t)
         loss, grads = self._program(x, t, *arrays)
