@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -286,6 +287,35 @@ def test_a_compiled_gradient_leaves_each_parameter_one_grad_tensor_backward_adds
     net.lastLayer(net.predict(x), t).backward()
     for key in KEYS:
         np.testing.assert_allclose(tensors[key].grad.data, 2 * eager[key], rtol=1e-9, err_msg=key)
+
+
+def test_a_thread_reading_grad_during_a_compiled_step_never_leaves_the_older_gradient(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`.grad` wraps the stored array. A reader wrapping the last step's array while the next
+    step stored its own would put the older gradient back: the reader here is held inside
+    the wrap until the step has stored (or for 0.5 s, when the step waits for it, as it must)."""
+    x, t = _batch(8, inputs=6)
+    net = TwoLayerNet(6, 5, 10, weight_init_std=0.3, rng=0)
+    net.compile(x, t)
+    W1 = net.params.tensors["W1"]
+    old = net.gradient(x, t)["W1"]
+    wrap = autograd.Tensor._wrap.__func__
+
+    def slow_wrap(cls: type, data: Any, ident: int | None = None) -> Any:
+        if threading.current_thread() is reader:
+            deadline = time.monotonic() + 0.5
+            while (W1._grad is None or W1._grad is old) and time.monotonic() < deadline:
+                time.sleep(0.001)
+        return wrap(cls, data, ident)
+
+    monkeypatch.setattr(autograd.Tensor, "_wrap", classmethod(slow_wrap))
+    reader = threading.Thread(target=lambda: W1.grad)
+    reader.start()
+    time.sleep(0.05)  # the reader is inside the wrap of `old`
+    new = net.gradient(x, t)["W1"]
+    reader.join()
+    assert W1.grad.data is new
 
 
 def test_a_compiled_step_honours_anomaly_mode_and_hooks_added_after_compiling() -> None:
