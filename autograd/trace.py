@@ -902,18 +902,16 @@ class _Variant:
     has_dout: bool
     zero_d: bool  # some gradient is a single number
     fallback: Callable[..., Any] | None = None  # the numpy form, for math's exceptions
-    # where arrays in give the function's results out as they are (but a 0-d output): the
-    # inputs' types and (shape, dtype) that let a call skip every other check
-    types: tuple[type, ...] = ()
-    guard: tuple[tuple[tuple[int, ...], np.dtype], ...] | None = None
+    # where arrays in give the function's results out as they are (but a 0-d output): each
+    # input's (type, shape, dtype) that lets a call skip every other check
+    guard: tuple[tuple[type, tuple[int, ...], np.dtype], ...] | None = None
 
     def __post_init__(self) -> None:
         if not (self.scalar or self.has_dout or self.zero_d):
-            self.types = (np.ndarray,) * len(self.signature)
-            self.guard = tuple((shape, np.dtype(char)) for shape, char in self.signature)
+            self.guard = tuple((np.ndarray, s, np.dtype(c)) for s, c in self.signature)
 
 
-_shape_and_dtype = operator.attrgetter("shape", "dtype")
+_type_shape_dtype = operator.attrgetter("__class__", "shape", "dtype")
 
 
 def _compile(written: _Written) -> Callable[..., Any]:
@@ -983,15 +981,14 @@ class Program:
         Inside `autograd.detect_anomaly()`, results holding NaN/Inf make `fn` run eagerly on
         the same inputs, so the AnomalyError names the op that made them."""
         variant = self._last
-        if (
-            variant.guard is not None
-            and dout is None
-            and tuple(map(type, inputs)) == variant.types
-            and tuple(map(_shape_and_dtype, inputs)) == variant.guard
-            and _grad_state.anomaly is None
-        ):  # arrays of the last call's shapes and dtypes: the common case, checked cheaply
-            out, grads = variant.function(*inputs)
-            return (out if type(out) is np.ndarray else np.asarray(out)), grads
+        if variant.guard is not None and dout is None and _grad_state.anomaly is None:
+            try:
+                same = tuple(map(_type_shape_dtype, inputs)) == variant.guard
+            except AttributeError:  # numbers or lists: converted below
+                same = False
+            if same:  # arrays of the last call's shapes and dtypes: the common case, cheaply
+                out, grads = variant.function(*inputs)
+                return (out if type(out) is np.ndarray else np.asarray(out)), grads
         result = self._call(inputs, dout)
         anomaly = _grad_state.anomaly
         if anomaly is not None:

@@ -753,6 +753,11 @@ def test_calls_that_switch_between_shapes_dtypes_and_byte_orders_each_get_their_
         np.testing.assert_allclose(out, want, rtol=1e-6)
         mask = (x.astype(np.float64) @ w.astype(np.float64) > 0).astype(np.float64)
         np.testing.assert_allclose(dW, 2 * x.astype(np.float64).T @ mask, rtol=1e-6)
+    x, w = calls[0]
+    first = program(x, w)
+    for inputs in [(x.tolist(), w), (x, Tensor(w)), (Tensor(x), w.tolist())]:  # not arrays
+        out, (_, dW) = program(*inputs)
+        assert out == first[0] and np.array_equal(dW, first[1][1])
     with pytest.raises(TypeError, match="program takes 2 inputs"):
         program(calls[-1][0])
     with pytest.raises(TypeError, match="program takes 2 inputs"):
