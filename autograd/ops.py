@@ -186,8 +186,11 @@ def binary(op: Op, a: ArrayLike, b: ArrayLike) -> Tensor:
         a = _operand(a, b, op.name)
     x, y = a._data, b._data
     data = None
-    on_floats = _FLOAT_FORWARDS.get(op)
-    if on_floats is not None and x.dtype is _FLOAT64 is y.dtype and not (x.ndim or y.ndim):
+    if (
+        not (x.ndim or y.ndim)
+        and (on_floats := _FLOAT_FORWARDS.get(op)) is not None
+        and x.dtype is _FLOAT64 is y.dtype
+    ):
         # two single float64 numbers: Python's float arithmetic is numpy's, bit for bit
         left, right = float(x), float(y)
         try:
@@ -219,21 +222,23 @@ def binary(op: Op, a: ArrayLike, b: ArrayLike) -> Tensor:
 
 def apply(op: Op, inputs: tuple[Tensor, ...], params: dict[str, Any] | None = None) -> Tensor:
     """Apply an op to one or two Tensors (the general form of `unary` and `binary`)."""
-    arrays = [t._data for t in inputs]
+    x = inputs[0]
+    y = inputs[1] if len(inputs) > 1 else None
+    arrays = (x._data,) if y is None else (x._data, y._data)
     try:
         data = op.forward(*arrays, **params) if params else op.forward(*arrays)
     except (ValueError, IndexError, TypeError) as exc:
         raise _input_error(op, inputs, params, exc) from None
-    if builtins.any(type(t) is Value for t in inputs) and np.ndim(data) == 0:
+    if (type(x) is Value or type(y) is Value) and np.ndim(data) == 0:
         out = _new_value(data)
     else:
         out = _new_tensor(data)
     recording = _grad_state.enabled
-    if recording and builtins.any(t.requires_grad for t in inputs):
+    if recording and (x.requires_grad or (y is not None and y.requires_grad)):
         out.requires_grad = True
         out._op = op
-        out._x = inputs[0]
-        out._y = inputs[1] if len(inputs) > 1 else None
+        out._x = x
+        out._y = y
         out._params = params
         if recording is not True:  # inside detect_anomaly()
             recording.watch(out)
@@ -870,10 +875,11 @@ def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum a broadcast gradient back to `shape`: the engine's one rule for broadcasting."""
-    if x.shape == shape:
+    data = x._data
+    if data.shape == shape:
         return x
     if not _grad_state.enabled:  # not recording (a plain backward): the sum alone
-        return _new_tensor(_sum_to_forward(x._data, tuple(shape)))
+        return _new_tensor(_sum_to_forward(data, tuple(shape)))
     return unary(SUM_TO, x, {"shape": tuple(shape)})
 
 
@@ -1065,7 +1071,8 @@ def _sce_vjp_logits(
     program takes it from the forward's call: `Keeps` below); otherwise the forward's y is
     reused, which is the book's layer's shortcut.
     """
-    count = builtins.max(z.size // z.shape[-1], 1)
+    shape = z._data.shape
+    count = builtins.max(z._data.size // shape[-1], 1)
     if _grad_state.enabled:
         y, batch_size = softmax(z), _batch_size(z)
         if t is None:
@@ -1073,12 +1080,27 @@ def _sce_vjp_logits(
         return g * (y * sum(t, axis=-1, keepdims=True) - t) / batch_size
     y = saved["y"]
     if t is None:
-        delta = y.reshape(-1, z.shape[-1]).copy()
+        delta = y.reshape(-1, shape[-1]).copy()
         delta[np.arange(delta.shape[0]), labels.ravel()] -= 1
-        delta = delta.reshape(z.shape)
+        delta = delta.reshape(shape)
     else:
-        delta = y * t.data.sum(axis=-1, keepdims=True) - t.data
-    return _const(delta * (g.data / np.asarray(count, dtype=delta.dtype)))
+        delta = y * t._data.sum(axis=-1, keepdims=True)
+        delta -= t._data  # in place: the product is a new array of the logits' shape
+    delta *= _scale(g._data, count, delta.dtype)
+    return _const(delta)
+
+
+def _scale(g: np.ndarray, count: int, dtype: np.dtype) -> Any:
+    """g / count in `dtype`, as numpy computes it: `g / np.asarray(count, dtype)`.
+
+    In Python floats when that is the same number, at a third of the cost: in float64 it is
+    the same division, and rounded to float32 it is numpy's float32 quotient whenever g and
+    count are exact float32 numbers (a quotient rounded to 53 and then to 24 bits is still
+    correctly rounded).
+    """
+    if dtype == _FLOAT64 or (g.dtype == _FLOAT32 and count <= _FLOAT32_WHOLE):
+        return float(g) / count
+    return g / np.asarray(count, dtype=dtype)
 
 
 def _sce_vjp_target(g: Tensor, out: Tensor, z: Tensor, t: Tensor, **_: Any) -> Tensor:
@@ -1114,25 +1136,27 @@ def softmax_cross_entropy(logits: ArrayLike, t: ArrayLike) -> Tensor:
     logits' shape without the last axis. The gradient is `(softmax(logits) - t) / N`.
     """
     z = _operand(logits, None, "softmax_cross_entropy")
-    if z.ndim == 0:
+    shape = z._data.shape
+    if not shape:
         raise ValueError("softmax_cross_entropy: logits must have a class axis, got a 0-d tensor")
     if isinstance(t, Tensor):
-        raw = t.data
+        raw = t._data
     elif isinstance(t, np.ndarray):
         raw = t
     else:
         raw = np.asarray(t)
-    if raw.dtype.kind not in "biuf":
+    kind = raw.dtype.kind
+    if kind not in "biuf":
         raise TypeError(
             "softmax_cross_entropy: labels must be class numbers (integers) or one-hot / "
             f"probability arrays of numbers; got dtype {raw.dtype}"
         )
-    if raw.dtype.kind == "f" and not np.all(np.isfinite(raw)):
+    if kind == "f" and not np.isfinite(raw).all():  # (the method: no dispatch)
         raise ValueError(
             "softmax_cross_entropy: labels contain NaN or inf; give class numbers "
-            f"0..{z.shape[-1] - 1} or one-hot rows"
+            f"0..{shape[-1] - 1} or one-hot rows"
         )
-    if raw.shape == z.shape and raw.dtype.kind == "f":
+    if kind == "f" and raw.shape == shape:
         target = t if isinstance(t, Tensor) else Tensor._wrap(raw.astype(z.dtype, copy=False))
         return apply(SOFTMAX_CROSS_ENTROPY, (z, target), {"saved": {}})
     if raw.shape == z.shape[:-1]:
@@ -1162,6 +1186,8 @@ _FLOAT_FORWARDS = {
     op: f for op in REGISTRY.values() if len(op.vjps) == 2 and (f := float_forward(op)) is not None
 }
 _FLOAT64 = np.dtype(np.float64)
+_FLOAT32 = np.dtype(np.float32)
+_FLOAT32_WHOLE = 2**24  # every whole number up to it is exact in float32
 # below it a product or quotient may underflow (a Python float: compared fast)
 _TINY = float(np.finfo(np.float64).smallest_normal)
 _array = np.array

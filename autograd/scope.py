@@ -11,10 +11,7 @@ region lives exactly as long as the tensors that name it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
-
-T = TypeVar("T")
+from typing import Any
 
 
 class Region:
@@ -39,16 +36,11 @@ class _Open(threading.local):
     region: Region | None = None
 
 
-class _Count:
-    """Blocks open in any thread. Every new tensor asks for its region, and a thread-local
-    read costs about three plain ones: with no block open anywhere it is skipped."""
-
-    n = 0
-    lock = threading.Lock()
-
-
 _open = _Open()
-_anywhere = _Count()
+# One entry per block open in any thread. Every new tensor asks for its region, and a
+# thread-local read costs about three plain ones: with no block open anywhere (the list is
+# empty) it is skipped. `list.append` and `list.pop` are atomic, so no lock is needed.
+_anywhere: list[None] = []
 
 
 def current_region() -> Region | None:
@@ -75,32 +67,29 @@ class scope:
         state = _open
         self._outer = outer = state.region
         region = Region(self._name, outer)
-        with _anywhere.lock:
-            _anywhere.n += 1
+        _anywhere.append(None)
         state.region = region
         return region
 
     def __exit__(self, *exc: object) -> None:
         _open.region = self._outer
-        with _anywhere.lock:
-            _anywhere.n -= 1
+        _anywhere.pop()
 
 
-def run_in_scope(name: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """`with scope(name): return fn(*args, **kwargs)` in one call, for `name`s already checked:
-    `nn` layers open a region on every forward, and a block's two method calls cost as much as
-    a small layer's operation."""
+def forward_in_scope(module: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """`with scope(module.name): return module.forward(*args, **kwargs)` in one call, for names
+    already checked: it is the `__call__` of `nn` modules, which open a region on every forward,
+    and a block's two method calls (or one more call in between) cost as much as a small
+    layer's operation."""
     state = _open
     outer = state.region
-    state.region = Region(name, outer)
-    with _anywhere.lock:
-        _anywhere.n += 1
+    state.region = Region(module.name, outer)
+    _anywhere.append(None)
     try:
-        return fn(*args, **kwargs)
+        return module.forward(*args, **kwargs)
     finally:
         state.region = outer
-        with _anywhere.lock:
-            _anywhere.n -= 1
+        _anywhere.pop()
 
 
 def region_of(tensor: object) -> Region | None:

@@ -29,7 +29,7 @@ def as_input(x: Any, dtype: npt.DTypeLike | None = None, name: str = "x") -> Ten
     a copy when their dtype already fits, named `name` for drawings; a Tensor of another dtype
     is cast differentiably."""
     if isinstance(x, Tensor):
-        return x if dtype is None or x.dtype == dtype else astype(x, dtype)
+        return x if dtype is None or x._data.dtype == dtype else astype(x, dtype)
     if isinstance(x, np.ndarray) and (x.dtype == dtype or (dtype is None and x.dtype in _FLOATS)):
         data = x
     else:
@@ -119,8 +119,8 @@ class Affine(Module):
         yield "b", self.bias
 
     def forward(self, x: Any) -> Tensor:
-        x = as_input(x, self.weight.data.dtype)
-        if x.ndim > 2:
+        x = as_input(x, self.weight._data.dtype)
+        if x._data.ndim > 2:
             x = x.reshape(x.shape[0], -1)
         return x @ self.weight + self.bias
 
@@ -174,8 +174,8 @@ class SoftmaxWithLoss(Module):
     def forward(self, x: Any, t: Any) -> Tensor:
         scores = as_input(x)
         target = t
-        if isinstance(t, np.ndarray) and t.shape == scores.shape:  # one-hot: drawn as "t"
-            target = as_input(t, scores.dtype, name="t")
+        if isinstance(t, np.ndarray) and t.shape == scores._data.shape:  # one-hot: drawn as "t"
+            target = as_input(t, scores._data.dtype, name="t")
         self.loss = softmax_cross_entropy(scores, target)
-        self._scores, self.t = scores.data, t
+        self._scores, self.t = scores._data, t
         return self.loss

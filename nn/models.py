@@ -37,15 +37,13 @@ class ParamDict(MutableMapping[str, np.ndarray]):
         self.tensors = tensors
 
     def __getitem__(self, key: str) -> np.ndarray:
-        return self.tensors[key]._data  # (each SGD step reads and writes every parameter)
+        return self.tensors[key]._data
 
     def __setitem__(self, key: str, value: npt.ArrayLike) -> None:
-        try:
-            target = self.tensors[key]._data
-        except KeyError:
-            raise KeyError(
-                f"params: no parameter {key!r}; the keys are {', '.join(self.tensors)}"
-            ) from None
+        tensor = self.tensors.get(key)
+        if tensor is None:
+            raise KeyError(f"params: no parameter {key!r}; the keys are {', '.join(self.tensors)}")
+        target = tensor._data
         if value is target:  # `params[key] -= ...` already updated it in place: stamped as a
             _stamp_write(target)  # write, so a graph recorded before refuses to backpropagate
             return
@@ -166,10 +164,10 @@ class MLP(Sequential):
         last = self.lastLayer
         loss = last(self.predict(x), t)
         for p in tensors.values():  # cleared just before backward: the last gradients' memory
-            p.grad = None  # is free when the new ones are made (measurably faster per step)
+            p._grad = None  # is free when the new ones are made (measurably faster per step)
         loss.backward()
-        last.loss = Tensor._wrap(loss.data)
-        return {key: p.grad.data for key, p in tensors.items()}  # type: ignore[union-attr]
+        last.loss = Tensor._wrap(loss._data)
+        return {key: p.grad._data for key, p in tensors.items()}  # type: ignore[union-attr]
 
     def compile(self, example_x: Any, example_t: Any) -> Program:
         """Trace one loss-and-gradient step into a Program; from now on `gradient` runs it.

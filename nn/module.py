@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from autograd import Tensor
-from autograd.scope import run_in_scope
+from autograd.scope import forward_in_scope
 from autograd.tensor import _stamp_write
 from nn.files import read_npz, write_atomically, write_npz
 
@@ -40,9 +40,9 @@ class Module:
             )
         self.name: str = name if name is not None else type(self).__name__
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """`forward`, with what it creates marked as this module's cluster in drawings."""
-        return run_in_scope(self.name, self.forward, *args, **kwargs)
+    # `module(x)` runs `forward`, with what it creates marked as this module's cluster in
+    # drawings (a region named after the module: autograd.scope)
+    __call__ = forward_in_scope
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")

@@ -38,10 +38,9 @@ class Hyperparameter:
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
-    def __get__(self, obj: object, owner: type | None = None) -> Any:
-        if obj is None:
-            return self
-        return obj.__dict__[self.name]
+    # No __get__: a descriptor that only sets is still consulted on assignment, but reading
+    # finds the checked number in the instance's __dict__ at C speed (formulas read it per
+    # parameter and step), and the class attribute (SGD.lr) is the Hyperparameter itself.
 
     def __set__(self, obj: object, value: Any) -> None:
         where = f"{type(obj).__name__}: {self.name}={value!r}"
@@ -76,15 +75,16 @@ class Optimizer:
                 f"{type(self).__name__}.step: no parameters; create it with "
                 "params=model.parameters(), or call update(params, grads) as in the book"
             )
-        for i, p in enumerate(self.params):
-            if not p._data.flags.writeable and p.grad is not None:
+        params = self.params
+        for i, p in enumerate(params):
+            if not p._data.flags.writeable and p._grad is not None:
                 _refuse_read_only(self, f"params[{i}] ({_describe(p)})")
         self._begin_step()
-        for i, p in enumerate(self.params):
-            grad = p.grad
+        for i, p in enumerate(params):
+            grad = p._grad if isinstance(p._grad, Tensor) else p.grad  # (kept raw: a float, array)
             if grad is not None:
-                data = p.data  # in place, as `p.data += ...` would, without re-setting .data
-                data += self._increment(i, grad.data)
+                data = p._data  # in place, as `p.data += ...` would, without re-setting .data
+                data += self._increment(i, grad._data)
                 # stamped as `p -= ...` under no_grad() is: a graph recorded before the step
                 # refuses to backpropagate (or replay in backward_steps) with the new weights
                 _stamp_write(data)
@@ -102,7 +102,7 @@ class Optimizer:
     def zero_grad(self) -> None:
         """Clear the `.grad` of every parameter in `params` before the next backward."""
         for p in self.params:
-            p.grad = None
+            p._grad = None  # (what the setter does for None, without its call)
 
     def _begin_step(self) -> None:
         """Called once per step/update, before the parameters are visited."""

@@ -51,3 +51,24 @@ def test_a_plain_relu_gradient_is_a_value_for_values_and_zero_at_the_kink() -> N
     t = Tensor(np.array([-1.0, 0.0, 2.0, np.nan]))
     (t.relu() * np.array([1.0, 1.0, 1.0, 1.0])).sum().backward()
     assert t.grad.data[:3].tolist() == [0.0, 0.0, 1.0]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_loss_gradient_scale_in_python_floats_is_numpys_quotient_bit_for_bit(dtype) -> None:
+    """softmax-with-loss's plain VJP computes g/N as Python floats where that gives numpy's
+    number: float64 always, float32 while N is a whole float32 number; beyond, numpy's."""
+    from autograd.ops import _scale
+
+    rng = np.random.default_rng(0)
+    upstream = [1.0, 0.1, 3.0, 1e-30, 1e30, np.inf, -np.inf, np.nan, 0.0, -2.5]
+    upstream += list(rng.standard_normal(200) * 10.0 ** rng.integers(-30, 30, 200))
+    counts = [1, 2, 3, 7, 10, 100, 12345, 2**24 - 1, 2**24, 2**24 + 1, 3 * 10**7, 2**60 + 1]
+    counts += [int(c) for c in rng.integers(1, 10**6, 100)]
+    # the upstream gradient has the loss's dtype; float32 logits against float64 targets
+    # give float64 shares from a float32 gradient
+    for g in [np.asarray(u, dtype=d) for d in (dtype, np.float32) for u in upstream]:
+        for count in counts:
+            fast = np.asarray(1, dtype=dtype) * _scale(g, count, np.dtype(dtype))
+            slow = np.asarray(1, dtype=dtype) * (g / np.asarray(count, dtype=dtype))
+            assert fast.dtype == slow.dtype == dtype
+            assert fast.tobytes() == slow.tobytes(), (g, count)

@@ -361,3 +361,21 @@ def test_a_graph_recorded_before_an_update_refuses_to_backpropagate(update: Any)
     net.zero_grad()
     fresh.backward()
     assert np.isfinite(net.params.tensors["W1"].grad.data).all()
+
+
+def test_step_reads_a_values_gradient_kept_as_a_float_by_the_fast_scalar_pass():
+    """Optimizer.step reads `._grad` directly; the float pass leaves a Value's gradient as a
+    Python float, which must be taken as that number (and a read-only one still refused)."""
+    from autograd import Value
+
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    (a * b + a).backward()
+    assert type(a._grad) is float and type(b._grad) is float  # the fast pass ran
+    SGD(lr=0.5, params=[a, b]).step()
+    assert (a.item(), b.item()) == (2.0 - 0.5 * (-3.0 + 1.0), -3.0 - 0.5 * 2.0)
+    frozen = Value(1.0)
+    frozen.data = np.broadcast_to(np.asarray(1.0), ())  # read-only memory
+    (frozen * 3.0).backward()
+    assert type(frozen._grad) is float
+    with pytest.raises(ValueError, match="read-only"):
+        SGD(lr=0.1, params=[frozen]).step()

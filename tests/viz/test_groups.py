@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -142,6 +143,42 @@ def test_scopes_are_per_thread() -> None:
     thread.join()
     assert region_of(mine).name == "main"  # type: ignore[union-attr]
     assert region_of(made[0]) is None
+
+
+def test_blocks_opened_and_closed_in_many_threads_at_once_leave_none_open() -> None:
+    """The count of open blocks (any thread) is a list appended to and popped without a lock:
+    after threads race through blocks, layers and failing layers, none is left open, so a
+    tensor made afterwards is marked with no region, and every thread's tensors got its own."""
+    from autograd.scope import _anywhere
+    from nn import Affine, Relu
+
+    class Failing(Relu):
+        def forward(self, x: Any) -> Tensor:
+            raise ArithmeticError("inside a layer")
+
+    regions: list[set[str]] = []
+
+    def work(k: int) -> None:
+        layer, relu, failing = Affine.create(3, 2, rng=k, name=f"A{k}"), Relu(), Failing()
+        seen = set()
+        for _ in range(300):
+            with scope(f"t{k}"):
+                seen.add(region_of(Value(1.0) * 2).name)  # type: ignore[union-attr]
+            seen.add(region_of(relu(layer(np.ones((1, 3))))).name)  # type: ignore[union-attr]
+            try:
+                failing(np.ones(2))
+            except ArithmeticError:
+                pass
+        regions.append(seen)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert _anywhere == []
+    assert region_of(Value(1.0) * 2) is None
+    assert sorted(map(sorted, regions)) == sorted(sorted([f"t{k}", "Relu"]) for k in range(8))
 
 
 def test_the_mark_survives_copying_and_pickling() -> None:
