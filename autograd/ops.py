@@ -995,7 +995,16 @@ def _axis_param(t: Tensor, axis: int, name: str) -> int:
         raise ValueError(f"{name}: needs at least one axis, got a 0-d tensor")
     if not -t.ndim <= axis < t.ndim:
         raise ValueError(f"{name}: axis {axis} is out of range for shape {t.shape}")
+    if t.shape[axis] == 0:
+        raise ValueError(_no_classes(name, t.shape, f"axis {axis}"))
     return axis % t.ndim
+
+
+def _no_classes(name: str, shape: tuple[int, ...], which: str) -> str:
+    return (
+        f"{name}: shape {shape} has no classes ({which} is empty); probabilities need at "
+        "least one class to run along"
+    )
 
 
 def softmax(x: ArrayLike, axis: int = -1) -> Tensor:
@@ -1139,6 +1148,8 @@ def softmax_cross_entropy(logits: ArrayLike, t: ArrayLike) -> Tensor:
     shape = z._data.shape
     if not shape:
         raise ValueError("softmax_cross_entropy: logits must have a class axis, got a 0-d tensor")
+    if not shape[-1]:
+        raise ValueError(_no_classes("softmax_cross_entropy", shape, "the last axis"))
     if isinstance(t, Tensor):
         raw = t._data
     elif isinstance(t, np.ndarray):

@@ -443,6 +443,22 @@ def test_softmax_needs_one_integer_axis(axis) -> None:
 
 
 @pytest.mark.parametrize(
+    "call",
+    [
+        lambda z: Tensor(z).softmax(),
+        lambda z: Tensor(z).log_softmax(axis=1),
+        lambda z: softmax_cross_entropy(Tensor(z), np.zeros((20, 0))),
+        lambda z: softmax_cross_entropy(Tensor(z), np.zeros(20, dtype=int)),
+    ],
+)
+def test_probabilities_over_no_classes_are_refused_naming_the_shape(call) -> None:
+    """Logits of shape (20, 0) gave numpy's "zero-size array to reduction" or a broadcasting
+    message about two identical shapes."""
+    with pytest.raises(ValueError, match=r"shape \(20, 0\) has no classes"):
+        call(np.zeros((20, 0)))
+
+
+@pytest.mark.parametrize(
     ("labels", "error", "words"),
     [
         (np.array([0.0, np.inf]), ValueError, "NaN or inf"),
