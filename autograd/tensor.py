@@ -224,10 +224,14 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        if type(self._grad) is float:  # left as a number by the float pass
+        kind = type(self._grad)
+        # left as a number by the float pass, or as an array by a compiled model's step
+        if kind is float or kind is np.ndarray:
             with _storing_grads:  # not while another thread's backward adds to it
                 if type(g := self._grad) is float:
                     self._grad = Value._wrap(np.array(g))
+                elif type(g) is np.ndarray:
+                    self._grad = Tensor._wrap(g)
         return self._grad
 
     @grad.setter

@@ -24,6 +24,7 @@ import contextlib
 import inspect
 import itertools
 import math
+import operator
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -901,11 +902,16 @@ class _Variant:
     has_dout: bool
     zero_d: bool  # some gradient is a single number
     fallback: Callable[..., Any] | None = None  # the numpy form, for math's exceptions
+    # where arrays in give the function's results out as they are (but a 0-d output): each
+    # input's (type, shape, dtype) that lets a call skip every other check
+    guard: tuple[tuple[type, tuple[int, ...], np.dtype], ...] | None = None
 
-    @property
-    def direct(self) -> bool:
-        """Arrays in, the function's results out as they are (but a 0-d output)."""
-        return not (self.scalar or self.has_dout or self.zero_d)
+    def __post_init__(self) -> None:
+        if not (self.scalar or self.has_dout or self.zero_d):
+            self.guard = tuple((np.ndarray, s, np.dtype(c)) for s, c in self.signature)
+
+
+_type_shape_dtype = operator.attrgetter("__class__", "shape", "dtype")
 
 
 def _compile(written: _Written) -> Callable[..., Any]:
@@ -974,6 +980,15 @@ class Program:
 
         Inside `autograd.detect_anomaly()`, results holding NaN/Inf make `fn` run eagerly on
         the same inputs, so the AnomalyError names the op that made them."""
+        variant = self._last
+        if variant.guard is not None and dout is None and _grad_state.anomaly is None:
+            try:
+                same = tuple(map(_type_shape_dtype, inputs)) == variant.guard
+            except AttributeError:  # numbers or lists: converted below
+                same = False
+            if same:  # arrays of the last call's shapes and dtypes: the common case, cheaply
+                out, grads = variant.function(*inputs)
+                return (out if type(out) is np.ndarray else np.asarray(out)), grads
         result = self._call(inputs, dout)
         anomaly = _grad_state.anomaly
         if anomaly is not None:
@@ -997,13 +1012,6 @@ class Program:
 
     def _call(self, inputs: tuple[Any, ...], dout: Any) -> tuple[Any, tuple[Any, ...]]:
         variant = self._last
-        if dout is None and variant.direct and len(inputs) == len(variant.signature):
-            for v, (shape, char) in zip(inputs, variant.signature, strict=True):
-                if type(v) is not np.ndarray or v.shape != shape or v.dtype.char != char:
-                    break
-            else:  # the arrays of the last call's shapes: the common case, checked cheaply
-                out, grads = variant.function(*inputs)
-                return (np.asarray(out) if variant.graph.out.shape == () else out), grads
         if len(inputs) != len(self.names):
             raise TypeError(
                 f"program takes {len(self.names)} inputs ({', '.join(self.names)}), "

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from autograd import Program, Tensor, no_grad, numerical_gradient, trace
 from autograd.grad_mode import state as _grad_state
-from autograd.tensor import _stamp_write
+from autograd.tensor import _stamp_write, _storing_grads
 from nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 from nn.module import Module, Sequential
 
@@ -216,22 +216,33 @@ class MLP(Sequential):
 
     def _run_program(self, x: Any, t: Any) -> tuple[Any, tuple[np.ndarray, ...]]:
         """(loss, the parameters' gradients), also stored in each parameter's `.grad`."""
-        x = x.data if isinstance(x, Tensor) else np.asarray(x)
+        if type(x) is not np.ndarray:
+            x = x.data if isinstance(x, Tensor) else np.asarray(x)
         tensors = self.params.tensors.values()
-        if _grad_state.anomaly is not None or any(
-            p._meta and p._meta.get("hooks") for p in tensors
-        ):
+        eager = _grad_state.anomaly is not None
+        arrays = []
+        with _storing_grads:  # not while another thread's `.grad` wraps the last arrays
+            for p in tensors:
+                # the last gradients' memory is free before the new ones are made, as in eager
+                # `gradient` (a step reuses it instead of touching more: measurably faster)
+                p._grad = None
+                eager = eager or bool(p._meta and p._meta.get("hooks"))
+                arrays.append(p._data)
+        if eager:
             # what generated code cannot do: anomaly mode's checks that name the op, and the
             # hooks a learner put on a parameter after compiling; eager mode does both
             grads = MLP.gradient(self, x, t)
             return self.lastLayer.loss.data, tuple(grads.values())
-        labels, t = t, self._one_hot(t, x)
+        labels = t
+        if type(t) is not np.ndarray or t.ndim != x.ndim:  # (one-hot rows: taken as they are)
+            t = self._one_hot(t, x)
         if self._program is None:
             self._program = self._trace(x, t)
-        loss, grads = self._program(x, t, *[p._data for p in tensors])
+        loss, grads = self._program(x, t, *arrays)
         grads = grads[2:]
-        for p, g in zip(tensors, grads, strict=True):
-            p._grad = Tensor._wrap(g)  # fresh arrays of the parameter's shape: no check needed
+        with _storing_grads:
+            for p, g in zip(tensors, grads, strict=True):
+                p._grad = g  # fresh arrays of its shape; `.grad` makes the Tensor when read
         # the last call, kept as eager mode keeps it (not an earlier batch's): the loss and t;
         # y is not among the program's results, so None rather than an older batch's
         last = self.lastLayer

@@ -81,7 +81,7 @@ class Optimizer:
                 _refuse_read_only(self, f"params[{i}] ({_describe(p)})")
         self._begin_step()
         for i, p in enumerate(params):
-            grad = p._grad if type(p._grad) is not float else p.grad  # (a Value's, as a float)
+            grad = p._grad if isinstance(p._grad, Tensor) else p.grad  # (kept raw: a float, array)
             if grad is not None:
                 data = p._data  # in place, as `p.data += ...` would, without re-setting .data
                 data += self._increment(i, grad._data)

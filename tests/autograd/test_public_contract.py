@@ -443,6 +443,22 @@ def test_softmax_needs_one_integer_axis(axis) -> None:
 
 
 @pytest.mark.parametrize(
+    "call",
+    [
+        lambda z: Tensor(z).softmax(),
+        lambda z: Tensor(z).log_softmax(axis=1),
+        lambda z: softmax_cross_entropy(Tensor(z), np.zeros((20, 0))),
+        lambda z: softmax_cross_entropy(Tensor(z), np.zeros(20, dtype=int)),
+    ],
+)
+def test_probabilities_over_no_classes_are_refused_naming_the_shape(call) -> None:
+    """Logits of shape (20, 0) gave numpy's "zero-size array to reduction" or a broadcasting
+    message about two identical shapes."""
+    with pytest.raises(ValueError, match=r"shape \(20, 0\) has no classes"):
+        call(np.zeros((20, 0)))
+
+
+@pytest.mark.parametrize(
     ("labels", "error", "words"),
     [
         (np.array([0.0, np.inf]), ValueError, "NaN or inf"),
@@ -454,6 +470,42 @@ def test_softmax_needs_one_integer_axis(axis) -> None:
 def test_softmax_cross_entropy_says_what_labels_must_be(labels, error, words) -> None:
     with pytest.raises(error, match=words):
         softmax_cross_entropy(Tensor(np.zeros((2, 3))), labels)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [(16, 10), (200, 10), (100, 32), (40, 33), (15, 10), (5, 3), (3, 20, 10), (10,), (0, 10)],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("target", ["one-hot", "soft", "soft strided", "labels"])
+def test_softmax_cross_entropy_loss_and_gradient_against_the_formula(shape, dtype, target):
+    """Many short rows (a column-major max, row sums as a product) and long ones alike."""
+    rng = np.random.default_rng(3)
+    z = (4 * rng.standard_normal(shape)).astype(dtype)
+    z.flat[::7] += 1000  # huge gaps: probabilities underflow, exp overflows unless shifted
+    labels = rng.integers(0, shape[-1], shape[:-1])
+    if target == "labels":
+        t_given, t = labels, np.eye(shape[-1])[labels]
+    elif target == "one-hot":
+        t = np.eye(shape[-1])[labels]
+        t_given = t.astype(dtype)
+    else:
+        t_given = rng.uniform(0, 1, shape).astype(dtype)  # rows not summing to 1
+        if target == "soft strided":
+            t_given = np.asfortranarray(t_given)
+        t = t_given.astype(np.float64)
+    logits = Tensor(z, requires_grad=True)
+    loss = softmax_cross_entropy(logits, t_given)
+    loss.backward()
+    z64 = z.astype(np.float64)
+    log_y = z64 - z64.max(axis=-1, keepdims=True)
+    log_y -= np.log(np.exp(log_y).sum(axis=-1, keepdims=True))
+    rows = max(z.size // shape[-1], 1)
+    tol = 1e-12 if dtype == np.float64 else 2e-6
+    assert loss.dtype == dtype and np.isfinite(loss.data)
+    np.testing.assert_allclose(loss.data, -(t * log_y).sum() / rows, rtol=tol, atol=tol)
+    expected = (np.exp(log_y) * t.sum(axis=-1, keepdims=True) - t) / rows
+    np.testing.assert_allclose(logits.grad.data, expected, rtol=tol, atol=tol)
 
 
 def test_value_math_stays_exact_for_the_book() -> None:

@@ -730,6 +730,40 @@ def test_array_subclasses_are_read_as_plain_arrays() -> None:
     assert dW.tolist() == [[1.0, 2.0], [3.0, 4.0]]
 
 
+def test_calls_that_switch_between_shapes_dtypes_and_byte_orders_each_get_their_own_answer():
+    """A call with the last call's shapes and dtypes skips every other check; a big-endian
+    array, another dtype, a missing or extra input, or another shape in between must not
+    reach the fast path with the wrong variant."""
+    W = Tensor(np.arange(6.0).reshape(3, 2), name="W")
+    program = autograd.trace(lambda x, W: ((x @ W).relu() * 2).sum(), np.ones((4, 3)), W)
+    rng = np.random.default_rng(0)
+    calls = [
+        (rng.standard_normal((4, 3)), W.data),
+        (rng.standard_normal((4, 3)).astype(">f8"), W.data.astype(">f8")),
+        (rng.standard_normal((5, 3)), W.data),
+        (rng.standard_normal((4, 3)).astype(np.float32), W.data.astype(np.float32)),
+        (rng.standard_normal((4, 3)), W.data),
+        (rng.standard_normal((4, 3)), W.data),
+    ]
+    for x, w in calls:
+        out, (dx, dW) = program(x, w)
+        want = 2 * np.maximum(x.astype(np.float64) @ w.astype(np.float64), 0).sum()
+        assert dx is None and type(out) is np.ndarray and out.shape == ()
+        assert out.dtype == np.dtype(x.dtype.name) and dW.dtype == np.dtype(x.dtype.name)
+        np.testing.assert_allclose(out, want, rtol=1e-6)
+        mask = (x.astype(np.float64) @ w.astype(np.float64) > 0).astype(np.float64)
+        np.testing.assert_allclose(dW, 2 * x.astype(np.float64).T @ mask, rtol=1e-6)
+    x, w = calls[0]
+    first = program(x, w)
+    for inputs in [(x.tolist(), w), (x, Tensor(w)), (Tensor(x), w.tolist())]:  # not arrays
+        out, (_, dW) = program(*inputs)
+        assert out == first[0] and np.array_equal(dW, first[1][1])
+    with pytest.raises(TypeError, match="program takes 2 inputs"):
+        program(calls[-1][0])
+    with pytest.raises(TypeError, match="program takes 2 inputs"):
+        program(*calls[-1], W.data)
+
+
 def test_relu_masks_that_meet_themselves_count_as_numbers() -> None:
     """Found by the random graphs below: the relu gradient of h + h reached `mask + mask`,
     True | True for bools, not 2 (and `-(mask + mask)` raised)."""

@@ -8,6 +8,8 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -256,6 +258,64 @@ def test_a_compiled_gradient_leaves_the_last_layer_this_batchs_loss() -> None:
     assert last.y is None  # the program does not return softmax: no older batch's y either
     assert kept is labels
     assert loss == pytest.approx(float(net.loss(x[10:], labels)), rel=1e-12)
+
+
+def test_a_compiled_gradient_leaves_each_parameter_one_grad_tensor_backward_adds_to() -> None:
+    """The step stores the program's arrays; `.grad` makes the Tensor when read, once (the same
+    object for every reader, threads too), and a later backward adds to it as to any grad."""
+    x, t = _batch(8, inputs=6)
+    net = TwoLayerNet(6, 5, 10, weight_init_std=0.3, rng=0)
+    net.compile(x, t)
+    grads = net.gradient(x, t)
+    tensors = net.params.tensors
+    assert "grad=" in repr(tensors["b2"])  # read before anyone asked for the Tensor
+    copied = pickle.loads(pickle.dumps(tensors["b1"])).grad
+    np.testing.assert_array_equal(copied.data, grads["b1"])
+    seen: list[Any] = []
+    threads = [threading.Thread(target=lambda: seen.append(tensors["W1"].grad)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 8 and all(g is seen[0] for g in seen)
+    for key in KEYS:
+        g = tensors[key].grad
+        assert isinstance(g, autograd.Tensor) and g is tensors[key].grad
+        assert g.shape == tensors[key].shape and g.data is grads[key]
+    eager = _eager(TwoLayerNet(6, 5, 10, weight_init_std=0.3, rng=0), x, t)
+    net.gradient(x, t)  # arrays again, then an eager backward on top adds to them
+    net.lastLayer(net.predict(x), t).backward()
+    for key in KEYS:
+        np.testing.assert_allclose(tensors[key].grad.data, 2 * eager[key], rtol=1e-9, err_msg=key)
+
+
+def test_a_thread_reading_grad_during_a_compiled_step_never_leaves_the_older_gradient(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`.grad` wraps the stored array. A reader wrapping the last step's array while the next
+    step stored its own would put the older gradient back: the reader here is held inside
+    the wrap until the step has stored (or for 0.5 s, when the step waits for it, as it must)."""
+    x, t = _batch(8, inputs=6)
+    net = TwoLayerNet(6, 5, 10, weight_init_std=0.3, rng=0)
+    net.compile(x, t)
+    W1 = net.params.tensors["W1"]
+    old = net.gradient(x, t)["W1"]
+    wrap = autograd.Tensor._wrap.__func__
+
+    def slow_wrap(cls: type, data: Any, ident: int | None = None) -> Any:
+        if threading.current_thread() is reader:
+            deadline = time.monotonic() + 0.5
+            while (W1._grad is None or W1._grad is old) and time.monotonic() < deadline:
+                time.sleep(0.001)
+        return wrap(cls, data, ident)
+
+    monkeypatch.setattr(autograd.Tensor, "_wrap", classmethod(slow_wrap))
+    reader = threading.Thread(target=lambda: W1.grad)
+    reader.start()
+    time.sleep(0.05)  # the reader is inside the wrap of `old`
+    new = net.gradient(x, t)["W1"]
+    reader.join()
+    assert W1.grad.data is new
 
 
 def test_a_compiled_step_honours_anomaly_mode_and_hooks_added_after_compiling() -> None:
