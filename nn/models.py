@@ -223,10 +223,10 @@ class MLP(Sequential):
         labels = t
         if type(t) is not np.ndarray or t.ndim != x.ndim:  # (one-hot rows: taken as they are)
             t = self._one_hot(t, x)  # (refused labels raise here, before any `.grad` changes)
-        # A batch like the last one runs as traced, which cannot fail: the last gradients'
-        # memory is then freed before the new ones are made, as in eager `gradient` (a step
-        # reuses it instead of touching more: measurably faster). Another batch is traced
-        # again and may be refused: the `.grad`s are kept until it has worked.
+        # A batch like the last one runs the code already traced (nothing left to refuse it):
+        # the last gradients' memory is then freed before the new ones are made, as in eager
+        # `gradient` (a step reuses it instead of touching more: measurably faster). Another
+        # batch is traced again and may be refused: the `.grad`s are kept until it has worked.
         batch = (x.shape, x.dtype, t.shape, t.dtype)
         eager = _grad_state.anomaly is not None
         clear = not eager and batch == self._batch and self._program is not None
