@@ -1046,6 +1046,8 @@ def _softmax_with_loss(
     else:
         shifted -= log_totals  # log y
         loss = -np.vdot(t, shifted) / count  # Σ t·log y, t in the logits' shape
+        if not math.isfinite(loss):  # (BLAS is silent: numpy's product warns of 0 · log 0)
+            loss = -(t.reshape(rows.shape) * shifted).sum() / count
     return np.asarray(loss, dtype=z.dtype), (y if rows is z else y.reshape(z.shape))
 
 

@@ -92,6 +92,7 @@ class MLP(Sequential):
     """
 
     _program: Program | None = None  # the traced step, once compiled (or trained compiled)
+    _batch: tuple | None = None  # the last compiled step's x and t: (shape, dtype) of each
 
     def __init__(
         self,
@@ -219,26 +220,32 @@ class MLP(Sequential):
         if type(x) is not np.ndarray:
             x = x.data if isinstance(x, Tensor) else np.asarray(x)
         tensors = self.params.tensors.values()
+        labels = t
+        if type(t) is not np.ndarray or t.ndim != x.ndim:  # (one-hot rows: taken as they are)
+            t = self._one_hot(t, x)  # (refused labels raise here, before any `.grad` changes)
+        # A batch like the last one runs the code already traced (nothing left to refuse it):
+        # the last gradients' memory is then freed before the new ones are made, as in eager
+        # `gradient` (a step reuses it instead of touching more: measurably faster). Another
+        # batch is traced again and may be refused: the `.grad`s are kept until it has worked.
+        batch = (x.shape, x.dtype, t.shape, t.dtype)
         eager = _grad_state.anomaly is not None
+        clear = not eager and batch == self._batch and self._program is not None
         arrays = []
         with _storing_grads:  # not while another thread's `.grad` wraps the last arrays
             for p in tensors:
-                # the last gradients' memory is free before the new ones are made, as in eager
-                # `gradient` (a step reuses it instead of touching more: measurably faster)
-                p._grad = None
+                if clear:
+                    p._grad = None
                 eager = eager or bool(p._meta and p._meta.get("hooks"))
                 arrays.append(p._data)
         if eager:
             # what generated code cannot do: anomaly mode's checks that name the op, and the
             # hooks a learner put on a parameter after compiling; eager mode does both
-            grads = MLP.gradient(self, x, t)
+            grads = MLP.gradient(self, x, labels)
             return self.lastLayer.loss.data, tuple(grads.values())
-        labels = t
-        if type(t) is not np.ndarray or t.ndim != x.ndim:  # (one-hot rows: taken as they are)
-            t = self._one_hot(t, x)
         if self._program is None:
             self._program = self._trace(x, t)
         loss, grads = self._program(x, t, *arrays)
+        self._batch = batch
         grads = grads[2:]
         with _storing_grads:
             for p, g in zip(tensors, grads, strict=True):

@@ -260,6 +260,33 @@ def test_a_compiled_gradient_leaves_the_last_layer_this_batchs_loss() -> None:
     assert loss == pytest.approx(float(net.loss(x[10:], labels)), rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    "bad",
+    ["label 10", "5 labels for 8 rows", "4 features", "one-hot rows of 9"],
+)
+def test_a_compiled_gradient_refusing_a_batch_leaves_every_grad_as_it_was(bad: str) -> None:
+    """The step cleared every `.grad` before running the program: a refused batch (a bad
+    label, another shape traced again and failing) raised with all gradients gone, where eager
+    mode (and the compiled step before) kept them."""
+    x, t = _batch(8, inputs=6)
+    labels = t.argmax(axis=1)
+    x_bad, t_bad = {
+        "label 10": (x, np.full(8, 10)),
+        "5 labels for 8 rows": (x, labels[:5]),
+        "4 features": (x[:, :4], labels),
+        "one-hot rows of 9": (x, t[:, :9]),
+    }[bad]
+    net = TwoLayerNet(6, 5, 10, weight_init_std=0.3, rng=0)
+    net.compile(x, labels)
+    net.gradient(x, labels)
+    before = {key: p.grad for key, p in net.params.tensors.items()}
+    with pytest.raises(ValueError):
+        net.gradient(x_bad, t_bad)
+    for key, p in net.params.tensors.items():
+        assert p.grad is before[key], key
+    _assert_same_gradients(net.gradient(x, labels), _eager(net, x, labels))
+
+
 def test_a_compiled_gradient_leaves_each_parameter_one_grad_tensor_backward_adds_to() -> None:
     """The step stores the program's arrays; `.grad` makes the Tensor when read, once (the same
     object for every reader, threads too), and a later backward adds to it as to any grad."""
