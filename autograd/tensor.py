@@ -229,9 +229,14 @@ class Tensor:
         if kind is float or kind is np.ndarray:
             with _storing_grads:  # not while another thread's backward adds to it
                 if type(g := self._grad) is float:
-                    self._grad = Value._wrap(np.array(g))
+                    self._grad = wrapped = Value._wrap(np.array(g))
                 elif type(g) is np.ndarray:
-                    self._grad = Tensor._wrap(g)
+                    self._grad = wrapped = Tensor._wrap(g)
+                else:
+                    return self._grad
+                # made by the backward (or the step) that computed it, not in whatever block
+                # the reader has open: drawn in no layer's cluster
+                wrapped._scope = None
         return self._grad
 
     @grad.setter

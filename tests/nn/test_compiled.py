@@ -316,6 +316,20 @@ def test_a_compiled_gradient_leaves_each_parameter_one_grad_tensor_backward_adds
         np.testing.assert_allclose(tensors[key].grad.data, 2 * eager[key], rtol=1e-9, err_msg=key)
 
 
+def test_a_gradient_read_inside_a_block_is_not_drawn_in_that_block() -> None:
+    """A compiled step's gradients (and the float pass's) become Tensors when first read; they
+    were made by the step, not in the block the reader has open (it drew them in "reading")."""
+    x, t = _batch(8, inputs=6)
+    net = TwoLayerNet(6, 5, 10, weight_init_std=0.3, rng=0)
+    net.compile(x, t)
+    net.gradient(x, t)
+    a = autograd.Value(2.0, requires_grad=True)
+    (a * a).backward()
+    with autograd.scope("reading"):
+        grads = [p.grad for p in net.params.tensors.values()] + [a.grad]
+    assert [autograd.region_of(g) for g in grads] == [None] * 5
+
+
 def test_a_thread_reading_grad_during_a_compiled_step_never_leaves_the_older_gradient(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
