@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import math
 import pickle
-import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -326,7 +325,9 @@ def test_float_forwards_only_for_plain_arithmetic() -> None:
         assert float_forward(op) is None  # numpy's own forward, or a bool mask
 
 
-def test_float_passes_in_several_threads_at_once_give_the_serial_gradients() -> None:
+def test_float_passes_in_several_threads_at_once_give_the_serial_gradients(
+    run_threads: Callable[..., None],
+) -> None:
     def gradients(seed: int) -> list[float]:
         rng = np.random.default_rng(seed)
         xs = [Value(v) for v in rng.uniform(-2, 2, size=4)]
@@ -344,11 +345,7 @@ def test_float_passes_in_several_threads_at_once_give_the_serial_gradients() -> 
         for _ in range(3):
             found[seed].append(gradients(seed))
 
-    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(work, [(seed,) for seed in range(4)])
     assert found == {seed: [serial[seed]] * 3 for seed in range(4)}
 
 
@@ -451,7 +448,7 @@ def test_a_removed_hook_leaves_the_float_pass_to_run(float_passes: list[bool]) -
 
 @pytest.mark.parametrize("general", [False, True])
 def test_backward_in_several_threads_into_one_shared_leaf_loses_no_gradient(
-    general: bool,
+    general: bool, run_threads: Callable[..., None]
 ) -> None:
     """Each thread's graph is its own; the leaf's .grad is shared, and every share lands."""
     leaf = Value(1.0)
@@ -464,16 +461,7 @@ def test_backward_in_several_threads_into_one_shared_leaf_loses_no_gradient(
                 y.register_hook(lambda g: None)
             y.backward()
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show
-    try:
-        threads = [threading.Thread(target=work) for _ in range(workers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        sys.setswitchinterval(interval)
+    run_threads(work, [()] * workers, switch_often=True)
     assert leaf.grad.item() == 3.0 * rounds * workers
 
 

@@ -11,7 +11,7 @@ import copy
 import importlib.util
 import pickle
 import sys
-import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -244,7 +244,7 @@ def test_non_scalar_output_takes_dout() -> None:
         program(np.array([1.0, 2.0]))
 
 
-def test_programs_run_in_threads() -> None:
+def test_programs_run_in_threads(run_threads: Callable[..., None]) -> None:
     W = Tensor(np.ones((3, 2)))
     program = autograd.trace(lambda x, W: (x @ W).tanh().sum(), np.ones((4, 3)), W)
     results: list[float] = []
@@ -254,11 +254,7 @@ def test_programs_run_in_threads() -> None:
             out, _ = program(np.full((4, 3), k / 10), np.ones((3, 2)))
             results.append((k, float(out)))
 
-    threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(run, [(k,) for k in range(4)])
     for k, out in results:
         assert out == pytest.approx(8 * np.tanh(3 * k / 10))
 
@@ -649,7 +645,9 @@ def test_gradients_are_fresh_each_call_and_inputs_are_never_written(dtype: Any) 
     assert all(g.dtype == dtype for g in returned)
 
 
-def test_threads_calling_one_program_each_get_their_own_answer() -> None:
+def test_threads_calling_one_program_each_get_their_own_answer(
+    run_threads: Callable[..., None],
+) -> None:
     rng = np.random.default_rng(4)
     program, params = _two_layer_program(np.float64, rng)
     batches = [_batch(rng, 100) for _ in range(4)]
@@ -666,11 +664,7 @@ def test_threads_calling_one_program_each_get_their_own_answer() -> None:
             ):
                 failures.append(f"thread {k}")
 
-    threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(run, [(k,) for k in range(4)])
     assert failures == []
 
 
@@ -896,7 +890,9 @@ def test_a_program_pickles_with_a_clear_error_and_copies_as_itself() -> None:
 
 
 # --- found by attacking traced programs (regressions) -----------------------------------------
-def test_threads_retracing_at_once_leave_the_traced_tensor_its_own_array() -> None:
+def test_threads_retracing_at_once_leave_the_traced_tensor_its_own_array(
+    run_threads: Callable[..., None],
+) -> None:
     """A retrace lends the call's arrays to the example tensor while fn runs; two retraces at
     once used to restore each other's arrays, leaving W holding a caller's array for good."""
     rng = np.random.default_rng(7)
@@ -915,16 +911,7 @@ def test_threads_retracing_at_once_leave_the_traced_tensor_its_own_array() -> No
             ):
                 failures.append(f"thread {k} call {i}")
 
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads often, so retraces overlap
-    try:
-        threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(switch)
+    run_threads(run, [(k,) for k in range(4)], switch_often=True)  # so retraces overlap
     assert failures == []
     assert W.data is own
 

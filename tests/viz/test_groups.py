@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,9 @@ def test_scopes_are_per_thread() -> None:
     assert region_of(made[0]) is None
 
 
-def test_blocks_opened_and_closed_in_many_threads_at_once_leave_none_open() -> None:
+def test_blocks_opened_and_closed_in_many_threads_at_once_leave_none_open(
+    run_threads: Callable[..., None],
+) -> None:
     """The count of open blocks (any thread) is a list appended to and popped without a lock:
     after threads race through blocks, layers and failing layers, none is left open, so a
     tensor made afterwards is marked with no region, and every thread's tensors got its own."""
@@ -171,11 +174,7 @@ def test_blocks_opened_and_closed_in_many_threads_at_once_leave_none_open() -> N
                 pass
         regions.append(seen)
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(work, [(k,) for k in range(8)])
     assert _anywhere == []
     assert region_of(Value(1.0) * 2) is None
     assert sorted(map(sorted, regions)) == sorted(sorted([f"t{k}", "Relu"]) for k in range(8))
