@@ -19,7 +19,7 @@ from autograd.ops import astype
 from autograd.tensor import as_float_array
 from nn.module import Module
 
-__all__ = ["Affine", "Relu", "Sigmoid", "SoftmaxWithLoss", "Tanh", "as_input"]
+__all__ = ["Affine", "Relu", "Sigmoid", "SoftmaxWithLoss", "Tanh", "as_input", "float_dtype"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -37,6 +37,18 @@ def as_input(x: Any, dtype: npt.DTypeLike | None = None, name: str = "x") -> Ten
     constant = Tensor._wrap(data)
     constant.name = name
     return constant
+
+
+def float_dtype(dtype: npt.DTypeLike, where: str) -> np.dtype:
+    """`dtype` if the engine computes in it (float32, float64); an integer dtype would round
+    the book's small initial weights to 0, and others would be widened to float64 silently."""
+    try:
+        found = np.dtype(dtype)
+    except TypeError:
+        found = None
+    if found not in _FLOATS:
+        raise TypeError(f"{where}: dtype must be np.float32 or np.float64, got {dtype!r}")
+    return found
 
 
 def _parameter(value: Any, dtype: npt.DTypeLike | None, label: str) -> Tensor:
@@ -90,6 +102,7 @@ class Affine(Module):
         name: str | None = None,
     ) -> Affine:
         """Fresh layer as the book initialises it: W ~ weight_init_std * N(0, 1), b = 0."""
+        dtype = float_dtype(dtype, cls.__name__)
         rng = np.random.default_rng(rng)
         W = weight_init_std * rng.standard_normal((input_size, output_size))
         return cls(W.astype(dtype), np.zeros(output_size, dtype=dtype), name=name)
@@ -173,6 +186,11 @@ class SoftmaxWithLoss(Module):
 
     def forward(self, x: Any, t: Any) -> Tensor:
         scores = as_input(x)
+        if not scores._data.size:  # the op's mean over no rows would be 0: a silent "no loss"
+            raise ValueError(
+                f"{self.name}: the batch is empty (scores of shape {scores._data.shape}), so there "
+                "is no mean loss; check the batch size and the slice that made x"
+            )
         target = t
         if isinstance(t, np.ndarray) and t.shape == scores._data.shape:  # one-hot: drawn as "t"
             target = as_input(t, scores._data.dtype, name="t")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 import types
 from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
@@ -17,7 +18,7 @@ import numpy.typing as npt
 from autograd import Program, Tensor, no_grad, numerical_gradient, trace
 from autograd.grad_mode import state as _grad_state
 from autograd.tensor import _stamp_write, _storing_grads
-from nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
+from nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh, float_dtype
 from nn.module import Module, Sequential
 
 __all__ = ["MLP", "ParamDict", "TwoLayerNet"]
@@ -81,7 +82,31 @@ def _init_std(weight_init_std: float | str | None, activation: str, fan_in: int)
         if kind in ("xavier", "sigmoid"):
             return math.sqrt(1.0 / fan_in)
         raise ValueError(f"weight_init_std: expected a number, 'he' or 'xavier', got {kind!r}")
+    if isinstance(weight_init_std, bool) or not isinstance(weight_init_std, numbers.Real):
+        raise TypeError(
+            f"weight_init_std: expected a number, 'he' or 'xavier', got {weight_init_std!r}"
+        )
+    if not math.isfinite(weight_init_std):  # every weight, and so every score, would be NaN
+        raise ValueError(f"weight_init_std: must be a finite number, got {weight_init_std!r}")
     return float(weight_init_std)
+
+
+def _checked_sizes(sizes: Sequence[int]) -> list[int]:
+    """Whole numbers of at least 1 (a layer of 0 units has nothing to pass on), or an error
+    naming the entry instead of numpy's or a division's."""
+    try:
+        found = list(sizes)
+    except TypeError:
+        raise TypeError(f"sizes: expected a list of layer sizes, got {sizes!r}") from None
+    if len(found) < 2:
+        raise ValueError(f"sizes: need at least input and output sizes, got {found}")
+    for i, size in enumerate(found):
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+            raise ValueError(
+                f"sizes[{i}] = {size!r}: every layer size must be a whole number of at least 1 "
+                f"(sizes={found})"
+            )
+    return [int(size) for size in found]
 
 
 class MLP(Sequential):
@@ -104,8 +129,8 @@ class MLP(Sequential):
         dtype: npt.DTypeLike = np.float64,
         name: str | None = None,
     ) -> None:
-        if len(sizes) < 2:
-            raise ValueError(f"sizes: need at least input and output sizes, got {list(sizes)}")
+        sizes = _checked_sizes(sizes)
+        dtype = float_dtype(dtype, type(self).__name__)
         if activation not in ACTIVATIONS:
             raise ValueError(
                 f"activation: expected one of {', '.join(ACTIVATIONS)}, got {activation!r}"
@@ -147,13 +172,41 @@ class MLP(Sequential):
             return self.lastLayer(self.predict(x), t).data[()]
 
     def accuracy(self, x: Any, t: Any) -> float:
-        """Fraction of samples whose highest score is the label; `t` one-hot or labels."""
+        """Fraction of samples whose highest score is the label; `t` one-hot rows or class
+        numbers, checked as the loss checks them (not a silently wrong fraction)."""
         with no_grad():
-            y = np.argmax(self.predict(x).data, axis=1)
-        t = np.asarray(t)
-        if t.ndim != 1:
-            t = np.argmax(t, axis=1)
-        return float(np.sum(y == t) / len(y))
+            scores = self.predict(x).data
+        t = t.data if isinstance(t, Tensor) else np.asarray(t)
+        if scores.ndim == 1:  # one sample, as the loss takes it: a label or a one-hot row
+            scores, t = scores[np.newaxis], t[np.newaxis]
+        hits = np.count_nonzero(np.argmax(scores, axis=1) == self._labels(t, scores))
+        return float(hits / len(scores))
+
+    def _labels(self, t: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """`t` as one class number per row of `scores`, refusing what the loss would refuse (a
+        comparison would give a wrong fraction or a numpy error instead)."""
+        where = f"{self.name}.accuracy"
+        n, classes = scores.shape
+        if not n:
+            raise ValueError(f"{where}: x holds no samples, so there is no fraction to measure")
+        if t.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{where}: t must hold numbers (class numbers or one-hot rows), got {t.dtype}"
+            )
+        if t.shape == scores.shape:  # one-hot rows (or probabilities): the largest is the class
+            return np.argmax(t, axis=1)
+        if t.shape != (n,):
+            raise ValueError(
+                f"{where}: t has shape {t.shape} for {n} samples of {classes} classes; give "
+                f"class numbers of shape ({n},) or one-hot rows of shape {scores.shape}"
+            )
+        bad = ~np.isin(t, np.arange(classes))
+        if bad.any():
+            raise ValueError(
+                f"{where}: label {t[bad][0].item()!r} is not a class number 0..{classes - 1}; "
+                f"give whole numbers in that range, or one-hot rows of {classes} columns"
+            )
+        return t
 
     def gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
         """Gradients of the loss by backpropagation, keyed like `params` (also left in `.grad`).

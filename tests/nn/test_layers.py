@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import Tensor, gradcheck, numerical_gradient
-from nn import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
+from nn import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh, TwoLayerNet
 
 
 def rand(*shape: int, seed: int = 0) -> np.ndarray:
@@ -144,6 +144,20 @@ def test_softmax_with_loss_gradient(target):
     assert gradcheck(lambda x: SoftmaxWithLoss()(x, t), x)
     SoftmaxWithLoss()(x, t).backward()
     np.testing.assert_allclose(x.grad.data, (softmax_np(x.data) - np.eye(3)[labels]) / 3)
+
+
+def test_an_empty_batch_is_refused_not_a_loss_of_zero():
+    """x[:0] (a batch_size of 0, a slice past the end) gave loss 0 and zero gradients: a
+    training loop that learns nothing, silently."""
+    layer = SoftmaxWithLoss()
+    with pytest.raises(ValueError, match=r"batch is empty \(scores of shape \(0, 3\)\)"):
+        layer(rand(0, 3), np.array([], dtype=int))
+    net = TwoLayerNet(4, 5, 3, rng=0)
+    with pytest.raises(ValueError, match="batch is empty"):
+        net.gradient(rand(0, 4), np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="batch is empty"):
+        net.loss(rand(0, 4), np.array([], dtype=int))
+    assert layer(rand(3), np.array(1)).item() > 0  # one sample as a 1-D x still works
 
 
 @given(st.floats(min_value=-1e4, max_value=1e4), st.integers(0, 2))

@@ -129,6 +129,66 @@ def test_accuracy_with_one_hot_or_labels():
     assert net.accuracy(x, np.eye(3)[labels]) == pytest.approx(0.8)
 
 
+@pytest.mark.parametrize(
+    "t, match",
+    [
+        (np.zeros((6, 1), dtype=int), r"shape \(6, 1\) .* class numbers of shape \(6,\)"),
+        (np.eye(4)[[0, 1, 2, 0, 1, 2]], r"shape \(6, 4\) .* one-hot rows of shape \(6, 3\)"),
+        (np.array([0, 1, 2, 0]), r"t has shape \(4,\) for 6 samples"),  # was a numpy error
+        (np.array([0, 1, 5, 0, 1, 2]), r"label 5 is not a class number 0..2"),  # was a fraction
+        (np.array([0, 1, 2, 0, 1, np.nan]), r"label nan is not a class number"),
+        (np.array([0, 1, 2, 0, 1, 1.5]), r"label 1.5 is not a class number"),
+        (np.array(list("012012")), r"must hold numbers"),
+    ],
+)
+def test_accuracy_refuses_labels_the_loss_refuses(t, match):
+    net = TwoLayerNet(4, 3, 3, rng=0)
+    with pytest.raises((ValueError, TypeError), match=match):
+        net.accuracy(rand(6, 4), t)
+    with pytest.raises(ValueError, match="no samples"):  # was nan and a RuntimeWarning
+        net.accuracy(rand(0, 4), np.array([], dtype=int))
+
+
+def test_accuracy_of_one_sample_and_of_whole_float_labels():
+    net = TwoLayerNet(4, 3, 3, rng=0)
+    x = rand(5, 4)
+    predicted = np.argmax(net.predict(x).data, axis=1)
+    assert net.accuracy(x[0], predicted[0]) == 1.0  # a 1-D x, as the loss takes it
+    assert net.accuracy(x[0], np.eye(3)[predicted[0]]) == 1.0
+    assert net.accuracy(x[0], (predicted[0] + 1) % 3) == 0.0
+    assert net.accuracy(x, predicted.astype(np.float32)) == 1.0
+    assert net.accuracy(x.tolist(), predicted.tolist()) == 1.0
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"sizes": [4, 0, 3]}, ValueError, r"sizes\[1\] = 0"),  # was ZeroDivisionError
+        ({"sizes": [4, -2, 3]}, ValueError, r"sizes\[1\] = -2"),
+        ({"sizes": [4.5, 3]}, ValueError, r"sizes\[0\] = 4.5"),
+        ({"sizes": ["784", 3]}, ValueError, r"sizes\[0\] = '784'"),
+        ({"sizes": 784}, TypeError, r"sizes: expected a list"),
+        ({"dtype": int}, TypeError, r"dtype must be np.float32 or np.float64"),  # was W = 0
+        ({"dtype": np.float16}, TypeError, r"dtype must be"),
+        ({"weight_init_std": float("nan")}, ValueError, r"finite"),  # was NaN weights
+        ({"weight_init_std": [0.1]}, TypeError, r"expected a number"),
+    ],
+)
+def test_mlp_refuses_sizes_dtypes_and_scales_it_cannot_build(kwargs, error, match):
+    arguments = {"sizes": [4, 5, 3], **kwargs}
+    with pytest.raises(error, match=match):
+        MLP(**arguments)
+
+
+def test_int_dtype_is_refused_rather_than_rounding_weights_to_zero():
+    with pytest.raises(TypeError, match="dtype"):
+        TwoLayerNet(4, 5, 3, dtype=np.int64)
+    with pytest.raises(TypeError, match="dtype"):
+        Affine.create(4, 5, dtype=int)
+    assert MLP([4, 5, 3], dtype="float32", rng=0).dtype == np.float32
+    assert MLP([np.int64(4), 5, 3], rng=0).params["W1"].shape == (4, 5)
+
+
 @pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
 def test_mlp_gradient_matches_numerical_gradient(activation):
     net = MLP([5, 4, 4, 3], activation, rng=0)
