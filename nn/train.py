@@ -87,11 +87,13 @@ class TrainingDiverged(FloatingPointError):
     """The loss became NaN or infinite: every later step would be meaningless. The model keeps
     the weights of the step before; `.history` holds what was measured, that loss included."""
 
-    def __init__(self, step: int, history: History) -> None:
-        super().__init__(
-            f"train: the loss became {history.loss[-1]} at step {step}; the learning rate is "
-            "probably too large for this model (try a tenth of it)"
+    def __init__(self, step: int, history: History, bad_data: str = "") -> None:
+        cause = (
+            f"the batch's x holds {bad_data}: clean the data (np.isfinite(x).all() finds it)"
+            if bad_data
+            else "the learning rate is probably too large for this model (try a tenth of it)"
         )
+        super().__init__(f"train: the loss became {history.loss[-1]} at step {step}; {cause}")
         self.step = step
         self.history = history
 
@@ -114,7 +116,12 @@ def _split(data: Any) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, 
             raise TypeError(
                 "train: data must be ((x_train, t_train), (x_test, t_test)) when nested"
             ) from None
-        return (np.asarray(x), np.asarray(t)), (np.asarray(x_test), np.asarray(t_test))
+        x_test, t_test = np.asarray(x_test), np.asarray(t_test)
+        if len(x_test) != len(t_test):  # found now, not after the first epoch's training
+            raise ValueError(
+                f"train: the test data has {len(x_test)} samples but {len(t_test)} labels"
+            )
+        return (np.asarray(x), np.asarray(t)), (x_test, t_test)
     return (np.asarray(first), np.asarray(second)), None
 
 
@@ -138,6 +145,41 @@ def _check_compilable(model: Any, loss: LossFn | None) -> None:
             "train: compile=True traces the model's own loss (lastLayer); a custom loss= "
             "trains eagerly: leave compile off"
         )
+
+
+def _check_optimizer(optimizer: Any) -> None:
+    if isinstance(optimizer, type):
+        raise TypeError(
+            f"train: optimizer={optimizer.__name__} is the class; pass an optimizer, e.g. "
+            f"optimizer={optimizer.__name__}(lr=0.1)"
+        )
+    if not (callable(getattr(optimizer, "step", None)) and hasattr(optimizer, "params")):
+        raise TypeError(
+            f"train: optimizer must be one of nn's optimizers (SGD(lr=0.1), Adam(), ...), got "
+            f"{type(optimizer).__name__}"
+        )
+
+
+def _check_trains_model(optimizer: Optimizer, model: Any) -> None:
+    """An optimizer made for another model (a copy, an earlier net) would step tensors this
+    model never uses: training would run and the model stay as it was."""
+    parameters = getattr(model, "parameters", None)
+    if not callable(parameters):
+        return
+    ours = {id(p) for p in parameters()}
+    if ours and not any(id(p) in ours for p in optimizer.params):
+        raise ValueError(
+            f"train: the optimizer's params are not this model's parameters (made for another "
+            f"model or a copy?), so training would not change {type(model).__name__}; create it "
+            "with params=model.parameters(), or without params"
+        )
+
+
+def _non_finite(x: np.ndarray) -> str:
+    """'NaN' or 'inf' when the batch itself is not finite (not the learning rate's fault)."""
+    if x.dtype.kind != "f" or np.isfinite(x).all():
+        return ""
+    return "NaN" if np.isnan(x).any() else "inf"
 
 
 def _count(value: int | None, name: str, least: int = 1) -> int | None:
@@ -198,8 +240,10 @@ def train(
         )
     if optimizer is None:
         optimizer = SGD(lr=0.1)
+    _check_optimizer(optimizer)
     if not optimizer.params:
         optimizer.params = list(model.parameters())
+    _check_trains_model(optimizer, model)
     loss_fn = loss or _default_loss
     if compile:
         _check_compilable(model, loss)
@@ -219,7 +263,7 @@ def train(
                     history.loss.append(float(value.item()))
                 step += 1
                 if not math.isfinite(history.loss[-1]):  # before the step: weights stay finite
-                    raise TrainingDiverged(step, history)
+                    raise TrainingDiverged(step, history, _non_finite(x_batch))
                 if not compile:
                     optimizer.zero_grad()  # after the forward, so the last gradients' memory
                     value.backward()  # is free when the new ones are made

@@ -203,3 +203,33 @@ def test_a_loss_that_becomes_nan_stops_training_with_the_history():
     assert exc.value.step == 4 and len(exc.value.history.loss) == 4
     assert np.isfinite(exc.value.history.loss[:3]).all()
     assert all(np.isfinite(p).all() for p in net.params.values())  # no NaN step was taken
+
+
+def test_an_optimizer_class_or_another_models_optimizer_is_refused_before_any_step():
+    net = TwoLayerNet(4, 8, 3, rng=0)
+    before = net.params["W1"].copy()
+    with pytest.raises(TypeError, match=r"optimizer=SGD is the class; .* optimizer=SGD\(lr=0.1\)"):
+        nn.train(net, _blobs(), optimizer=SGD, iters=3, progress=False)  # was AttributeError
+    with pytest.raises(TypeError, match="optimizer must be one of nn's optimizers"):
+        nn.train(net, _blobs(), optimizer="adam", iters=3, progress=False)
+    other = TwoLayerNet(4, 8, 3, rng=1)  # was: trained `other`'s tensors, never net's
+    with pytest.raises(ValueError, match="not this model's parameters"):
+        nn.train(net, _blobs(), optimizer=SGD(params=other.parameters()), iters=3, progress=False)
+    np.testing.assert_array_equal(net.params["W1"], before)
+
+
+def test_nan_in_the_data_is_named_as_the_cause_not_the_learning_rate():
+    x, t = _blobs(200)
+    x[57, 2] = np.nan
+    with pytest.raises(nn.TrainingDiverged, match=r"x holds NaN: clean the data") as exc:
+        nn.train(TwoLayerNet(4, 8, 3, rng=0), (x, t), batch_size=200, iters=2, progress=False)
+    assert "learning rate" not in str(exc.value)
+
+
+def test_test_data_of_mismatched_length_is_refused_before_training():
+    (x, t), (x_test, t_test) = _data()
+    net = TwoLayerNet(4, 8, 3, rng=0)
+    before = net.params["W1"].copy()
+    with pytest.raises(ValueError, match="test data has 300 samples but 299 labels"):
+        nn.train(net, ((x, t), (x_test, t_test[:-1])), iters=3, progress=False)
+    np.testing.assert_array_equal(net.params["W1"], before)
