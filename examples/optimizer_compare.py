@@ -34,6 +34,18 @@ def smooth(values: list[float], window: int = 11) -> np.ndarray:
     return np.convolve(values, np.ones(window) / window, mode="valid")
 
 
+def _at_least(least: int) -> Any:
+    """An argparse type: a whole number of at least `least` (a usage error, not a traceback)."""
+
+    def whole(text: str) -> int:
+        value = int(text)
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+        return value
+
+    return whole
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train one network per optimizer on the same batches; print losses, save the plot."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -43,15 +55,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         choices=OPTIMIZERS,
         default=["SGD", "Momentum", "AdaGrad", "Adam"],
     )
-    parser.add_argument("--iters", type=int, default=2000)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--hidden", type=int, default=100, help="units per hidden layer")
-    parser.add_argument("--layers", type=int, default=4, help="hidden layers (book: 4)")
+    parser.add_argument("--iters", type=_at_least(1), default=2000)
+    parser.add_argument("--batch-size", type=_at_least(1), default=128)
+    parser.add_argument("--hidden", type=_at_least(1), default=100, help="units per hidden layer")
+    parser.add_argument("--layers", type=_at_least(0), default=4, help="hidden layers (book: 4)")
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=_at_least(0), default=0)
     parser.add_argument("--out", type=Path, default=Path("out"))
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if args.out.exists() and not args.out.is_dir():  # found now, not after the training
+        parser.error(f"--out {args.out}: it exists and is not a folder")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        parser.error(f"--out {args.out}: cannot create this folder ({exc.strerror or exc})")
 
     dtype = np.dtype(args.dtype)
     (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, dtype=dtype)
@@ -88,7 +106,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ax.set(xlabel="iterations", ylabel="loss (smoothed)", ylim=(0, 1))
     ax.set_title(f"MNIST, {len(sizes) - 1}-layer MLP, batch {args.batch_size}")
     ax.legend()
-    args.out.mkdir(parents=True, exist_ok=True)
     plot = args.out / "optimizer_compare.png"
     fig.savefig(plot, dpi=100)
     print(f"saved {plot}")

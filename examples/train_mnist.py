@@ -34,6 +34,25 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:  # numpy's generators take none
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def output_folder(parser: argparse.ArgumentParser, out: Path) -> Path:
+    """`out`, created now: a folder that cannot be made is refused before training, not after
+    minutes of it (the weights would be lost)."""
+    if out.exists() and not out.is_dir():
+        parser.error(f"--out {out}: it exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        parser.error(f"--out {out}: cannot create this folder ({exc.strerror or exc})")
+    return out
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
@@ -47,10 +66,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--iters", type=_positive, default=10_000)
     parser.add_argument("--batch-size", type=_positive, default=100)
     parser.add_argument("--hidden", type=_positive, default=50)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=_seed, default=0)
     parser.add_argument("--out", type=Path, default=Path("out"))
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    lr = args.lr if args.lr is not None else (0.1 if args.optimizer == "sgd" else None)
+    args.options = {} if lr is None else {"lr": lr}
+    try:  # the optimizer's own check of lr, as a usage error
+        OPTIMIZERS[args.optimizer](**args.options)
+    except (TypeError, ValueError) as exc:
+        parser.error(f"--lr {args.lr}: {exc}")
+    output_folder(parser, args.out)
+    return args
 
 
 def save_curves(history: dict[str, Any], out: Path) -> list[Path]:
@@ -79,9 +106,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         normalize=True, one_hot_label=True, dtype=dtype
     )
     net = TwoLayerNet(784, args.hidden, 10, rng=args.seed, dtype=dtype)
-    lr = args.lr if args.lr is not None else (0.1 if args.optimizer == "sgd" else None)
-    options = {} if lr is None else {"lr": lr}
-    opt = OPTIMIZERS[args.optimizer](params=net.parameters(), **options)
+    opt = OPTIMIZERS[args.optimizer](params=net.parameters(), **args.options)
     rng = np.random.default_rng(args.seed)
     train_size = x_train.shape[0]
     iter_per_epoch = max(train_size // args.batch_size, 1)
@@ -108,7 +133,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     bar.close()
     seconds = time.perf_counter() - start
 
-    args.out.mkdir(parents=True, exist_ok=True)
     weights = args.out / "two_layer_net.npz"
     net.save(weights)
     plots = save_curves(history, args.out)

@@ -67,3 +67,38 @@ def test_optimizer_compare_example(mnist_loader, monkeypatch, tmp_path):
     assert len({round(value, 12) for value in first.values()}) == 1
     late = {name: np.mean(losses[-10:]) for name, losses in result["train_loss"].items()}
     assert late["Adam"] < late["SGD"] and late["AdaGrad"] < late["SGD"]
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "message"),
+    [
+        ("train_mnist", ["--lr", "-1"], "--lr -1.0: SGD: lr=-1.0 is not allowed"),
+        ("train_mnist", ["--optimizer", "adam", "--lr", "nan"], "Adam: lr=nan is not allowed"),
+        ("train_mnist", ["--seed", "-1"], "--seed: must be 0 or more"),
+        ("train_mnist", ["--out", "{file}"], "it exists and is not a folder"),
+        ("train_mnist", ["--out", "{file}/sub"], "cannot create this folder"),
+        ("optimizer_compare", ["--iters", "0"], "--iters: must be at least 1"),
+        ("optimizer_compare", ["--batch-size", "-1"], "--batch-size: must be at least 1"),
+        ("optimizer_compare", ["--hidden", "0"], "--hidden: must be at least 1"),
+        ("optimizer_compare", ["--layers", "-1"], "--layers: must be at least 0"),
+        ("optimizer_compare", ["--seed", "-1"], "--seed: must be at least 0"),
+        ("optimizer_compare", ["--out", "{file}"], "it exists and is not a folder"),
+    ],
+)
+def test_examples_refuse_bad_arguments_before_loading_or_training(
+    name, args, message, monkeypatch, tmp_path, capsys
+):
+    """Were tracebacks (numpy's for a negative seed, convolve's for --iters 0) or, for an --out
+    that cannot be a folder, an OSError after the whole training run, its weights lost."""
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+
+    def never(**kwargs):
+        raise AssertionError("loaded MNIST before refusing the arguments")
+
+    example = load_example(name, never, monkeypatch)
+    with pytest.raises(SystemExit) as exc:
+        example.main([arg.format(file=afile) for arg in args])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+    assert afile.read_text() == "not a folder"
