@@ -374,8 +374,21 @@ def _add_check_layer(sub: Any) -> None:
         "--shape", action="append", metavar="N,N", required=True,
         help="shape of forward's inputs; repeat it for one shape per input",
     )  # fmt: skip
-    c.add_argument("--seed", type=int, default=0, help="seed of the random values (default: 0)")
+    c.add_argument(
+        "--seed", type=_seed, default=0, help="seed of the random values (default: 0)"
+    )
     c.set_defaults(run=_check_layer)
+
+
+def _seed(text: str) -> int:
+    """A seed numpy's generators take (0 or more), refused as a usage error otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
 
 
 class _CannotCheck(Exception):
@@ -396,6 +409,13 @@ def _check_layer(args: argparse.Namespace) -> int:
         return 2
     except SystemExit as exc:  # the layer's own code called sys.exit()
         print(f"{PROG}: error: the layer called sys.exit({exc.code!r})", file=sys.stderr)
+        return 2
+    except MemoryError as exc:  # (not the formula message `draw` gives)
+        print(
+            f"{PROG}: error: --shape {' --shape '.join(args.shape)} is too large to check "
+            f"({exc}); small shapes check the same formulas, e.g. --shape 2,3",
+            file=sys.stderr,
+        )
         return 2
     print(report)
     return 0 if report.ok else 1

@@ -200,3 +200,18 @@ def test_the_readme_command_in_a_shell(in_tmp: Path) -> None:
     )
     assert done.returncode == 1 and done.stderr == ""
     assert "looks like x and y are swapped" in done.stdout
+
+
+def test_a_negative_seed_and_a_huge_shape_are_one_line_errors(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--seed -1 was numpy's "expected non-negative integer" traceback; a shape too large to
+    allocate said "the expression is too large to compute and draw" (draw's message)."""
+    assert main(["check-layer", f"{BOOK_LAYERS}:Affine", "--shape", "2,3", "--seed", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert "--seed: must be 0 or more, got -1" in err and "Traceback" not in err
+    huge = ["check-layer", f"{BOOK_LAYERS}:MulLayer", "--shape", "1000000,1000000"]
+    assert main(huge) == 2
+    err = capsys.readouterr().err
+    assert "--shape 1000000,1000000 is too large to check" in err
+    assert "--shape 2,3" in err and "expression" not in err
