@@ -216,6 +216,11 @@ def _read_members(f: BinaryIO, shown: Path, expected: str) -> dict[str, np.ndarr
                     f"array; expected {expected}"
                 )
             key = info.filename[: -len(".npy")]
+            if key in arrays:  # zip allows it; which copy "wins" would be the archive's order
+                raise WeightsFileError(
+                    f"{shown}: the archive holds {info.filename!r} twice, so which weights it "
+                    f"means is ambiguous; expected {expected}"
+                )
             with archive.open(info) as member:
                 arrays[key] = _read_member(member, info.file_size, shown, key)
     return arrays

@@ -143,6 +143,14 @@ class Module:
                 f"{self.name}: parameter {key!r} holds {array.dtype} values in the state, which "
                 f"do not convert to the model's {param.data.dtype} (real numbers expected)"
             )
+        if array.dtype.kind == "f" and array.dtype.itemsize > param.data.dtype.itemsize:
+            limit = np.finfo(param.data.dtype).max  # beyond it the copy would hold inf
+            too_big = np.isfinite(array) & (np.abs(array) > limit)
+            if too_big.any():
+                raise ValueError(
+                    f"{self.name}: parameter {key!r} holds {array[too_big].flat[0].item():g}, "
+                    f"beyond the largest {param.data.dtype} ({limit:g}): it would become inf"
+                )
         return array
 
     def save(self, path: str | os.PathLike[str]) -> None:

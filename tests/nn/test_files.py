@@ -4,6 +4,7 @@ a regular file, writes through symlinks, keeps permissions and names only the us
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gzip
 import io
@@ -53,6 +54,21 @@ def test_load_checks_every_parameter_before_changing_any_weight(tmp_path, bad, m
     with pytest.raises(ValueError, match=message):
         net.load_state_dict(state)
     assert_unchanged(net, before)
+
+
+def test_float64_weights_too_large_for_a_float32_model_are_refused_not_made_inf():
+    """They were copied as inf, with only numpy's 'overflow encountered in cast' on stderr."""
+    net = TwoLayerNet(4, 3, 2, rng=0, dtype=np.float32)
+    before = weights(net)
+    state = {key: value.astype(np.float64) for key, value in weights(net).items()}
+    state["W2"][1, 1] = 1e300
+    with pytest.raises(ValueError, match=r"'W2' holds 1e\+300, beyond the largest float32"):
+        net.load_state_dict(state)
+    assert_unchanged(net, before)
+    state["W2"][1, 1] = np.inf  # already inf in the file: loaded as it is, as in float64
+    state["W2"][0, 0] = 3e38  # within float32's range
+    net.load_state_dict(state)
+    assert np.isinf(net.params["W2"][1, 1]) and net.params["W2"][0, 0] == np.float32(3e38)
 
 
 def test_load_state_dict_refuses_a_path_and_a_ragged_list():
@@ -114,9 +130,23 @@ def _lying_header(path: Path) -> None:
         archive.writestr("W1.npy", header)
 
 
+def _duplicate(path: Path) -> None:
+    """Two members of one name (zip allows it): the later one used to win, silently."""
+    members = [*weights(TwoLayerNet(4, 3, 2, rng=0)).items(), ("b1", np.zeros(3))]
+    with zipfile.ZipFile(path, "w") as archive:
+        for key, array in members:
+            buffer = io.BytesIO()
+            np.save(buffer, array)
+            with contextlib.ExitStack() as stack:
+                if f"{key}.npy" in archive.namelist():
+                    stack.enter_context(pytest.warns(UserWarning, match="Duplicate name"))
+                archive.writestr(f"{key}.npy", buffer.getvalue())
+
+
 @pytest.mark.parametrize(
     ("make", "says"),
     [
+        (_duplicate, r"holds 'b1\.npy' twice, so which weights it means is ambiguous"),
         (_npy, r"a single NumPy array \(\.npy, as np\.save writes\)"),
         (_text, r"a text file \(it begins 'W1 = 0\.1, 0\.2'\)"),
         (_random, r"not a NumPy file \(it begins with the bytes b'"),
