@@ -177,10 +177,10 @@ def _find_dir(data_dir: str | os.PathLike[str] | None) -> Path | None:
         if folder is None:
             continue
         if not folder.is_dir():
-            if label == f"${DATA_ENV_VAR}":  # set, but wrong: say so if another copy is used
-                warnings.warn(
-                    f"MNIST: skipping ${DATA_ENV_VAR}={folder}: it is not a folder", stacklevel=4
-                )
+            if label != "user cache":  # given, but wrong: say so if another copy is used
+                env = label.startswith("$")
+                shown = f"{label}={folder}" if env else f"{label} {folder}"
+                warnings.warn(f"MNIST: skipping {shown}: it is not a folder", stacklevel=4)
             continue
         missing = _missing(folder)
         if not missing:
@@ -201,6 +201,8 @@ def _find_dir(data_dir: str | os.PathLike[str] | None) -> Path | None:
 
 def _gunzip(data: bytes, name: str) -> bytes:
     """Decompress, turning every flavour of gzip failure into an error naming the file."""
+    if not data:  # gzip reads no bytes as no members: say what the file is
+        raise MNISTFormatError(f"{name}: the file is empty (0 bytes); delete it and fetch it again")
     try:
         return gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError

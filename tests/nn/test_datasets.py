@@ -213,7 +213,8 @@ def test_lookup_order_data_dir_then_env_then_cache(tmp_path, monkeypatch, cache,
     assert _label(data_dir=arg) == 1
     assert _label(data_dir=str(arg)) == 1  # str accepted too
     assert _label() == 2
-    assert _label(data_dir=tmp_path / "nowhere") == 2  # missing folder: fall through
+    with pytest.warns(UserWarning, match=r"skipping data_dir argument .*nowhere: it is not a"):
+        assert _label(data_dir=tmp_path / "nowhere") == 2  # missing folder: fall through
     monkeypatch.delenv("SCRATCHGRAD_DATA")
     assert _label() == 3
     monkeypatch.setenv("SCRATCHGRAD_DATA", "")  # empty means unset
@@ -226,6 +227,24 @@ def test_a_wrong_env_var_is_pointed_out_when_the_cache_is_used(tmp_path, monkeyp
     monkeypatch.setenv("SCRATCHGRAD_DATA", str(tmp_path / "typo"))
     with pytest.warns(UserWarning, match=r"skipping \$SCRATCHGRAD_DATA=.*typo: it is not a folder"):
         assert _label() == 3
+
+
+def test_a_data_dir_typo_is_pointed_out_when_other_data_is_used(tmp_path, cache):
+    """data_dir="fashion_mnsit" (a typo) silently loaded the cache's digits instead."""
+    write_files(cache, synthetic(label=3))
+    (tmp_path / "a_file").write_text("")
+    for wrong in (tmp_path / "fashion_mnsit", tmp_path / "a_file"):
+        with pytest.warns(UserWarning, match=f"skipping data_dir argument {wrong}: it is not a"):
+            assert _label(data_dir=wrong) == 3
+
+
+def test_an_empty_file_is_named_as_empty(tmp_path):
+    """A 0-byte .gz (an interrupted copy) was "too short for an IDX header (0 bytes)"."""
+    files = synthetic()
+    files[TEST_LABEL] = b""
+    folder = write_files(tmp_path / "d", files)
+    with pytest.raises(MNISTFormatError, match=f"{TEST_LABEL}: the file is empty \\(0 bytes\\)"):
+        load_mnist(data_dir=folder)
 
 
 def test_incomplete_folder_is_skipped_with_a_warning(tmp_path, cache):
@@ -251,7 +270,10 @@ def test_cache_dir_respects_xdg_and_home(tmp_path, monkeypatch):
 
 
 def test_offline_error_says_where_to_put_the_files(tmp_path, cache, isolated, capsys):
-    with pytest.raises(MNISTNotFoundError) as info:
+    with (
+        pytest.raises(MNISTNotFoundError) as info,
+        pytest.warns(UserWarning, match="skipping data_dir argument .*argdir: it is not a folder"),
+    ):
         load_mnist(data_dir=tmp_path / "argdir")
     msg = str(info.value)
     assert isinstance(info.value, RuntimeError)
