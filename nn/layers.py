@@ -17,7 +17,7 @@ import numpy.typing as npt
 from autograd import Tensor, no_grad, softmax, softmax_cross_entropy
 from autograd.ops import astype
 from autograd.tensor import as_float_array
-from nn.module import Module
+from nn.module import Module, copy_into
 
 __all__ = ["Affine", "Relu", "Sigmoid", "SoftmaxWithLoss", "Tanh", "as_input", "float_dtype"]
 
@@ -111,9 +111,26 @@ class Affine(Module):
     def W(self) -> np.ndarray:
         return self.weight.data
 
+    @W.setter
+    def W(self, value: npt.ArrayLike) -> None:
+        copy_into(self.weight._data, value, f"{self.name}.W")
+
     @property
     def b(self) -> np.ndarray:
         return self.bias.data
+
+    @b.setter
+    def b(self, value: npt.ArrayLike) -> None:
+        copy_into(self.bias._data, value, f"{self.name}.b")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """A new `weight` or `bias` for a made layer is copied into its tensor: rebinding it
+        would leave a model's `params` and optimizers holding the old one (trained, never
+        used), silently."""
+        if name in ("weight", "bias") and name in vars(self) and value is not vars(self)[name]:
+            copy_into(vars(self)[name]._data, value, f"{self.name}.{name}")
+            return
+        super().__setattr__(name, value)
 
     @property
     def dW(self) -> np.ndarray | None:

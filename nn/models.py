@@ -19,7 +19,7 @@ from autograd import Program, Tensor, no_grad, numerical_gradient, trace
 from autograd.grad_mode import state as _grad_state
 from autograd.tensor import _stamp_write, _storing_grads
 from nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh, float_dtype
-from nn.module import Module, Sequential
+from nn.module import Module, Sequential, copy_into
 
 __all__ = ["MLP", "ParamDict", "TwoLayerNet"]
 
@@ -48,14 +48,7 @@ class ParamDict(MutableMapping[str, np.ndarray]):
         if value is target:  # `params[key] -= ...` already updated it in place: stamped as a
             _stamp_write(target)  # write, so a graph recorded before refuses to backpropagate
             return
-        array = np.asarray(value)
-        if array.shape != target.shape:
-            raise ValueError(
-                f"params[{key!r}]: shape {array.shape} does not match the parameter's "
-                f"{target.shape}"
-            )
-        np.copyto(target, array, casting="same_kind")
-        _stamp_write(target)
+        copy_into(target, value, f"params[{key!r}]")
 
     def __delitem__(self, key: str) -> None:
         raise TypeError("params: parameters cannot be removed from a model")

@@ -21,10 +21,39 @@ from autograd.scope import forward_in_scope
 from autograd.tensor import _stamp_write
 from nn.files import read_npz, write_atomically, write_npz
 
-__all__ = ["Module", "Sequential"]
+__all__ = ["Module", "Sequential", "copy_into"]
 
 StateDict = dict[str, np.ndarray]
 M = TypeVar("M", bound="Module")
+
+
+def copy_into(target: np.ndarray, value: Any, where: str) -> None:
+    """Copy `value` (an array, numbers, a Tensor) into a parameter's array in place, stamped as a
+    write so a graph recorded before refuses to backpropagate: the model keeps its tensor, so
+    everything holding it (params, an optimizer, a compiled program) sees the new values."""
+    array = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if array.shape != target.shape:
+        raise ValueError(
+            f"{where}: shape {array.shape} does not match the parameter's {target.shape}"
+        )
+    if array.dtype.kind not in "biuf" or not np.can_cast(array.dtype, target.dtype, "same_kind"):
+        raise TypeError(f"{where}: {array.dtype} values do not convert to the parameter's "
+                        f"{target.dtype} (real numbers expected)")  # fmt: skip
+    _refuse_overflow(array, target.dtype, where)
+    np.copyto(target, array, casting="same_kind")
+    _stamp_write(target)
+
+
+def _refuse_overflow(array: np.ndarray, dtype: np.dtype, where: str) -> None:
+    """float64 numbers beyond float32's range would be stored as inf (numpy only warns)."""
+    if array.dtype.kind == "f" and array.dtype.itemsize > dtype.itemsize:
+        limit = np.finfo(dtype).max
+        too_big = np.isfinite(array) & (np.abs(array) > limit)
+        if too_big.any():
+            raise ValueError(
+                f"{where}: {array[too_big].flat[0].item():g} is beyond the largest {dtype} "
+                f"({limit:g}): it would become inf"
+            )
 
 
 class Module:
@@ -143,14 +172,7 @@ class Module:
                 f"{self.name}: parameter {key!r} holds {array.dtype} values in the state, which "
                 f"do not convert to the model's {param.data.dtype} (real numbers expected)"
             )
-        if array.dtype.kind == "f" and array.dtype.itemsize > param.data.dtype.itemsize:
-            limit = np.finfo(param.data.dtype).max  # beyond it the copy would hold inf
-            too_big = np.isfinite(array) & (np.abs(array) > limit)
-            if too_big.any():
-                raise ValueError(
-                    f"{self.name}: parameter {key!r} holds {array[too_big].flat[0].item():g}, "
-                    f"beyond the largest {param.data.dtype} ({limit:g}): it would become inf"
-                )
+        _refuse_overflow(array, param.data.dtype, f"{self.name}: parameter {key!r}")
         return array
 
     def save(self, path: str | os.PathLike[str]) -> None:

@@ -288,3 +288,38 @@ def test_training_does_not_accumulate_tensors_or_graphs():
         step()
     assert previous() is None  # an old step's graph is gone, not only unreachable
     assert live_tensors() <= before
+
+
+def test_a_new_weight_for_a_layer_of_a_model_is_copied_into_its_parameter():
+    """`net.layers["Affine1"].weight = Tensor(...)` rebound the layer's tensor: predict used
+    the new one while params, the optimizer and a compiled program kept the old one (the
+    optimizer trained a tensor nothing used, compiled gradients were the old weights', eager
+    gradient() an AttributeError). `layer.W = array`, the book's name, had no setter."""
+    x, labels = rand(6, 4), np.array([0, 1, 2, 0, 1, 2])
+    net, reference = TwoLayerNet(4, 5, 3, rng=0), TwoLayerNet(4, 5, 3, rng=0)
+    optimizer = SGD(lr=0.1, params=net.parameters())
+    net.compile(x, labels)
+    layer = net.layers["Affine1"]
+    layer.weight = Tensor(rand(4, 5, seed=3))
+    layer.b = np.arange(5.0)  # the book's attribute names work too
+    reference.params["W1"], reference.params["b1"] = rand(4, 5, seed=3), np.arange(5.0)
+    assert layer.weight is net.params.tensors["W1"] is optimizer.params[0]
+    expected = reference.gradient(x, labels)
+    for key, grad in net.gradient(x, labels).items():
+        np.testing.assert_allclose(grad, expected[key], rtol=1e-12, err_msg=key)
+    optimizer.step()
+    assert not np.array_equal(net.params["W1"], reference.params["W1"])  # the used W1 trained
+    with pytest.raises(ValueError, match=r"Affine1.W: shape \(5, 4\) does not match .* \(4, 5\)"):
+        layer.W = np.ones((5, 4))
+    with pytest.raises(TypeError, match=r"Affine1.weight: complex128 values do not convert"):
+        layer.weight = np.ones((4, 5)) * 1j
+
+
+def test_params_refuses_float64_values_a_float32_model_would_store_as_inf():
+    net = TwoLayerNet(4, 5, 3, rng=0, dtype=np.float32)
+    before = net.params["W1"].copy()
+    with pytest.raises(ValueError, match=r"params\['W1'\]: 1e\+300 is beyond the largest float32"):
+        net.params["W1"] = np.full((4, 5), 1e300)
+    np.testing.assert_array_equal(net.params["W1"], before)
+    net.params["W1"] = np.full((4, 5), 0.5)  # in range: copied, as before
+    assert net.params["W1"].dtype == np.float32 and (net.params["W1"] == 0.5).all()
