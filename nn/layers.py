@@ -32,8 +32,10 @@ def as_input(x: Any, dtype: npt.DTypeLike | None = None, name: str = "x") -> Ten
         return x if dtype is None or x._data.dtype == dtype else astype(x, dtype)
     if isinstance(x, np.ndarray) and (x.dtype == dtype or (dtype is None and x.dtype in _FLOATS)):
         data = x
-    else:
-        data = as_float_array(x, "input") if dtype is None else np.asarray(x, dtype=dtype)
+    else:  # checked as any Tensor input is (np.asarray(x, dtype) made None into NaN)
+        data = as_float_array(x, "input")
+        if dtype is not None and data.dtype != dtype:
+            data = data.astype(dtype)
     constant = Tensor._wrap(data)
     constant.name = name
     return constant

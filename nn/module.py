@@ -139,6 +139,11 @@ class Module:
             raise TypeError(
                 f"{self.name}: load_state_dict takes a dict of arrays; for a file use load(path)"
             )
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"{self.name}: load_state_dict takes a dict of arrays by key (as state_dict() "
+                f"returns), got {type(state).__name__}"
+            )
         params = dict(self.named_parameters())
         missing = [key for key in params if key not in state]
         if missing:
@@ -211,7 +216,16 @@ class Sequential(Module):
         super().__init__(name)
         self.layers: OrderedDict[str, Module] = OrderedDict()
         counts: dict[str, int] = {}
-        for layer in layers:
+        for i, layer in enumerate(layers):
+            if isinstance(layer, type) and issubclass(layer, Module):
+                raise TypeError(
+                    f"{self.name}: layer {i} is the class {layer.__name__}; pass an instance, "
+                    f"{layer.__name__}()"
+                )
+            if not isinstance(layer, Module):
+                raise TypeError(
+                    f"{self.name}: layer {i} is a {type(layer).__name__}, not an nn layer (Module)"
+                )
             if any(layer is other for other in self.layers.values()):
                 raise ValueError(
                     f"{self.name}: layer {layer.name!r} appears twice; pass a new instance, or "

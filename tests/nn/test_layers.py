@@ -121,6 +121,18 @@ def test_array_input_is_a_constant_but_a_tensor_input_gets_its_gradient():
     np.testing.assert_allclose(xt.grad.data, np.ones((4, 2)) @ layer.W.T)
 
 
+def test_layers_refuse_inputs_that_are_not_numbers():
+    """Affine took np.array([None, 1, 2]) as [nan, 1, 2] (scores of NaN, silently) and a
+    string with numpy's "could not convert string to float"."""
+    layer = Affine.create(3, 2, rng=0)
+    with pytest.raises(TypeError, match=r"input: expected numbers .* dtype object"):
+        layer(np.array([None, 1.0, 2.0]))
+    with pytest.raises(TypeError, match="input: expected numbers, got the string 'abc'"):
+        layer("abc")
+    float32 = Affine.create(3, 2, rng=0, dtype=np.float32)
+    assert float32([[1, 2, 3]]).dtype == np.float32  # integers still convert to the layer's
+
+
 # --- SoftmaxWithLoss ------------------------------------------------------------------------------
 def test_softmax_with_loss_value_y_and_t_like_the_book():
     x = rand(5, 4)

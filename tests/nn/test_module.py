@@ -60,6 +60,14 @@ def test_sequential_refuses_a_repeated_instance_and_duplicate_names():
         Sequential(Relu(name="x"), Relu(name="x"))
 
 
+def test_sequential_refuses_a_layer_class_or_a_function():
+    """Both were "'...' has no attribute 'name'" from inside the constructor."""
+    with pytest.raises(TypeError, match=r"layer 1 is the class Relu; pass an instance, Relu\(\)"):
+        Sequential(Affine.create(3, 2), Relu)
+    with pytest.raises(TypeError, match="layer 0 is a function, not an nn layer"):
+        Sequential(lambda x: x)
+
+
 def test_parameters_are_found_from_attributes_and_shared_ones_listed_once():
     model = Residual()
     keys = [key for key, _ in model.named_parameters()]
@@ -124,6 +132,13 @@ def test_load_state_dict_names_a_misshaped_parameter_and_changes_nothing():
         net.load_state_dict(state)
     for key, value in before.items():  # W1 came first but was not written either
         np.testing.assert_array_equal(net.params[key], value)
+
+
+def test_load_state_dict_takes_only_a_dict():
+    net = TwoLayerNet(4, 3, 2)
+    for wrong in (None, list(net.state_dict().items())):  # were "not iterable", "missing W1"
+        with pytest.raises(TypeError, match="takes a dict of arrays by key"):
+            net.load_state_dict(wrong)
 
 
 def test_load_state_dict_rejects_unknown_keys():
