@@ -34,7 +34,7 @@ def derivatives(x: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("out"))
     args = parser.parse_args(argv)
 

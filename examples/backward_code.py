@@ -76,7 +76,7 @@ def book_gradient(params: dict[str, np.ndarray], x: np.ndarray, t: np.ndarray) -
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--hidden", type=int, default=50)
     args = parser.parse_args(argv)

@@ -17,7 +17,7 @@ from nn.datasets import load_mnist
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     """Print mean |backprop − numerical| per parameter and both timings; return the errors."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=3, help="training samples (book: 3)")
     parser.add_argument("--hidden", type=int, default=50, help="hidden units (book: 50)")
     parser.add_argument("--seed", type=int, default=0)

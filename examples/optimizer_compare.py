@@ -48,7 +48,7 @@ def _at_least(least: int) -> Any:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train one network per optimizer on the same batches; print losses, save the plot."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--optimizers",
         nargs="+",

@@ -54,7 +54,7 @@ def output_folder(parser: argparse.ArgumentParser, out: Path) -> Path:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
     parser.add_argument(
         "--lr",

@@ -31,7 +31,7 @@ def gradient_sizes(activation: str, x: np.ndarray, t: np.ndarray, seed: int = 0)
 
 
 def main(argv: list[str] | None = None) -> dict[str, list[float]]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("out"))
     args = parser.parse_args(argv)
 

@@ -69,7 +69,7 @@ def train(params: dict[str, Tensor], steps: int, lr: float) -> tuple[list[float]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=4000)
     parser.add_argument("--lr", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=2)

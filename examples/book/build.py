@@ -306,7 +306,7 @@ def write_index(results: Sequence[Result], out: Path, quick: bool) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short MNIST training")
     parser.add_argument(
         "--only", nargs="+", metavar="NAME", help="run only jobs whose name contains NAME"

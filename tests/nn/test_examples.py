@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import runpy
 from pathlib import Path
 from types import ModuleType
 
@@ -102,3 +104,23 @@ def test_examples_refuse_bad_arguments_before_loading_or_training(
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
     assert afile.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "train_mnist", "optimizer_compare", "backward_code", "gradient_check", "xor",
+        "activations", "vanishing_gradient", "book/build",
+    ],
+)  # fmt: skip
+def test_example_help_gives_the_whole_first_paragraph(script, monkeypatch, capsys):
+    """`--help` showed the docstring's first line only: every description stopped
+    mid-sentence ("... batch 100, lr 0.1,")."""
+    path = EXAMPLES / f"{script}.py"
+    monkeypatch.setattr("sys.argv", [str(path), "--help"])
+    with pytest.raises(SystemExit) as exc:
+        runpy.run_path(str(path), run_name="__main__")
+    assert exc.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    paragraph = " ".join(ast.get_docstring(ast.parse(path.read_text())).split("\n\n")[0].split())
+    assert paragraph in shown
