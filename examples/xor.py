@@ -15,6 +15,7 @@ minimum from some starting weights (try --seed 0: one point stays at 0.5); --see
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("out"))
     args = parser.parse_args(argv)
+    if args.steps < 1:  # (no loss to report: an IndexError)
+        parser.error(f"--steps must be at least 1, got {args.steps}")
+    if not 0 < args.lr < math.inf:  # NaN made every output NaN; a negative step climbs
+        parser.error(f"--lr must be a positive finite step size, got {args.lr}")
+    if args.seed < 0:
+        parser.error(f"--seed must be 0 or more, got {args.seed}")
 
     params = init(args.seed)
     losses, worst = train(params, args.steps, args.lr)

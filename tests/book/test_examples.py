@@ -70,3 +70,19 @@ def test_xor_delta_rule_is_checked_against_the_engine_at_the_start(tmp_path):
     with pytest.raises(AssertionError):  # a wrong rule (no σ′ at the output) is caught
         delta_o = y_o.numpy() - xor.Y_TRUE
         np.testing.assert_allclose(params["W2"].grad.numpy(), y_h.numpy().T @ delta_o)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--steps", "0"], "--steps must be at least 1"),  # was an IndexError
+        (["--lr", "nan"], "--lr must be a positive finite step size"),  # was NaN outputs
+        (["--lr", "-1"], "--lr must be a positive finite step size"),
+        (["--seed", "-1"], "--seed must be 0 or more"),  # was numpy's traceback
+    ],
+)
+def test_xor_refuses_arguments_it_cannot_train_with(args, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        load("xor").main([*args, "--out", str(tmp_path)])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
