@@ -290,6 +290,9 @@ def _assignments(items: Sequence[str]) -> dict[str, float]:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    folder = Path(args.output_dir)
+    if folder.exists() and not folder.is_dir():  # was "[Errno 17] File exists", after printing
+        raise UsageError(f"-o {folder}: it exists and is not a folder; give a folder name")
     price, inputs = apple_orange()
     price.backward()
     print("Fig. 5-17: 2 apples at 100 and 3 oranges at 150, with 10% tax")

@@ -144,6 +144,18 @@ def test_demo(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (in_tmp / "pictures" / "apple_orange.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_demo_into_a_file_is_a_usage_error_before_any_output(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was the gradients printed, then "error: [Errno 17] File exists: 'notes.txt'"."""
+    (in_tmp / "notes.txt").write_text("mine")
+    assert main(["demo", "-o", "notes.txt"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "-o notes.txt: it exists and is not a folder" in captured.err
+    assert (in_tmp / "notes.txt").read_text() == "mine"
+
+
 def test_demo_from_the_checkout_itself_uses_short_commands(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
