@@ -10,6 +10,7 @@ only fills in names.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections import ChainMap, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -185,8 +186,18 @@ def build(
     the graph is simplified until it is readable and quick to lay out: groups collapsed, leaves
     used very often drawn at each use, then cut by distance from the output.
     """
-    if max_nodes is not None and max_nodes < 1:
-        raise ValueError(f"max_nodes must be at least 1 (or None for everything), got {max_nodes}")
+    if max_nodes is not None and (
+        isinstance(max_nodes, bool) or not isinstance(max_nodes, numbers.Integral) or max_nodes < 1
+    ):
+        raise ValueError(
+            f"max_nodes must be a whole number of at least 1 (or None for everything), "
+            f"got {max_nodes!r}"
+        )
+    if groups is not None and not isinstance(groups, Mapping):
+        raise TypeError(
+            f"groups: expected a dict of name -> tensors, e.g. {{'Affine1': [h, W1]}}, got "
+            f"{type(groups).__name__}"
+        )
     limit = max_nodes or 0
     frontier = set() if max_nodes is None else _frontier(roots, limit, collapse or bool(groups))
     order = walk(roots, stop=frontier)

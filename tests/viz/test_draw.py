@@ -202,6 +202,11 @@ def test_bad_arguments() -> None:
         draw(Value(1.0), style="fancy")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_nodes"):
         draw(Value(1.0), max_nodes=0)
+    for odd in ("50", 1.5, True):  # were "'<' not supported ...", and 1.5 / True accepted
+        with pytest.raises(ValueError, match=f"max_nodes must be a whole number .*got {odd!r}"):
+            draw(Value(1.0), max_nodes=odd)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="groups: expected a dict of name -> tensors"):
+        draw(Value(1.0), groups="Affine1")  # type: ignore[arg-type]  # was AttributeError
 
 
 def test_names_with_control_characters_draw() -> None:
