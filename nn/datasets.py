@@ -437,7 +437,23 @@ def load_mnist(
 # --------------------------------------------------------------------------------------------
 
 
+def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """numpy's generator for `seed`, its refusals worded as ours (it names no argument)."""
+    if isinstance(seed, (np.random.Generator, type(None))):
+        return np.random.default_rng(seed)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(
+            f"seed must be a whole number of at least 0, a np.random.Generator or None, "
+            f"got {seed!r}"
+        )
+    return np.random.default_rng(seed)
+
+
 def _check_batch_args(x: np.ndarray, t: np.ndarray, batch_size: int) -> None:
+    if x.ndim == 0 or t.ndim == 0:
+        raise ValueError(
+            f"x and t must hold one sample per row, got shapes {x.shape} and {t.shape}"
+        )
     if len(x) != len(t):
         raise ValueError(f"x and t must have the same length, got {len(x)} and {len(t)}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
@@ -484,7 +500,7 @@ def minibatches(
     """
     xa, ta = np.asarray(x), np.asarray(t)
     _check_batch_args(xa, ta, batch_size)
-    rng = np.random.default_rng(seed) if shuffle else None
+    rng = _rng(seed) if shuffle else None
     return _batches(xa, ta, int(batch_size), shuffle, drop_last, rng)
 
 
@@ -510,7 +526,7 @@ class DataLoader:
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self._rng = np.random.default_rng(seed)
+        self._rng = _rng(seed)
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         rng = self._rng if self.shuffle else None

@@ -586,6 +586,25 @@ def test_minibatches_seed_is_reproducible():
     assert a == b and a != c
 
 
+@pytest.mark.parametrize("seed", [-1, 1.5, "42", True])
+def test_a_bad_seed_is_named_at_the_call(seed):
+    """Were numpy's "expected non-negative integer" / "SeedSequence expects int ..." (from
+    nn.train too), which name no argument."""
+    x = np.arange(4)
+    with pytest.raises(ValueError, match=f"seed must be a whole number of at least 0.*{seed!r}"):
+        minibatches(x, x, 2, seed=seed)
+    with pytest.raises(ValueError, match="seed must be a whole number"):
+        DataLoader(x, x, 2, seed=seed)
+    generator = np.random.default_rng(0)
+    assert len(list(minibatches(x, x, 2, seed=generator))) == 2
+    assert len(list(minibatches(x, x, 2, seed=np.int64(3)))) == 2
+
+
+def test_a_single_number_is_not_a_dataset():
+    with pytest.raises(ValueError, match=r"one sample per row, got shapes \(\) and \(\)"):
+        minibatches(3.0, 1, 2)  # was "len() of unsized object"
+
+
 @pytest.mark.parametrize(
     ("batch_size", "error"),
     [(0, ValueError), (-1, ValueError), (2.5, TypeError), (True, TypeError)],
