@@ -442,6 +442,8 @@ def _layer_target(target: str) -> tuple[Path, str]:
     if not sep or not file or not name.isidentifier():
         raise _CannotCheck(f"expected FILE:NAME such as layers.py:Affine, got {target!r}")
     path = Path(file)
+    if path.is_dir():
+        raise _CannotCheck(f"{file}: this is a folder; give the .py file that defines {name}")
     if not path.is_file():
         raise _CannotCheck(f"{file}: no such file")
     return path, name

@@ -181,6 +181,14 @@ def test_a_file_that_is_not_python(in_tmp: Path, capsys: pytest.CaptureFixture[s
     assert "not a Python file" in capsys.readouterr().err
 
 
+def test_a_folder_named_like_a_file(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (in_tmp / "layers.py").mkdir()  # was "layers.py: no such file"
+    assert main(["check-layer", "layers.py:Affine", "--shape", "2"]) == 2
+    assert "layers.py: this is a folder; give the .py file that defines Affine" in (
+        capsys.readouterr().err
+    )
+
+
 def test_shape_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-layer", f"{BOOK_LAYERS}:Relu"]) == 2
     assert "--shape" in capsys.readouterr().err
