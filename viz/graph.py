@@ -201,7 +201,7 @@ def build(
     limit = max_nodes or 0
     frontier = set() if max_nodes is None else _frontier(roots, limit, collapse or bool(groups))
     order = walk(roots, stop=frontier)
-    names = expressions(order, frontier)
+    names = {key: (one_line(text), p) for key, (text, p) in expressions(order, frontier).items()}
     root_ids = {r.id for r in roots}
     # a number in the code is drawn at each use, as in the book (the engine may share one
     # constant tensor between uses, and a shared "2" fanning out across the picture misleads)
@@ -211,7 +211,7 @@ def build(
     notes: list[str] = []
     grads = grads or STORED
     seeds = [grads.of(r) for r in roots]
-    loss = loss_name(roots, seeds)
+    loss = one_line(loss_name(roots, seeds))
     everything = max_nodes is None
     if everything:
         limit = len(drawn)
@@ -298,20 +298,26 @@ def _frontier(roots: Sequence[Tensor], limit: int, grouped: bool) -> set[int]:
 # --- names ------------------------------------------------------------------------------
 
 
+def one_line(name: str) -> str:
+    """A name as one line, its newlines written `\\n`: the labels keep line breaks, so a name
+    holding one would split every formula it appears in across lines."""
+    return name.replace("\n", "\\n") if "\n" in name else name
+
+
 def _shown_name(t: Tensor, names: Mapping[int, tuple[str, int]]) -> str | None:
     """The name repeated on a result's arrow: one the user gave, or a v1 standing for a long
     expression (leaves have theirs at the tail already)."""
     if t.is_leaf:
         return None
     if t.name is not None:
-        return t.name
+        return one_line(t.name)
     text = names[t.id][0]
     return text if text[:1] == "v" and text[1:].isdigit() else None  # not user-given: auto
 
 
 def _output_name(root: Tensor, k: int, count: int) -> str:
     if root.name is not None and not root.is_leaf:  # a leaf already has its name at the tail
-        return root.name
+        return one_line(root.name)
     return "out" if count == 1 else f"out{k + 1}"
 
 
@@ -548,7 +554,7 @@ def _layer_rules(
 
 def _outer_name(source: Tensor, k: int) -> str:
     if source.name is not None:
-        return source.name
+        return one_line(source.name)
     return "X" if k == 1 else f"X{k}"
 
 
@@ -690,7 +696,7 @@ def _edge(
     tail, head = by_key[link.tail], by_key[link.head]
     group = tail.group if tail.group == head.group else None
     if link.value is not None:  # softmax's output y, or class labels
-        name = link.value.name if tail.kind == "op" else None
+        name = one_line(link.value.name) if tail.kind == "op" and link.value.name else None
         return Edge(link.tail, link.head, link.value, name, None, None, None, group)
     h, i = link.targets[0]
     source = h.inputs[i]
@@ -702,7 +708,8 @@ def _edge(
     if grad is not None and op_head:
         explain = _chain_rule(link.targets, source, context, grads)
     # out of a collapsed layer only a name the user gave is worth repeating
-    name = source.name if tail.kind == "group" else _shown_name(source, context.names)
+    shown = source.name and one_line(source.name)
+    name = shown if tail.kind == "group" else _shown_name(source, context.names)
     return Edge(link.tail, link.head, source, name, local, grad, explain, group,
                 len(link.targets), tuple(link.targets))  # fmt: skip
 

@@ -222,6 +222,25 @@ def test_names_with_control_characters_draw() -> None:
     assert draw(y, style="nodes").pipe("png").startswith(b"\x89PNG")
 
 
+def test_a_name_holding_a_newline_stays_on_one_line_in_every_formula() -> None:
+    """`Tensor(..., name="x\\n<b>")` split each chain rule it appears in across lines
+    (∂L/∂x / <b> = ...), the legend and the output's label too: unreadable."""
+    x = Tensor(np.ones((2, 3)), name="x\nraw")
+    W = Tensor(np.ones((3, 2)), name="W")
+    h = x @ W
+    h.name = "h\n1"
+    out = h.relu().sum()
+    out.name = "lo\nss"
+    out.backward()
+    for drawing in (draw(out), draw(out, collapse=True), draw(out, style="nodes")):
+        label_lines = re.findall(r"<BR/>([^<]*)", drawing.source)
+        assert not any(line.startswith(("raw", "1)", "1 =", "ss")) for line in label_lines)
+        assert "x\\nraw" in drawing.source
+    book = draw(out).source
+    assert "∂lo\\nss/∂x\\nraw = ∂lo\\nss/∂h\\n1 · Wᵀ" in book
+    assert "red: ∂lo\\nss/∂· (gradient)" in book
+
+
 def test_legend_on_book_pictures_and_off_on_request() -> None:
     price, _ = apple()
     price.backward()
