@@ -13,9 +13,11 @@ is the same computation for people who know `model.fit`.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,7 +52,8 @@ class History:
 
     def plot(self, path: Any = None) -> Any:
         """A matplotlib Figure: loss per step (left) and accuracy per epoch (right), as in the
-        book's Fig. 4-11 and 4-12. Saved to `path` when given; in Jupyter it shows inline."""
+        book's Fig. 4-11 and 4-12. Saved to `path` when given (missing folders are created); in
+        Jupyter it shows inline."""
         try:
             from matplotlib.figure import Figure
         except ImportError:  # pragma: no cover - matplotlib is in the `plots` extra
@@ -71,6 +74,8 @@ class History:
             acc_ax.set_xlim(left=0)
             acc_ax.legend(loc="lower right")
         if path is not None:
+            if isinstance(path, (str, os.PathLike)):  # missing folders made, as save() does
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
             fig.savefig(path, dpi=100)
         return fig
 

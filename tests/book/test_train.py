@@ -169,6 +169,8 @@ def test_plot_is_a_figure_and_saves_a_png(tmp_path, assert_png):
     assert len(loss_ax.lines[0].get_xdata()) == 25
     assert [line.get_label() for line in acc_ax.lines] == ["train acc", "test acc"]
     assert_png(tmp_path / "history.png")
+    history.plot(tmp_path / "new" / "folder" / "h.png")  # was FileNotFoundError, after training
+    assert_png(tmp_path / "new" / "folder" / "h.png")
 
 
 def test_on_mnist_a_few_hundred_steps_learn(mnist_loader):
