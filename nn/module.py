@@ -31,6 +31,9 @@ def copy_into(target: np.ndarray, value: Any, where: str) -> None:
     """Copy `value` (an array, numbers, a Tensor) into a parameter's array in place, stamped as a
     write so a graph recorded before refuses to backpropagate: the model keeps its tensor, so
     everything holding it (params, an optimizer, a compiled program) sees the new values."""
+    if value is target:  # `layer.W -= lr * layer.dW` has already updated it in place
+        _stamp_write(target)
+        return
     array = value.data if isinstance(value, Tensor) else np.asarray(value)
     if array.shape != target.shape:
         raise ValueError(

@@ -133,6 +133,20 @@ def test_layers_refuse_inputs_that_are_not_numbers():
     assert float32([[1, 2, 3]]).dtype == np.float32  # integers still convert to the layer's
 
 
+def test_the_books_in_place_update_of_a_layers_W_works_and_is_seen_by_old_graphs():
+    """`layer.W -= lr * layer.dW` (ch. 5's layers keep W) was "property 'W' of 'Affine' object
+    has no setter" after the subtraction had already changed W."""
+    layer = Affine.create(3, 2, rng=0)
+    loss = layer(rand(4, 3)).sum()
+    loss.backward(retain_graph=True)
+    expected = layer.W - 0.1 * layer.dW
+    W = layer.W
+    layer.W -= 0.1 * layer.dW
+    assert layer.W is W and np.array_equal(layer.W, expected)  # in place: the same array
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()  # the write is stamped: the old graph refuses the new W
+
+
 # --- SoftmaxWithLoss ------------------------------------------------------------------------------
 def test_softmax_with_loss_value_y_and_t_like_the_book():
     x = rand(5, 4)
