@@ -93,6 +93,7 @@ class MLP(Sequential):
 
     _program: Program | None = None  # the traced step, once compiled (or trained compiled)
     _batch: tuple | None = None  # the last compiled step's x and t: (shape, dtype) of each
+    _traced_layers: tuple = ()  # the layers (and lastLayer) the program was traced through
 
     def __init__(
         self,
@@ -194,6 +195,7 @@ class MLP(Sequential):
 
         x = example_x.data if isinstance(example_x, Tensor) else np.asarray(example_x)
         kept = vars(self.lastLayer).copy()  # the trace's call is not a call the user made
+        self._traced_layers = self._layers()
         try:
             return trace(
                 step,
@@ -219,6 +221,8 @@ class MLP(Sequential):
         """(loss, the parameters' gradients), also stored in each parameter's `.grad`."""
         if type(x) is not np.ndarray:
             x = x.data if isinstance(x, Tensor) else np.asarray(x)
+        if self._traced_layers != self._layers():  # `net.layers["Relu1"] = Sigmoid()` since:
+            self._program = None  # the program computes the old layers' step; trace again
         tensors = self.params.tensors.values()
         labels = t
         if type(t) is not np.ndarray or t.ndim != x.ndim:  # (one-hot rows: taken as they are)
@@ -256,6 +260,10 @@ class MLP(Sequential):
         last.loss, last.t, last._scores = Tensor._wrap(loss), labels, None
         return loss, grads
 
+    def _layers(self) -> tuple[Module, ...]:
+        """What a compiled step depends on besides the parameters: the layers, in order."""
+        return (*self.layers.values(), self.lastLayer)
+
     def _one_hot(self, t: Any, x: np.ndarray) -> np.ndarray:
         """Labels (one number per sample, integers or whole floats) as one-hot rows; one-hot
         targets as they are. The program takes one-hot: labels would be fixed at trace time."""
@@ -282,6 +290,7 @@ class MLP(Sequential):
         model's tensors); a compiled model's copy traces its own when first used."""
         state = vars(self).copy()
         state["_program"] = None
+        state.pop("_traced_layers", None)
         state["gradient"] = "compiled" if state.pop("gradient", None) is not None else None
         return state
 
