@@ -111,6 +111,7 @@ class MLP(Sequential):
 
     _program: Program | None = None  # the traced step, once compiled (or trained compiled)
     _batch: tuple | None = None  # the last compiled step's x and t: (shape, dtype) of each
+    _layout: tuple = ()  # the layers `params` and the program were made from: _follow_layers
 
     def __init__(
         self,
@@ -137,22 +138,38 @@ class MLP(Sequential):
                 layers.append(ACTIVATIONS[activation]())
         super().__init__(*layers, name=name)
         self.lastLayer = SoftmaxWithLoss()
-        affines = [layer for layer in layers if isinstance(layer, Affine)]
+        self.params = ParamDict({})
+        self._follow_layers()
+
+    def _layers(self) -> tuple[Module, ...]:
+        """What `params` and a compiled step are made from: the layers, in order."""
+        return (*self.layers.values(), self.lastLayer)
+
+    def _follow_layers(self) -> None:
+        """`params` as the Affine layers' tensors, keyed W1, b1, W2, ... Checked (by identity,
+        cheaply) before each gradient: after `net.layers["Affine1"] = Affine(W, b)` (the book
+        builds its layers so) `params` are the new layer's, and after any swap, as
+        `net.layers["Relu1"] = Sigmoid()`, a compiled step traces the new layers."""
+        affines = [layer for layer in self.layers.values() if isinstance(layer, Affine)]
         tensors: dict[str, Tensor] = {}
         for i, layer in enumerate(affines, 1):
             tensors[f"W{i}"], tensors[f"b{i}"] = layer.weight, layer.bias
             layer.weight.name, layer.bias.name = f"W{i}", f"b{i}"  # the book's names, in drawings
-        self.params = ParamDict(tensors)
+        self.params.tensors = tensors
+        self._program = None
+        self._layout = self._layers()
 
     @property
     def dtype(self) -> np.dtype:
         return self.params.tensors["W1"].dtype
 
     def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
+        if self._layout != self._layers():
+            self._follow_layers()
         yield from self.params.tensors.items()
 
     def parameters(self) -> list[Tensor]:
-        return list(self.params.tensors.values())
+        return [p for _, p in self.named_parameters()]
 
     def predict(self, x: Any) -> Tensor:
         """Class scores (before softmax) for each sample."""
@@ -207,6 +224,8 @@ class MLP(Sequential):
         As the book's layer does, `lastLayer.loss` keeps the loss value afterwards, not the
         graph: its arrays are freed as soon as the gradients are known (to draw the graph, call
         `net.lastLayer(net(x), t)` yourself)."""
+        if self._layout != self._layers():
+            self._follow_layers()
         tensors = self.params.tensors
         last = self.lastLayer
         loss = last(self.predict(x), t)
@@ -239,6 +258,8 @@ class MLP(Sequential):
             return self.lastLayer(self.predict(x), t)
 
         x = example_x.data if isinstance(example_x, Tensor) else np.asarray(example_x)
+        if self._layout != self._layers():
+            self._follow_layers()
         kept = vars(self.lastLayer).copy()  # the trace's call is not a call the user made
         try:
             return trace(
@@ -254,7 +275,8 @@ class MLP(Sequential):
     def _compiled_gradient(self, x: Any, t: Any) -> dict[str, np.ndarray]:
         """Gradients of the loss from the compiled program, keyed like `params` (also in
         `.grad`)."""
-        return dict(zip(self.params.tensors, self._run_program(x, t)[1], strict=True))
+        grads = self._run_program(x, t)[1]  # (first: it may find a layer replaced)
+        return dict(zip(self.params.tensors, grads, strict=True))
 
     def _compiled_step(self, x: Any, t: Any) -> float:
         """The loss of a batch, and every parameter's `.grad`, from the traced program (traced
@@ -265,6 +287,8 @@ class MLP(Sequential):
         """(loss, the parameters' gradients), also stored in each parameter's `.grad`."""
         if type(x) is not np.ndarray:
             x = x.data if isinstance(x, Tensor) else np.asarray(x)
+        if self._layout != self._layers():  # a layer replaced since: trace the new ones
+            self._follow_layers()
         tensors = self.params.tensors.values()
         labels = t
         if type(t) is not np.ndarray or t.ndim != x.ndim:  # (one-hot rows: taken as they are)
@@ -328,6 +352,7 @@ class MLP(Sequential):
         model's tensors); a compiled model's copy traces its own when first used."""
         state = vars(self).copy()
         state["_program"] = None
+        state.pop("_layout", None)
         state["gradient"] = "compiled" if state.pop("gradient", None) is not None else None
         return state
 

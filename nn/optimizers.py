@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Hashable, Iterable, Mapping, MutableMapping
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -36,7 +36,7 @@ class Hyperparameter:
         self.low, self.high, self.why, self.low_open = low, high, why, low_open
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
+        self.owner, self.name = owner.__name__, name
 
     # No __get__: a descriptor that only sets is still consulted on assignment, but reading
     # finds the checked number in the instance's __dict__ at C speed (formulas read it per
@@ -56,6 +56,22 @@ class Hyperparameter:
         high = "inf" if math.isinf(self.high) else f"{self.high:g}"
         return f"{'(' if self.low_open else '['}{self.low:g}, {high})"
 
+    # Read before anything set it (a subclass's __init__ that skipped super().__init__),
+    # `opt.lr` is this class attribute: computing with it says so, not Python's "bad operand
+    # type for unary -: 'Hyperparameter'" (numpy's ufuncs, also `v *= opt.momentum`, ask it too)
+    def _never_set(self, *_: Any, **__: Any) -> NoReturn:
+        raise AttributeError(
+            f"{self.owner}.{self.name} was never set on this optimizer, so a formula computed "
+            f"with the class's Hyperparameter instead of a number; a subclass's __init__ must "
+            f"call super().__init__(...), which sets it"
+            + ("" if self.name == "lr" else f", or set self.{self.name} = ... itself")
+        )
+
+    __neg__ = __pos__ = __abs__ = __float__ = __int__ = __index__ = _never_set
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _never_set
+    __truediv__ = __rtruediv__ = __pow__ = __rpow__ = _never_set
+    __lt__ = __le__ = __gt__ = __ge__ = __array_ufunc__ = _never_set
+
 
 class Optimizer:
     """Base class: the two faces; subclasses define `_increment` (and `_begin_step` if they
@@ -66,6 +82,16 @@ class Optimizer:
     def __init__(self, lr: float, params: Iterable[Tensor] | None = None) -> None:
         self.lr = lr
         self.params: list[Tensor] = [] if params is None else _checked_params(self, params)
+
+    def __getattr__(self, name: str) -> Any:
+        """Only for attributes never set: `params` is missing when a subclass's __init__ did not
+        call super().__init__."""
+        if name == "params":
+            raise AttributeError(
+                f"{type(self).__name__}.params was never set: its __init__ must call "
+                "super().__init__(lr, params)"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def step(self) -> None:
         """Update every parameter in `params` from its `.grad` (parameters without one are left

@@ -160,6 +160,23 @@ def test_a_deep_copy_stays_compiled_and_computes_with_its_own_parameters(index: 
         assert not np.shares_memory(p.data, twin.params[key])
 
 
+@pytest.mark.parametrize("index", [0, 1], ids=["TwoLayerNet", "MLP"])
+def test_a_layer_swapped_after_compiling_is_what_the_compiled_step_computes(index: int) -> None:
+    """`net.layers["Relu1"] = Sigmoid()` after compile: the step kept computing the old layer's
+    gradients (0.004 off in W1, no error); it traces the new layers."""
+    net = _compiled_models()[index]
+    x, t = _batch(20, seed=1, inputs=12)
+    net.gradient(x, t)
+    swapped = next(name for name in net.layers if not name.startswith("Affine"))
+    net.layers[swapped] = nn.Tanh()
+    _assert_same_gradients(net.gradient(x, t), _eager(net, x, t))
+    twin = copy.deepcopy(net)  # a copy traces through its own (the copied) layers
+    twin.layers[swapped] = nn.Relu()
+    _assert_same_gradients(twin.gradient(x, t), _eager(twin, x, t))
+    history = nn.train(twin, (x, t), iters=1, eval_every=0, progress=False, compile=True)
+    assert history.steps == 1 and twin._layout == (*twin.layers.values(), twin.lastLayer)
+
+
 def test_a_shallow_copy_retraces_rather_than_sharing_the_program() -> None:
     net = _compiled_models()[0]
     x, t = _batch(20, seed=1, inputs=12)

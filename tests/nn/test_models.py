@@ -67,6 +67,30 @@ def test_assigning_a_new_array_to_params_copies_it_into_the_model():
         net.params["W3"] = np.ones(1)
 
 
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+def test_a_layer_replaced_as_the_book_builds_it_is_what_params_and_gradient_use(compiled):
+    """`net.layers["Affine1"] = Affine(W, b)`, as the book builds its layers, after construction:
+    `gradient` failed with "'NoneType' object has no attribute '_data'" (eager) or a TraceError
+    saying to use model.compile (compiled), and `params` kept the old layer's arrays."""
+    x, t = rand(6, 4, seed=1), np.eye(3)[[0, 1, 2, 0, 1, 2]]
+    net = TwoLayerNet(4, 5, 3, weight_init_std=0.3, rng=0)
+    if compiled:
+        net.compile(x, t)
+    W, b = np.full((4, 5), 0.1), np.linspace(-0.2, 0.2, 5)
+    net.layers["Affine1"] = Affine(W, b)
+    grad = net.gradient(x, t)
+    assert np.shares_memory(net.params["W1"], W) and net.layers["Affine1"].weight.name == "W1"
+    same = TwoLayerNet(4, 5, 3, weight_init_std=0.3, rng=0)  # its W2, b2 are net's
+    same.params["W1"], same.params["b1"] = W, b
+    for key, expected in MLP.gradient(same, x, t).items():
+        np.testing.assert_allclose(grad[key], expected, rtol=1e-12, err_msg=key)
+    assert [key for key, _ in net.named_parameters()] == ["W1", "b1", "W2", "b2"]
+    before = W.copy()
+    for key in ("W1", "b1", "W2", "b2"):
+        net.params[key] -= 0.1 * grad[key]  # the book's update reaches the new layer
+    assert not np.array_equal(W, before)
+
+
 def test_gradient_returns_the_book_dict_fresh_on_every_call():
     net = TwoLayerNet(4, 3, 2, rng=0)
     x, t = rand(5, 4), np.eye(2)[[0, 1, 1, 0, 1]]

@@ -11,6 +11,7 @@ import pytest
 import autograd
 from autograd import Tensor
 from nn import SGD, AdaGrad, Adam, Momentum, RMSprop, TwoLayerNet
+from nn.optimizers import Optimizer
 
 
 # --- the book's optimizers, verbatim apart from style --------------------------------------------
@@ -379,3 +380,53 @@ def test_step_reads_a_values_gradient_kept_as_a_float_by_the_fast_scalar_pass():
     assert type(frozen._grad) is float
     with pytest.raises(ValueError, match="read-only"):
         SGD(lr=0.1, params=[frozen]).step()
+
+
+# --- a learner's own optimizer ------------------------------------------------------------------
+class SkipsSuperInit(Optimizer):
+    """The book's SGD as a subclass whose __init__ forgets super().__init__."""
+
+    def __init__(self, lr: float = 0.1) -> None:
+        self.learning_rate = lr
+
+    def _increment(self, key: Any, grad: np.ndarray) -> np.ndarray:
+        return -self.lr * grad
+
+
+class MomentumOwnInit(Momentum):
+    """A Momentum subclass that sets lr but not momentum (read in place: `v *= self.momentum`)."""
+
+    def __init__(self, lr: float = 0.1) -> None:
+        Optimizer.__init__(self, lr)
+        self.v = {}
+
+
+class AdamOwnInit(Adam):
+    """An Adam subclass that sets lr but none of Adam's own hyperparameters."""
+
+    def __init__(self, lr: float = 0.1) -> None:
+        Optimizer.__init__(self, lr)
+        self.iter, self.m, self.v = 0, {}, {}
+
+
+@pytest.mark.parametrize(
+    ("make", "unset"),
+    [
+        (SkipsSuperInit, "Optimizer.lr"),
+        (MomentumOwnInit, "Momentum.momentum"),
+        (AdamOwnInit, "Adam.beta"),
+    ],
+    ids=["lr", "momentum-in-place", "adam"],
+)
+def test_a_hyperparameter_a_subclass_never_set_is_named_with_what_to_do(make, unset):
+    opt = make()
+    w = np.ones(3)
+    with pytest.raises(AttributeError, match=rf"{unset}\w* was never set.*super\(\).__init__"):
+        opt.update({"w": w}, {"w": np.ones(3)})
+    assert np.array_equal(w, np.ones(3))
+
+
+def test_params_a_subclass_never_set_is_named_with_what_to_do():
+    with pytest.raises(AttributeError, match=r"SkipsSuperInit.params was never set.*super"):
+        SkipsSuperInit().step()
+    assert not hasattr(SGD(0.1), "no_such_attribute")  # other names: the usual AttributeError
