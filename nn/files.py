@@ -157,13 +157,16 @@ def write_npz(f: BinaryIO, arrays: Mapping[str, np.ndarray]) -> None:
 
 
 def read_npz(
-    path: str | os.PathLike[str], expected: str = "a .npz archive written by Module.save"
+    path: str | os.PathLike[str],
+    expected: str = "a .npz archive written by Module.save",
+    max_bytes: int | None = None,
 ) -> dict[str, np.ndarray]:
     """The arrays of an `.npz` archive by name, read without ever unpickling anything.
 
     A file of another kind (a single `.npy` array, text, a pickle, anything else) is a
     WeightsFileError saying what it is and what was `expected`; so is a truncated or corrupt
-    archive, always naming `path`.
+    archive, always naming `path`. A member whose header promises more than `max_bytes` of data
+    is refused before any of it is read (a small compressed file can unpack to gigabytes).
     """
     shown = Path(path)
     kind = _special_kind(os.stat(shown).st_mode)  # a named pipe would block open() forever
@@ -175,7 +178,7 @@ def read_npz(
             raise WeightsFileError(f"{shown}: {_what_it_is(head)}; expected {expected}")
         f.seek(0)
         try:
-            return _read_members(f, shown, expected)
+            return _read_members(f, shown, expected, max_bytes)
         except WeightsFileError:
             raise
         except (zipfile.BadZipFile, EOFError, zlib.error, ValueError, NotImplementedError) as exc:
@@ -206,7 +209,9 @@ def _what_it_is(head: bytes) -> str:
     return f"this is not a NumPy file (it begins with the bytes {head[:8]!r})"
 
 
-def _read_members(f: BinaryIO, shown: Path, expected: str) -> dict[str, np.ndarray]:
+def _read_members(
+    f: BinaryIO, shown: Path, expected: str, max_bytes: int | None
+) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     with zipfile.ZipFile(f) as archive:
         for info in archive.infolist():
@@ -222,11 +227,13 @@ def _read_members(f: BinaryIO, shown: Path, expected: str) -> dict[str, np.ndarr
                     f"means is ambiguous; expected {expected}"
                 )
             with archive.open(info) as member:
-                arrays[key] = _read_member(member, info.file_size, shown, key)
+                arrays[key] = _read_member(member, info.file_size, shown, key, max_bytes)
     return arrays
 
 
-def _read_member(member: BinaryIO, size: int, shown: Path, key: str) -> np.ndarray:
+def _read_member(
+    member: BinaryIO, size: int, shown: Path, key: str, max_bytes: int | None
+) -> np.ndarray:
     version = np.lib.format.read_magic(member)
     if version == (1, 0):
         shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(member)
@@ -241,6 +248,11 @@ def _read_member(member: BinaryIO, size: int, shown: Path, key: str) -> np.ndarr
     have = size - member.tell()
     if have != need:
         raise ValueError(f"{key!r}: its header promises {need} bytes of data but it holds {have}")
+    if max_bytes is not None and need > max_bytes:
+        raise WeightsFileError(
+            f"{shown}: {key!r} is an array of shape {shape} ({need:,} bytes), larger than any "
+            "parameter of this model; nothing was loaded (is it the weights of another model?)"
+        )
     data = member.read(need)
     if len(data) != need:
         raise EOFError(f"{key!r}: the data ends after {len(data)} of {need} bytes")

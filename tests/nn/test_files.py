@@ -175,6 +175,30 @@ def test_loading_a_wrong_file_says_what_it_is_and_changes_nothing(tmp_path, make
     assert_unchanged(net, before)
 
 
+def test_a_small_archive_that_unpacks_to_gigabytes_is_refused_before_reading(tmp_path):
+    """A deflated member of 100 MB of zeros is 0.1 MB on disk (1.6 GB would be 1.6 MB); load
+    read all of it into memory before finding that it fits no parameter."""
+    path = tmp_path / "bomb.npz"
+    shape = (2_500, 5_000)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("W1.npy", "w", force_zip64=True) as member:
+            header = io.BytesIO()
+            np.lib.format.write_array_header_1_0(
+                header, {"descr": "<f8", "fortran_order": False, "shape": shape}
+            )
+            member.write(header.getvalue())
+            zeros = bytes(1_000_000)
+            for _ in range(100):
+                member.write(zeros)
+    assert path.stat().st_size < 1_000_000
+    net = TwoLayerNet(4, 3, 2, rng=0)
+    before = weights(net)
+    with pytest.raises(WeightsFileError, match=r"'W1' is an array of shape \(2500, 5000\) "
+                       r"\(100,000,000 bytes\), larger than any parameter"):  # fmt: skip
+        net.load(path)
+    assert_unchanged(net, before)
+
+
 def test_read_npz_round_trips_every_dtype_and_order(tmp_path):
     arrays = {
         "a": np.arange(6.0).reshape(2, 3),
