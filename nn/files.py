@@ -165,8 +165,9 @@ def read_npz(
 
     A file of another kind (a single `.npy` array, text, a pickle, anything else) is a
     WeightsFileError saying what it is and what was `expected`; so is a truncated or corrupt
-    archive, always naming `path`. A member whose header promises more than `max_bytes` of data
-    is refused before any of it is read (a small compressed file can unpack to gigabytes).
+    archive, always naming `path`. Members whose headers promise more than `max_bytes` of data
+    in all are refused before that data is read (a small compressed file can unpack to
+    gigabytes).
     """
     shown = Path(path)
     kind = _special_kind(os.stat(shown).st_mode)  # a named pipe would block open() forever
@@ -228,6 +229,8 @@ def _read_members(
                 )
             with archive.open(info) as member:
                 arrays[key] = _read_member(member, info.file_size, shown, key, max_bytes)
+            if max_bytes is not None:  # a budget for the whole archive, not for each member
+                max_bytes -= arrays[key].nbytes
     return arrays
 
 
@@ -250,8 +253,8 @@ def _read_member(
         raise ValueError(f"{key!r}: its header promises {need} bytes of data but it holds {have}")
     if max_bytes is not None and need > max_bytes:
         raise WeightsFileError(
-            f"{shown}: {key!r} is an array of shape {shape} ({need:,} bytes), larger than any "
-            "parameter of this model; nothing was loaded (is it the weights of another model?)"
+            f"{shown}: {key!r} is an array of shape {shape} ({need:,} bytes), more than this "
+            "model's parameters hold; nothing was loaded (is it the weights of another model?)"
         )
     data = member.read(need)
     if len(data) != need:

@@ -195,14 +195,14 @@ class Module:
 
         Nothing changes unless the whole file is readable and every parameter fits; errors name
         the file and say what it is if it is not a weights archive."""
-        # a member may not unpack to much more than the largest parameter in the widest dtype
-        # load_state_dict names (complex128), so a small hostile archive cannot fill the memory;
+        # the archive may not unpack to much more than the parameters in the widest dtype
+        # load_state_dict names (complex128), so a small hostile file cannot fill the memory;
         # another model's ordinary weights still reach load_state_dict's message on shapes
-        largest = max((p.size for p in self.parameters()), default=0)
+        elements = sum(p.size for p in self.parameters())
         state = read_npz(
             path,
             expected=f"a .npz archive of {self.name}'s parameters (save writes one)",
-            max_bytes=max(16 * largest, 1 << 26),
+            max_bytes=max(16 * elements, 1 << 26),
         )
         try:
             self.load_state_dict(state)

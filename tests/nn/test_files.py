@@ -193,10 +193,18 @@ def test_a_small_archive_that_unpacks_to_gigabytes_is_refused_before_reading(tmp
     assert path.stat().st_size < 1_000_000
     net = TwoLayerNet(4, 3, 2, rng=0)
     before = weights(net)
-    with pytest.raises(WeightsFileError, match=r"'W1' is an array of shape \(2500, 5000\) "
-                       r"\(100,000,000 bytes\), larger than any parameter"):  # fmt: skip
+    refused = r"'W1' is an array of shape \(2500, 5000\) \(100,000,000 bytes\), more than"
+    with pytest.raises(WeightsFileError, match=refused):
         net.load(path)
     assert_unchanged(net, before)
+    many = tmp_path / "many.npz"  # the budget is for the whole archive, not for each member
+    with zipfile.ZipFile(many, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for k in range(3):
+            buffer = io.BytesIO()
+            np.save(buffer, np.zeros(3_000_000))  # 24 MB each, 72 MB in all
+            archive.writestr(f"extra{k}.npy", buffer.getvalue())
+    with pytest.raises(WeightsFileError, match=r"'extra2' is an array of shape \(3000000,\)"):
+        net.load(many)
 
 
 def test_read_npz_round_trips_every_dtype_and_order(tmp_path):
