@@ -150,6 +150,12 @@ def write_npz(f: BinaryIO, arrays: Mapping[str, np.ndarray]) -> None:
     """An `.npz` archive of `arrays` by name, as `np.savez` writes it, but any name works: through
     `np.savez(f, **arrays)` a parameter called `allow_pickle` was silently dropped and one called
     `file` was an error."""
+    for key in arrays:
+        if "\x00" in key:  # zip names end at a NUL: the file would hold a truncated name
+            raise ValueError(
+                f"cannot save the parameter {key!r}: its name holds a NUL character, which a "
+                "zip archive cannot store (give the module another name); nothing was written"
+            )
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for key, array in arrays.items():
             with archive.open(f"{key}.npy", "w", force_zip64=True) as member:

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from autograd import Tensor
-from nn import Module, TwoLayerNet
+from nn import Affine, Module, Sequential, TwoLayerNet
 from nn.files import WeightsFileError, read_npz, write_atomically
 
 
@@ -205,6 +205,17 @@ def test_a_small_archive_that_unpacks_to_gigabytes_is_refused_before_reading(tmp
             archive.writestr(f"extra{k}.npy", buffer.getvalue())
     with pytest.raises(WeightsFileError, match=r"'extra2' is an array of shape \(3000000,\)"):
         net.load(many)
+
+
+def test_a_name_zip_cannot_store_is_refused_and_the_old_file_kept(tmp_path):
+    """A module named 'L\\x00one' saved as 'L' (zip names end at a NUL): save succeeded,
+    with only zipfile's 'Duplicate name' warning, and the file could never be loaded."""
+    model = Sequential(Affine.create(3, 2, name="L\x00one"), Affine.create(2, 2, name="L\x00two"))
+    path = tmp_path / "w.npz"
+    path.write_bytes(b"old")
+    with pytest.raises(ValueError, match=r"'L\\x00one.W': its name holds a NUL character"):
+        model.save(path)
+    assert path.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["w.npz"]
 
 
 def test_read_npz_round_trips_every_dtype_and_order(tmp_path):
