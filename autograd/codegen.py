@@ -17,6 +17,7 @@ import keyword
 import linecache
 import math
 import string
+import unicodedata
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,7 +50,14 @@ def name(text: str) -> Expr:
 
 
 def is_identifier(text: Any) -> bool:
-    return isinstance(text, str) and text.isidentifier() and not keyword.iskeyword(text)
+    """A name Python reads as itself: not a keyword, and NFKC-normal (Python normalizes
+    identifiers, so `𝐛` would be the variable `b` and `ｎｐ` would shadow numpy)."""
+    return (
+        isinstance(text, str)
+        and text.isidentifier()
+        and not keyword.iskeyword(text)
+        and unicodedata.normalize("NFKC", text) == text
+    )
 
 
 @dataclass(frozen=True)

@@ -419,6 +419,33 @@ def test_hostile_tensor_names_never_reach_the_code(hostile: str) -> None:
     assert dx.tolist() == [2.0, 6.0]
 
 
+def test_names_python_would_read_as_another_name_are_not_used() -> None:
+    """Python reads identifiers NFKC-normalized: `𝐛` is `b`, `ﬁ` is `fi`, `ｎｐ` is `np`. Used
+    as written, such a tensor name overwrote the input `b` (silently wrong gradients), shadowed
+    numpy, or made two parameters one (a SyntaxError)."""
+
+    def fn(a: Tensor, b: Tensor) -> Tensor:
+        t = a * 3
+        t.name = "𝐛"  # reads as b
+        return (t * b).sum()
+
+    a, b = Tensor(np.ones(3), name="a"), Tensor(np.full(3, 2.0), name="b")
+    program = autograd.trace(fn, a, b)
+    assert "𝐛" not in program.source
+    out, (da, db) = program(a.data, b.data)
+    assert float(out) == 18.0 and da.tolist() == [6.0] * 3 and db.tolist() == [3.0] * 3
+
+    W = Tensor(np.ones((3, 2)), name="W")
+    program = autograd.trace(lambda x, W: (x @ W).relu().sum(), np.ones((4, 3)), W,
+                             names=["ｎｐ", "W"])  # fmt: skip
+    assert program.names == ["x", "W"]
+    assert program(np.ones((4, 3)), W.data)[1][1].tolist() == [[4.0, 4.0]] * 3
+
+    program = autograd.trace(lambda s, t: (s * t).sum(), Tensor(np.ones(2), name="ﬁ"),
+                             Tensor(np.ones(2), name="fi"))  # fmt: skip
+    assert program.names == ["s", "fi"]
+
+
 def test_hostile_scope_names_stay_inside_their_comment() -> None:
     from autograd import scope
 
