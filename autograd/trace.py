@@ -1023,6 +1023,8 @@ class Program:
             except _NotAFloat:
                 pass
             else:
+                if dout is not None:
+                    _dout(variant, dout)  # a single-number output: dout can only be 1
                 return self._run_scalar(variant, floats)
         for v, (shape, char) in zip(inputs, variant.signature, strict=True):
             if type(v) is not np.ndarray or v.shape != shape or v.dtype.char != char:
@@ -1036,6 +1038,8 @@ class Program:
             variant = self._retrace(arrays, signature)
         self._last = variant
         if variant.scalar:
+            if dout is not None:
+                _dout(variant, dout)
             return self._run_scalar(variant, [float(a) for a in arrays])
         return self._run(variant, arrays, dout)
 
@@ -1155,6 +1159,15 @@ def _dout(variant: _Variant, dout: Any) -> tuple[Any, ...]:
     if not variant.has_dout:  # no gradient to seed (a single number, or none wanted)
         if dout is not None and np.shape(dout) != shape:
             raise TraceError(f"program: dout has shape {np.shape(dout)}, the output {shape}")
+        seeded = shape == () and any(
+            g is not None and g.kind != "zeros" for g in variant.graph.grads
+        )
+        if dout is not None and seeded and not np.all(as_float_array(dout, "dout") == 1):
+            raise TraceError(
+                "program: the output is a single number, traced with the seed 1, so dout= can "
+                f"only be 1 (got {np.asarray(dout).tolist()!r}); the gradients are linear in "
+                "it: multiply them by your dout"
+            )
         return ()
     if dout is None:
         if math.prod(shape) != 1:

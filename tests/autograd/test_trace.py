@@ -974,3 +974,22 @@ def test_inside_detect_anomaly_a_program_names_the_op_that_made_a_nan() -> None:
     scalar = autograd.trace(lambda a: a.sqrt() * 2.0, Value(1.0, "a"))
     with autograd.detect_anomaly(), pytest.raises(autograd.AnomalyError, match="in forward"):
         scalar(-1.0)
+
+
+def test_a_single_number_output_refuses_a_dout_it_would_ignore() -> None:
+    """The seed of a 0-d output is the literal 1 written into the code: dout=2.0 was silently
+    ignored (gradients for dout=1, where eager backward(2.0) doubles them)."""
+    W = Tensor(np.ones((3, 2)), name="W")
+    program = autograd.trace(lambda x, W: (x @ W).sum(), np.ones((4, 3)), W)
+    with pytest.raises(TraceError, match=r"dout= can only be 1 .*multiply them by your dout"):
+        program(np.ones((4, 3)), W.data, dout=2.0)
+    _, (_, dW) = program(np.ones((4, 3)), W.data, dout=np.ones(()))
+    assert dW.tolist() == [[4.0, 4.0]] * 3
+    data_only = autograd.trace(lambda x: (x * x).sum(), np.ones(2))  # no gradient to seed
+    assert data_only(np.ones(2), dout=5.0)[1] == (None,)
+    scalar = autograd.trace(lambda a, b: a * b, Value(2.0), Value(3.0))  # float code
+    with pytest.raises(TraceError, match="dout= can only be 1"):
+        scalar(2.0, 3.0, dout=5.0)
+    with pytest.raises(TraceError, match=r"dout has shape \(3,\)"):
+        scalar(np.array(2.0), 3.0, dout=np.ones(3))
+    assert scalar(2.0, 3.0, dout=1.0) == (6.0, (3.0, 2.0))
