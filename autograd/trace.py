@@ -428,7 +428,7 @@ def _structure(out: Tensor, by_leaf: dict, by_data: dict, start: int) -> tuple:
             if id(t.data) in by_data and not t.requires_grad:
                 record.append(("input", by_data[id(t.data)]))
             else:
-                record.append(("constant", t.shape, t.data.tobytes()))
+                record.append(("constant", t.shape, t.dtype.str, t.data.tobytes()))
         else:
             args = tuple(index[id(p)] for p in t.inputs)
             record.append((t.op.name, args, _params_key(t.params), t.shape))
@@ -1056,6 +1056,11 @@ class Program:
         """Run `fn` eagerly on `inputs` and make sure it records what the program was traced
         from; a difference means `fn` branches on tensor values (an `if` on a loss, a mask
         from `.data`, a number from `float(t)`), and the program is not valid for them."""
+        if len(inputs) != len(self.names):
+            raise TypeError(
+                f"program.check takes the program's {len(self.names)} inputs "
+                f"({', '.join(self.names)}), got {len(inputs)}"
+            )
         arrays = [_as_array(v, i, self.names) for i, v in enumerate(inputs)]
         signature = tuple((a.shape, a.dtype.char) for a in arrays)
         variant = self._variants.get(signature)
@@ -1216,16 +1221,28 @@ def _describe(signature: tuple) -> str:
 def _first_difference(traced: tuple, now: tuple) -> str:
     for i, (a, b) in enumerate(zip(traced, now, strict=False)):
         if a != b:
-            return f"step {i}: traced {_entry(a)}, now {_entry(b)}"
+            return f"step {i}: traced {_entry(a, b)}, now {_entry(b, a)}"
     return f"traced {len(traced)} steps, now {len(now)}"
 
 
-def _entry(entry: tuple) -> str:
+def _entry(entry: tuple, other: tuple) -> str:
+    """A step of the record, with what differs from the other one's same step."""
     if entry[0] == "input":
         return f"input {entry[1]}"
     if entry[0] == "constant":
-        return f"a constant of shape {entry[1]}"
-    return f"{entry[0]} of shape {entry[3]}"
+        _, shape, dtype, raw = entry
+        if other[0] != "constant" or other[1] != shape or math.prod(shape) > 4:
+            return f"a constant of shape {shape}"
+        values = np.frombuffer(raw, dtype=dtype).tolist()
+        return f"the constant {values[0] if shape == () else values}"
+    name, args, params, shape = entry
+    text = f"{name} of shape {shape}"
+    if other[0] == name and other[3] == shape:
+        if params != other[2]:
+            return text + " with " + ", ".join(f"{k}={v!r}" for k, v in params)
+        if args != other[1]:
+            return text + f" of steps {args}"
+    return text
 
 
 def _input_names(fn: Callable[..., Any], inputs: Sequence[Any], given: Sequence[str] | None):

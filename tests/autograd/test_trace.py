@@ -290,6 +290,19 @@ def test_check_detects_a_number_read_from_a_tensor() -> None:
         program.check(3.0)
 
 
+def test_check_says_what_differs_and_counts_its_inputs() -> None:
+    """The difference named only the kind of step ("a constant of shape (), now a constant of
+    shape ()"); a wrong number of inputs was zip()'s ValueError."""
+    program = autograd.trace(lambda x: x * float(x.sum()), Tensor(2.0))
+    with pytest.raises(TraceError, match=r"traced the constant 2\.0, now the constant 3\.0"):
+        program.check(3.0)
+    picked = autograd.trace(lambda a: a[int(np.argmax(a.data))] * 1.0, Tensor([1.0, 3.0, 2.0]))
+    with pytest.raises(TraceError, match=r"with index=1, now getitem of shape \(\) with index=0"):
+        picked.check(np.array([5.0, 1.0, 2.0]))
+    with pytest.raises(TypeError, match=r"program.check takes the program's 1 inputs \(a\), got 2"):
+        picked.check(np.ones(3), np.ones(3))
+
+
 def test_closure_captured_parameters_are_refused() -> None:
     W = Tensor(np.ones((3, 2)), name="W1")
     with pytest.raises(TraceError, match=r"'W1'.*Pass it as an input"):
