@@ -1173,24 +1173,33 @@ def softmax_cross_entropy(logits: ArrayLike, t: ArrayLike) -> Tensor:
         target = t if isinstance(t, Tensor) else Tensor._wrap(raw.astype(z.dtype, copy=False))
         return apply(SOFTMAX_CROSS_ENTROPY, (z, target), {"saved": {}})
     if raw.shape == z.shape[:-1]:
-        if raw.dtype.kind == "f" and not np.all(raw == np.round(raw)):
-            raise ValueError(
-                "softmax_cross_entropy: labels of shape "
-                f"{raw.shape} must be whole class numbers; for probabilities give shape {z.shape}"
-            )
-        labels = raw.astype(np.intp, copy=False)
         classes = z.shape[-1]
+        if raw.dtype.kind == "f":
+            if not np.all(raw == np.round(raw)):
+                raise ValueError(
+                    "softmax_cross_entropy: labels of shape "
+                    f"{raw.shape} must be whole class numbers; for probabilities give shape "
+                    f"{z.shape}"
+                )
+            if raw.size and not (0 <= raw.min() and raw.max() < classes):  # before the cast
+                raise _label_range_error(raw, classes)
+        labels = raw.astype(np.intp, copy=False)
         if (labels.view(np.uintp) >= classes).any():  # negative labels wrap to huge numbers
-            raise ValueError(
-                f"softmax_cross_entropy: labels must lie in 0..{classes - 1} for {classes} "
-                f"classes; got values from {labels.min()} to {labels.max()}"
-            )
+            raise _label_range_error(raw, classes)
         return unary(SOFTMAX_CROSS_ENTROPY, z, {"labels": labels, "saved": {}})
     if raw.shape == z.shape:  # integer one-hot given with the logits' shape
         return apply(SOFTMAX_CROSS_ENTROPY, (z, Tensor._wrap(raw.astype(z.dtype))), {"saved": {}})
     raise ValueError(
         f"softmax_cross_entropy: logits {z.shape} and labels {raw.shape} do not match; give "
         f"one-hot labels of shape {z.shape} or class numbers of shape {z.shape[:-1]}"
+    )
+
+
+def _label_range_error(labels: np.ndarray, classes: int) -> ValueError:
+    low, high = labels.min().item(), labels.max().item()  # the user's values, not a cast's
+    return ValueError(
+        f"softmax_cross_entropy: labels must lie in 0..{classes - 1} for {classes} classes; "
+        f"got values from {low!r} to {high!r}"
     )
 
 
