@@ -74,6 +74,17 @@ def test_the_books_apple_example_with_numbers() -> None:
     assert float(report["dx"].expected) == pytest.approx(2.0)
 
 
+def test_large_values_do_not_fail_a_right_layer_on_rounding() -> None:
+    """At 1e10 the step h = 1e-6 is below x's precision, and beside 3e9 the loss's rounding
+    swamps the 1e-6 change of a small element: central differences were off by up to half and
+    overruled the engine, so the book's right MulLayer FAILED (with a made-up kink)."""
+    assert check_layer(book.MulLayer(), 1e10, 2.0).ok
+    report = check_layer(book.MulLayer(), np.array([3e9, 1.0]), np.array([2.0, 1.0]))
+    assert report.ok, str(report)
+    assert "differs from central differences" not in str(report)
+    assert failed(check_layer(book.MulLayerSwapped(), 1e10, 2.0)) == ["x", "y"]
+
+
 def test_python_int_scalars_are_fine_but_integer_arrays_are_not() -> None:
     assert check_layer(book.MulLayer(), 100, 2).ok  # the book's own call
     report = check_layer(book.MulLayer(), np.array([1, 2]), np.array([3.0, 4.0]))
