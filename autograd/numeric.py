@@ -29,8 +29,34 @@ def numerical_gradient(
         raise TypeError(
             "numerical_gradient: x must be a float numpy array or Tensor (it is nudged in place)"
         )
+    if not array.flags.writeable:
+        raise ValueError(
+            "numerical_gradient: x is read-only (e.g. made by np.broadcast_to), but it is "
+            "nudged in place; pass a copy: np.array(x)"
+        )
+    if array.dtype.itemsize < 4:  # float16: 1 ± 1e-4 is 1, the gradient would be all 0
+        raise TypeError(
+            f"numerical_gradient: x is {array.dtype}, too coarse to nudge by h={h:g} (1 ± h "
+            "rounds to 1, so the gradient would be 0); use float64: x.astype(np.float64)"
+        )
+
+    def loss() -> float:
+        value = f(x)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            if value is None:
+                raise TypeError(
+                    "numerical_gradient: f returned None: does it end with `return`?"
+                ) from None
+            raise TypeError(
+                "numerical_gradient: f must return one number (the loss), got "
+                f"{type(value).__name__}{f' of shape {np.shape(value)}' if np.ndim(value) else ''}"
+                "; sum or average it, e.g. lambda w: f(w).sum()"
+            ) from None
+
     with no_grad():
-        return central_differences(lambda: f(x), array, h)
+        return central_differences(loss, array, h)
 
 
 def central_differences(
@@ -119,7 +145,8 @@ def gradcheck(
             label = x.name or f"input {i}"
             raise GradcheckError(
                 f"gradcheck: {label} (shape {x.shape}) element {tuple(int(j) for j in worst)}: "
-                f"backward gives {analytic[worst]!r}, central differences give {numeric[worst]!r} "
+                f"backward gives {float(analytic[worst])!r}, central differences give "
+                f"{float(numeric[worst])!r} "
                 f"(atol={atol}, rtol={rtol})"
             )
     return True
