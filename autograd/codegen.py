@@ -115,6 +115,8 @@ def _children(node: ast.AST) -> list[tuple[ast.AST, int]]:
 
 def render(template: str, operands: Mapping[str, Expr], params: Mapping[str, str]) -> Expr:
     """Fill `template` ("{x} @ {y}") with operand expressions and formatted params."""
+    if template.startswith("{") and template.endswith("}") and template[1:-1] in operands:
+        return operands[template[1:-1]]  # "{x}" (a sum over no axis) is its operand, as it is
     t = _analyse(template)
     filled = {key: e.at(t.needs.get(key, 1)) for key, e in operands.items()}
     text = t.text.format(**filled, **params)

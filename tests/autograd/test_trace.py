@@ -459,6 +459,15 @@ def test_names_python_would_read_as_another_name_are_not_used() -> None:
     assert program.names == ["s", "fi"]
 
 
+def test_a_sum_over_no_axis_keeps_its_operands_parentheses() -> None:
+    """A 0-d sum is written as its operand ("{x}"), which claimed the precedence of a name:
+    -(x - y).sum() became `-x - y`, a silently wrong output."""
+    program = autograd.trace(lambda x, y: abs(-(x - y).sum()), Tensor(3.0), Tensor(1.0))
+    assert "-(x - y)" in program.source
+    out, (dx, dy) = program(np.array(3.0), np.array(1.0))
+    assert float(out) == 2.0 and float(dx) == 1.0 and float(dy) == -1.0
+
+
 def test_hostile_scope_names_stay_inside_their_comment() -> None:
     from autograd import scope
 
