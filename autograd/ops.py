@@ -311,11 +311,19 @@ def _fixed(t: Tensor) -> bool:
 
 
 def _pow_vjp_base(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
-    """g·y·x^(y−1), and 0 where x = y = 0 (not 0·0^−1 = nan)."""
-    exponent = y - 1
-    if np.any((y.data == 0) & (x.data == 0)) or (is_grad_enabled() and not _fixed(y)):
-        exponent = exponent + _mask(BOTH_ZERO, x, y)
-    return g * y * x**exponent
+    """g·y·x^(y−1), and 0 where x = y = 0: there the base is 1 (not 0·0^−1 = nan).
+
+    Recording (a trace, create_graph), whether the mask is needed may depend only on values
+    that cannot change, and the mask meets x, which is recorded (x requires grad here): a
+    constant y's `y − 1 + mask` would be a constant, its example value kept by a program, so
+    `x ** 0` traced at x = 2 gave nan at 0 (or was refused, for arrays).
+    """
+    if is_grad_enabled():
+        masked = not _fixed(y) or (np.any(y.data == 0) and (not _fixed(x) or np.any(x.data == 0)))
+    else:
+        masked = np.any((y.data == 0) & (x.data == 0))
+    base = x + _mask(BOTH_ZERO, x, y) if masked else x
+    return g * y * base ** (y - 1)
 
 
 def _pow_vjp_exponent(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:

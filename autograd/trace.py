@@ -734,8 +734,8 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
         if v.kind == "zeros":
             return "0.0" if scalar else f"np.zeros({v.shape}, {codegen.param(v.dtype)})"
         if v.kind == "literal":
-            if scalar:
-                return repr(float(v.literal))
+            if scalar:  # a float, also when whole, inf or nan (math.inf)
+                return codegen.number(v.literal, np.dtype(np.float64), integral=False).text
             text = codegen.number(v.literal, v.dtype).text
             return f"np.array({text}, {codegen.param(v.dtype)})"
         text = expr_of(v, _RETURN).text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import math
 import pickle
 import sys
 from collections.abc import Callable
@@ -466,6 +467,22 @@ def test_a_sum_over_no_axis_keeps_its_operands_parentheses() -> None:
     assert "-(x - y)" in program.source
     out, (dx, dy) = program(np.array(3.0), np.array(1.0))
     assert float(out) == 2.0 and float(dx) == 1.0 and float(dy) == -1.0
+
+
+def test_x_to_the_power_zero_keeps_its_zero_gradient_at_zero() -> None:
+    """pow's guard for 0 ** 0 was a constant (`y - 1 + mask` of a constant y): a program
+    traced at x = 2.5 kept the mask's value there, giving nan at x = 0 (eager: 0), and an
+    array x ** 0.0 could not be traced at all."""
+    program = autograd.trace(lambda x: x**0, Value(2.5))
+    assert program(0.0) == (1.0, (0.0,))
+    program = autograd.trace(lambda x: x**0.0, Tensor(np.array([2.5, 1.0])))
+    assert program(np.array([0.0, 3.0]), dout=np.ones(2))[1][0].tolist() == [0.0, 0.0]
+
+
+def test_a_float_program_returns_an_infinite_gradient_as_math_inf() -> None:
+    """A constant gradient of inf was written `inf`, a NameError when the program ran."""
+    program = autograd.trace(lambda x, y: x / 1e-300 / 1e-300 + y, Value(1.0), Value(2.0))
+    assert program(1.0, 2.0) == (math.inf, (math.inf, 1.0))
 
 
 def test_hostile_scope_names_stay_inside_their_comment() -> None:
