@@ -466,6 +466,14 @@ def check_layer(
                 f"{_first_nonfinite(out64)}; a gradient check needs finite values: choose inputs "
                 "inside the layer's domain (look at log, exp and divisions in forward)"
             )
+        again = forward64()  # a random forward: central differences would measure its noise
+        if again.shape != out64.shape or not np.allclose(again, out64, rtol=1e-12, atol=0):
+            raise LayerCheckError(
+                f"{label}.forward returns different outputs for the same inputs (does it draw "
+                "random numbers, as Dropout's mask?); a gradient check needs the same output "
+                "for the same input: check it with the randomness fixed, e.g. a subclass whose "
+                "forward reuses one mask"
+            )
         dout64, dout_real, dout_text = _dout(dout, out64, is_loss, seed, label)
 
         def weighted() -> float:

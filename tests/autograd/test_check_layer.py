@@ -85,6 +85,25 @@ def test_large_values_do_not_fail_a_right_layer_on_rounding() -> None:
     assert failed(check_layer(book.MulLayerSwapped(), 1e10, 2.0)) == ["x", "y"]
 
 
+def test_a_random_forward_is_refused_not_failed_with_noise() -> None:
+    """The book's Dropout (a new mask each forward) FAILED with a "true" gradient of -326349:
+    central differences of a random function."""
+
+    class Dropout:
+        def __init__(self) -> None:
+            self.rng = np.random.default_rng(0)
+
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            self.mask = self.rng.random(x.shape) > 0.5
+            return x * self.mask
+
+        def backward(self, dout: np.ndarray) -> np.ndarray:
+            return dout * self.mask
+
+    with pytest.raises(LayerCheckError, match=r"different outputs for the same inputs .*Dropout"):
+        check_layer(Dropout(), shape=(2, 3))
+
+
 def test_python_int_scalars_are_fine_but_integer_arrays_are_not() -> None:
     assert check_layer(book.MulLayer(), 100, 2).ok  # the book's own call
     report = check_layer(book.MulLayer(), np.array([1, 2]), np.array([3.0, 4.0]))
