@@ -346,8 +346,15 @@ class Tensor:
                 )
             return ufunc(*arrays, out=out)
         if method == "__call__" and out is None and not kwargs:
-            if ufunc in _COMPARISONS:
-                return ufunc(*arrays)
+            if ufunc in _COMPARISONS:  # `array < t`: the tensor is on the right
+                try:
+                    return ufunc(*arrays)
+                except (ValueError, TypeError) as exc:
+                    raise type(exc)(
+                        f"np.{ufunc.__name__}: cannot compare shapes "
+                        f"{' and '.join(str(np.shape(a)) for a in arrays)}; give arrays whose "
+                        "shapes broadcast"
+                    ) from None
             if ufunc is np.equal or ufunc is np.not_equal:  # `==` on tensors is identity
                 return (ufunc is np.not_equal) != (inputs[0] is inputs[-1])
             op = _UFUNC_OPS.get(ufunc)
@@ -469,16 +476,16 @@ class Tensor:
 
     # comparisons read values and record nothing: `if loss < 0.1:`, masks such as `t > 0`
     def __lt__(self, other: ArrayLike) -> Any:
-        return self._data < _values(other)
+        return _compare(operator.lt, "<", self, other)
 
     def __le__(self, other: ArrayLike) -> Any:
-        return self._data <= _values(other)
+        return _compare(operator.le, "<=", self, other)
 
     def __gt__(self, other: ArrayLike) -> Any:
-        return self._data > _values(other)
+        return _compare(operator.gt, ">", self, other)
 
     def __ge__(self, other: ArrayLike) -> Any:
-        return self._data >= _values(other)
+        return _compare(operator.ge, ">=", self, other)
 
     __hash__ = object.__hash__  # `==` stays identity, so tensors can key dicts and sets
 
@@ -696,6 +703,18 @@ _COMPARISONS = (np.less, np.less_equal, np.greater, np.greater_equal)
 
 def _values(other: Any) -> Any:
     return other._data if isinstance(other, Tensor) else other
+
+
+def _compare(compare: Callable[[Any, Any], Any], symbol: str, t: Tensor, other: Any) -> Any:
+    try:
+        return compare(t._data, _values(other))
+    except (ValueError, TypeError) as exc:  # numpy's words name neither the tensor nor `<`
+        arrays = isinstance(other, (Tensor, np.ndarray))
+        kind = f"shape {other.shape}" if arrays else type(other).__name__
+        raise (ValueError if isinstance(exc, ValueError) else TypeError)(
+            f"{symbol}: cannot compare {_describe(t)} with {kind}; compare with a number or "
+            "an array whose shape broadcasts with it"
+        ) from None
 
 
 # numpy functions whose result is not meant to carry a gradient: arrays shaped like the

@@ -367,6 +367,18 @@ def test_comparisons_give_untracked_bool_arrays() -> None:
     assert t.data[t > 0].tolist() == [0.5, 2.0]
 
 
+def test_comparisons_that_cannot_be_made_name_the_shapes() -> None:
+    """They were numpy's 'operands could not be broadcast together with shapes (3,) (4,)'."""
+    t = Tensor([-1.0, 0.5, 2.0], name="t")
+    shapes = r"<: cannot compare the tensor 't' of shape \(3,\) with shape \(4,\)"
+    with pytest.raises(ValueError, match=shapes):
+        _ = t < np.zeros(4)
+    with pytest.raises(TypeError, match=r">=: cannot compare .* with str"):
+        _ = t >= "a"
+    with pytest.raises(ValueError, match=r"np.less: cannot compare shapes \(4,\) and \(3,\)"):
+        _ = np.zeros(4) < t
+
+
 def test_equality_stays_identity_so_tensors_key_dicts() -> None:
     a, b = Tensor([1.0]), Tensor([1.0])
     assert a != b and a == a and len({a, b}) == 2
