@@ -333,8 +333,8 @@ class Tensor:
 
         An update into a plain array (`p.data -= lr * p.grad`) uses the tensor's values; a
         ufunc that is one of the engine's ops runs as that op, so it is differentiated;
-        comparisons give plain bool arrays; anything else is refused rather than silently
-        leaving the graph.
+        comparisons and other questions about the values (`np.isnan`, `np.all`) give plain
+        bool arrays; anything else is refused rather than silently leaving the graph.
         """
         out = kwargs.pop("out", None)
         arrays = [i._data if isinstance(i, Tensor) else i for i in inputs]
@@ -360,6 +360,13 @@ class Tensor:
             op = _UFUNC_OPS.get(ufunc)
             if op is not None:
                 return op(*inputs)
+        if (
+            out is None
+            and method in ("__call__", "reduce")
+            and ufunc not in (np.equal, np.not_equal)
+            and {types[-1] for types in ufunc.types} - {"O"} == {"?"}  # (beside object loops)
+        ):  # a question about the values (np.isnan(loss), np.all(t > 0)): bools, untracked
+            return getattr(ufunc, method)(*arrays, **kwargs)
         name = f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method}"
         raise TypeError(
             f"{name} on a Tensor is not recorded for backward: use the tensor's operators and "

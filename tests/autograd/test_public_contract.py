@@ -379,6 +379,18 @@ def test_comparisons_that_cannot_be_made_name_the_shapes() -> None:
         _ = np.zeros(4) < t
 
 
+def test_numpy_questions_about_the_values_give_bools() -> None:
+    """`if np.isnan(loss): break` in a training loop, `np.all(t)`: ufuncs whose results are
+    bools were refused as 'not recorded for backward', like ufuncs that compute floats."""
+    t = Tensor([1.0, np.nan, -2.0])
+    assert np.isnan(t).tolist() == [False, True, False]
+    assert np.isfinite(t.sum()) == np.False_ and bool(np.isnan(t.sum()))
+    assert np.signbit(t).tolist() == [False, False, True]
+    assert np.all(Tensor([1.0, 2.0])) and not np.all(Tensor([1.0, 0.0]))
+    with pytest.raises(TypeError, match="np.floor on a Tensor is not recorded"):
+        np.floor(t)  # a float result would leave the graph: still refused
+
+
 def test_equality_stays_identity_so_tensors_key_dicts() -> None:
     a, b = Tensor([1.0]), Tensor([1.0])
     assert a != b and a == a and len({a, b}) == 2
