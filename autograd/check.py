@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from autograd.grad_mode import enable_grad
-from autograd.numeric import central_differences, fixed_weights, mismatch
+from autograd.numeric import central_differences, fixed_weights, mismatch, tolerance_problem
 from autograd.tensor import Tensor, grad
 
 __all__ = ["LayerCheckError", "LayerReport", "Row", "check_layer"]
@@ -432,6 +432,9 @@ def check_layer(
         raise LayerCheckError(
             f"{label}: sample must be a whole number >= 1 or None, got {sample!r}"
         )
+    for name, value, zero in (("eps", eps, False), ("atol", atol, True), ("rtol", rtol, True)):
+        if (problem := tolerance_problem(name, value, zero=zero)) is not None:
+            raise LayerCheckError(f"{label}: {problem}")
     forward = _method(layer, "forward", label)
     backward = _method(layer, "backward", label)
     names, values = _arguments(forward, inputs, shape, np.random.default_rng(seed), label)

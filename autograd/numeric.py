@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -24,6 +25,8 @@ def numerical_gradient(
     ignores its argument (`lambda W: net.loss(x, t)`) works. `x` is restored exactly afterwards,
     also when `f` raises.
     """
+    if (problem := tolerance_problem("h", h, zero=False)) is not None:
+        raise ValueError(f"numerical_gradient: {problem} (the book's is 1e-4)")
     array = x.data if isinstance(x, Tensor) else x
     if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
         raise TypeError(
@@ -84,6 +87,16 @@ def central_differences(
     return grad
 
 
+def tolerance_problem(name: str, value: Any, *, zero: bool) -> str | None:
+    """What is wrong with a step or tolerance argument (a finite number, > 0 or with `zero`
+    >= 0), or None: eps=0 divided by zero and atol="1e-5" reached numpy as a string."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return f"{name} must be a number, got {value!r}"
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
+        return f"{name} must be a finite number {'>= 0' if zero else '> 0'}, got {value!r}"
+    return None
+
+
 def mismatch(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> np.ndarray:
     """By how much each element misses `|analytic - numeric| <= atol + rtol * |numeric|`.
 
@@ -111,6 +124,9 @@ def gradcheck(
     A non-scalar output is weighted by a fixed random cotangent. Returns True, or raises
     `GradcheckError` naming the input, the worst element and both values.
     """
+    for name, value, zero in (("eps", eps, False), ("atol", atol, True), ("rtol", rtol, True)):
+        if (problem := tolerance_problem(name, value, zero=zero)) is not None:
+            raise ValueError(f"gradcheck: {problem}")
     promoted = [
         Tensor(np.array(t.data, dtype=np.float64), requires_grad=t.requires_grad, name=t.name)
         if isinstance(t, Tensor)

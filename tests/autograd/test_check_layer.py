@@ -104,6 +104,14 @@ def test_a_random_forward_is_refused_not_failed_with_noise() -> None:
         check_layer(Dropout(), shape=(2, 3))
 
 
+def test_bad_steps_and_tolerances_are_layer_check_errors() -> None:
+    for kwargs, words in [({"eps": 0}, "eps must be a finite number > 0"),
+                          ({"atol": "x"}, "atol must be a number"),
+                          ({"rtol": -1}, "rtol must be a finite number >= 0")]:  # fmt: skip
+        with pytest.raises(LayerCheckError, match=words):
+            check_layer(book.MulLayer(), 1.0, 2.0, **kwargs)
+
+
 def test_python_int_scalars_are_fine_but_integer_arrays_are_not() -> None:
     assert check_layer(book.MulLayer(), 100, 2).ok  # the book's own call
     report = check_layer(book.MulLayer(), np.array([1, 2]), np.array([3.0, 4.0]))

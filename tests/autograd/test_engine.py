@@ -649,6 +649,18 @@ def test_numerical_gradient_says_what_is_wrong_with_x_and_f() -> None:
     assert numerical_gradient(lambda w: float((w**2).sum()), x) == pytest.approx([2.0] * 3, 1e-2)
 
 
+def test_steps_and_tolerances_must_be_numbers_above_zero() -> None:
+    """eps=0 was Python's ZeroDivisionError and atol='x' numpy's UFuncTypeError."""
+    x = Tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"gradcheck: eps must be a finite number > 0, got 0"):
+        gradcheck(lambda t: t.sum(), x, eps=0)
+    with pytest.raises(ValueError, match=r"gradcheck: atol must be a number, got 'x'"):
+        gradcheck(lambda t: t.sum(), x, atol="x")
+    with pytest.raises(ValueError, match=r"h must be a finite number > 0, got nan"):
+        numerical_gradient(lambda w: float(w.sum()), np.ones(2), h=float("nan"))
+    assert gradcheck(lambda t: t.sum(), x, atol=0, rtol=0.01)  # 0 is a tolerance
+
+
 def test_gradcheck_passes_for_correct_function() -> None:
     x = Tensor(np.array([[0.5, -1.0], [2.0, 0.1]]), name="x")
     assert gradcheck(lambda t: (t.tanh() * t).sum(axis=0), x) is True
