@@ -1196,7 +1196,10 @@ def _as_float(v: Any) -> float:
     if kind is float:
         return v
     if kind is int or isinstance(v, np.float64):
-        return float(v)
+        try:
+            return float(v)
+        except OverflowError:  # an int past float range: _as_array says so, naming the input
+            raise _NotAFloat from None
     if isinstance(v, Tensor) and v.ndim == 0 and v.dtype == np.float64:
         return float(v.data)
     if isinstance(v, np.ndarray) and v.shape == () and v.dtype == np.float64:

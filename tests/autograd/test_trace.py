@@ -1033,3 +1033,10 @@ def test_a_single_number_output_refuses_a_dout_it_would_ignore() -> None:
     with pytest.raises(TraceError, match=r"dout has shape \(3,\)"):
         scalar(np.array(2.0), 3.0, dout=np.ones(3))
     assert scalar(2.0, 3.0, dout=1.0) == (6.0, (3.0, 2.0))
+
+
+def test_a_float_program_names_an_input_too_large_for_a_float() -> None:
+    """It was Python's 'int too large to convert to float', naming no input."""
+    program = autograd.trace(lambda a, b: a * b, Value(2.0, "a"), Value(3.0, "b"))
+    with pytest.raises(OverflowError, match=r"program input a: the integer \(about 10\*\*400\)"):
+        program(10**400, 3.0)
