@@ -79,23 +79,6 @@ def as_float_array(data: Any, what: str = "Tensor") -> np.ndarray:
     )
 
 
-def _refuse_tracked_items(items: list[Any] | tuple[Any, ...], what: str) -> None:
-    """`Tensor([a, b])` of Values that require grad copies their numbers into a new leaf:
-    backward would reach the new tensor, never a or b, whose .grad would stay None."""
-    stack = [items]
-    while stack:
-        for item in stack.pop():
-            if isinstance(item, Tensor) and item.requires_grad:
-                raise TypeError(
-                    f"{what}([...]): the list holds tensors that require grad; a new {what} "
-                    "copies their values, so backward would never reach them (their .grad "
-                    "stays None). Keep them as tensors and combine them with operations "
-                    f"(a * w0 + b * w1), or pass requires_grad=False to copy the values on purpose"
-                )
-            if isinstance(item, (list, tuple)):
-                stack.append(item)
-
-
 def too_large_integer(what: str, value: int) -> OverflowError:
     """The error for a Python int past float64's range (numpy's own words name no operation)."""
     return OverflowError(
@@ -147,8 +130,6 @@ class Tensor:
         self, data: ArrayLike, *, requires_grad: bool = True, name: str | None = None
     ) -> None:
         what = type(self).__name__
-        if requires_grad and isinstance(data, (list, tuple)) and _grad_state.enabled:
-            _refuse_tracked_items(data, what)
         self._data = as_float_array(data, what)
         self._grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)

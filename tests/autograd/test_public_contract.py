@@ -391,17 +391,6 @@ def test_numpy_questions_about_the_values_give_bools() -> None:
         np.floor(t)  # a float result would leave the graph: still refused
 
 
-def test_a_tensor_made_from_a_list_of_tracked_tensors_is_refused() -> None:
-    """Tensor([a, b]) of Values copied their numbers: backward reached the new leaf and never
-    a or b, whose .grad silently stayed None."""
-    a, b = Value(1.0), Value(2.0)
-    with pytest.raises(TypeError, match=r"Tensor\(\[...\]\): the list holds tensors that require"):
-        Tensor([[a], [b]])
-    assert Tensor([a, b], requires_grad=False).data.tolist() == [1.0, 2.0]  # on purpose
-    with no_grad():
-        assert Tensor([a, b]).data.tolist() == [1.0, 2.0]
-
-
 def test_equality_stays_identity_so_tensors_key_dicts() -> None:
     a, b = Tensor([1.0]), Tensor([1.0])
     assert a != b and a == a and len({a, b}) == 2
