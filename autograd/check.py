@@ -699,12 +699,13 @@ def _compare(
     a = actual.astype(np.float64)
     checked = np.ones(a.shape, dtype=bool) if row.checked is None else row.checked
     excess = np.where(checked, mismatch(a, expected, atol, rtol), -np.inf)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # a backward giving inf or nan: said as inf, not warned
         diff = np.abs(a - expected)
         scale = np.maximum(np.maximum(np.abs(a), np.abs(expected)), atol)
-    diff = np.where(np.isnan(diff), np.inf, diff)
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        relative = np.where(np.isinf(diff), np.inf, diff / scale)
     row.max_abs = float(diff[checked].max())
-    row.max_rel = float((diff / scale)[checked].max())
+    row.max_rel = float(relative[checked].max())
     row.ok = not np.any(excess > 0)
     ranking = excess if not row.ok else np.where(checked, diff, -1.0)
     row.worst = tuple(int(j) for j in np.unravel_index(np.argmax(ranking), a.shape))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import threading
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -478,6 +479,20 @@ def test_nan_in_backward_fails_its_row() -> None:
 
     report = check_layer(NanBackward(), shape=(2,))
     assert report["x"].diagnoses == ["backward gives nan at (0,)"]
+
+
+def test_an_infinite_backward_is_reported_without_numpy_warnings() -> None:
+    """inf / inf made the relative error nan, with numpy's 'invalid value encountered in
+    divide' on stderr."""
+
+    class InfBackward(book.Relu):
+        def backward(self, dout):
+            return dout * 0 + np.inf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = check_layer(InfBackward(), shape=(2, 3))
+    assert report["x"].max_rel == np.inf and not report.ok
 
 
 def test_checks_in_threads_leave_stdout_alone() -> None:
