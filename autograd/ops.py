@@ -1130,7 +1130,7 @@ def _batch_size(z: Tensor) -> Tensor:
     """N, the rows the loss is the mean over, as a number named as the book names it (a
     traced program writes `batch_size = 100`)."""
     n = _new_tensor(np.asarray(builtins.max(z.size // z.shape[-1], 1), dtype=z.dtype))
-    n.name = "batch_size"
+    n._name = "batch_size"
     return n
 
 

@@ -110,7 +110,7 @@ class Tensor:
         "_data",
         "_grad",
         "requires_grad",
-        "name",
+        "_name",
         "_op",
         "_x",
         "_y",
@@ -124,7 +124,6 @@ class Tensor:
     __array_priority__ = 1000
 
     requires_grad: bool
-    name: str | None
 
     def __init__(
         self, data: ArrayLike, *, requires_grad: bool = True, name: str | None = None
@@ -154,7 +153,7 @@ class Tensor:
         t._data = data if type(data) is np.ndarray else np.asarray(data)
         t._grad = None
         t.requires_grad = False
-        t.name = None
+        t._name = None
         t._op = None
         t._x = None
         t._y = None
@@ -184,6 +183,16 @@ class Tensor:
         _copies_made = True
         self._meta = None  # hooks and anomaly notes stay with the original
         self._scope = state.get("_scope")  # the region marks the copy too
+
+    @property
+    def name(self) -> str | None:
+        """The tensor's name in drawings, explanations and traced code (None: unnamed)."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        # checked here too: drawings and explanations read it as text (t.name = 5 broke them)
+        self._name = _check_name(value, "name")
 
     # --- graph introspection (used by the visualizer) -------------------------------------
     @property

@@ -450,6 +450,19 @@ def test_tensor_names_must_be_strings() -> None:
         Value(1.0, 5)  # type: ignore[arg-type]
 
 
+def test_a_name_set_later_must_be_a_string_too() -> None:
+    """`t.name = 5` was accepted, and autograd.explain then crashed deep inside
+    ('int' object has no attribute 'startswith')."""
+    t = Tensor([1.0, 2.0], name="a")
+    with pytest.raises(TypeError, match="name must be a string or None, got int"):
+        t.name = 5  # type: ignore[assignment]
+    assert t.name == "a"
+    t.name = None
+    assert "Step 1 of 2" in autograd.explanation((t * 2).sum())
+    t.name = "w"
+    assert pickle.loads(pickle.dumps(t)).name == "w"
+
+
 def test_reshape_takes_numpy_integers_and_refuses_fractions() -> None:
     t = Tensor(np.arange(4.0))
     assert t.reshape(np.int64(4)).shape == (4,)
