@@ -326,6 +326,11 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
+    def __contains__(self, value: Any) -> bool:
+        """`2.0 in t` asks about the values, as numpy does (`==` on tensors is identity, which
+        made every `in` False)."""
+        return _values(value) in self._data
+
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         data = self._data
         if dtype is None or np.dtype(dtype) == data.dtype:

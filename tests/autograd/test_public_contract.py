@@ -391,6 +391,13 @@ def test_numpy_questions_about_the_values_give_bools() -> None:
         np.floor(t)  # a float result would leave the graph: still refused
 
 
+def test_in_asks_about_the_values() -> None:
+    """`2.0 in t` iterated rows and compared them by identity: always False."""
+    t = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert 2.0 in t and 5.0 not in t and Value(3.0) in t
+    assert Tensor([1.0]) in Tensor([0.0, 1.0]) and [3.0, 4.0] in t
+
+
 def test_equality_stays_identity_so_tensors_key_dicts() -> None:
     a, b = Tensor([1.0]), Tensor([1.0])
     assert a != b and a == a and len({a, b}) == 2
