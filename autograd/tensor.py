@@ -1197,9 +1197,13 @@ def grad(
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__}")
     found = _backpropagate(output, grad_output, retain_graph, create_graph, targets=inputs)
-    return tuple(
-        found[id(t)] if id(t) in found else type(t)._wrap(np.zeros_like(t._data)) for t in inputs
-    )
+    results: list[Tensor] = []
+    for t in inputs:
+        g = found[id(t)] if id(t) in found else type(t)._wrap(np.zeros_like(t._data))
+        if not create_graph and any(r._data is g._data for r in results):
+            g = type(g)._wrap(g._data.copy())  # one input asked for twice: an array each
+        results.append(g)
+    return tuple(results)
 
 
 class Value(Tensor):

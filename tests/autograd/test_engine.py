@@ -726,3 +726,6 @@ def test_grad_results_are_arrays_of_their_own() -> None:
     ga, gb = autograd.grad(a + b, [a, b], seed)
     ga.data[0] = 7.0
     assert gb.data.tolist() == [1.0, 1.0] and seed.tolist() == [1.0, 1.0]
+    g1, g2, g3 = autograd.grad((a * a).sum(), [a, a, b])  # one input twice: was one Tensor
+    g1.data[0] = 0.0
+    assert g2.data.tolist() == [2.0, 4.0] and g3.data.tolist() == [0.0, 0.0]
