@@ -325,7 +325,10 @@ def _build_on(
         with enable_grad():  # recorded even when trace is called inside no_grad()
             grads, owners, grad_of = _record_backward(out, seed, wanted)
 
-    # every tensor the outputs depend on, as values in creation order
+    # every tensor the outputs depend on, as values in creation order; an input is a leaf of
+    # the program even when the example was computed (W = Tensor(...) * 0.01)
+    by_data = {id(leaf.data): i for i, leaf in enumerate(leaves)}
+    by_leaf = {id(leaf): i for i, leaf in enumerate(leaves)}
     roots = [out, *grads.values()]
     found: dict[int, Tensor] = {}
     stack = list(roots)
@@ -334,9 +337,8 @@ def _build_on(
         if id(t) in found:
             continue
         found[id(t)] = t
-        stack.extend(t.inputs)
-    by_data = {id(leaf.data): i for i, leaf in enumerate(leaves)}
-    by_leaf = {id(leaf): i for i, leaf in enumerate(leaves)}
+        if id(t) not in by_leaf:
+            stack.extend(t.inputs)
     inputs = [
         _Value("input", leaf.shape, leaf.dtype, -1, position=i, tensor_name=names[i])
         for i, leaf in enumerate(leaves)
@@ -417,7 +419,8 @@ def _structure(out: Tensor, by_leaf: dict, by_data: dict, start: int) -> tuple:
         t = stack.pop()
         if id(t) not in found:
             found[id(t)] = t
-            stack.extend(t.inputs)
+            if id(t) not in by_leaf:
+                stack.extend(t.inputs)
     order = sorted(found.values(), key=lambda t: t.id)
     index = {id(t): i for i, t in enumerate(order)}
     record = []

@@ -304,6 +304,23 @@ def test_check_says_what_differs_and_counts_its_inputs() -> None:
         picked.check(np.ones(3), np.ones(3))
 
 
+def test_a_computed_tensor_given_as_an_input_is_a_leaf_of_the_program() -> None:
+    """`W = Tensor(np.random.randn(3, 2)) * 0.01`, the book's initialisation, was refused:
+    the trace walked past the input W into the tensor it was computed from and called that
+    'a tensor it was not given'."""
+    W0 = Tensor(np.ones((3, 2)), name="W0")
+    W = W0 * 2
+    program = autograd.trace(lambda x, W: (x @ W).tanh().sum(), np.ones((4, 3)), W)
+    assert "W0" not in program.source and program.names == ["x", "W"]
+    new = np.full((3, 2), 0.1)
+    _, (_, dW) = program(np.ones((4, 3)), new)
+    leaf = Tensor(new.copy())
+    (Tensor(np.ones((4, 3)), requires_grad=False) @ leaf).tanh().sum().backward()
+    np.testing.assert_allclose(dW, leaf.grad.data)
+    program.check(np.ones((4, 3)), new)
+    assert W.data.tolist() == [[2.0, 2.0]] * 3  # its own array again after the trace
+
+
 def test_closure_captured_parameters_are_refused() -> None:
     W = Tensor(np.ones((3, 2)), name="W1")
     with pytest.raises(TraceError, match=r"'W1'.*Pass it as an input"):
