@@ -959,6 +959,11 @@ def _backpropagate(
             if op is None:
                 continue
             if node._released and steps is None:
+                if _written_after(node, node._id):  # updated in place: used as a parameter
+                    raise RuntimeError(
+                        f"backward: {_describe(node)} was computed (by '{op.name}') and then "
+                        f"changed in place like a parameter; make a parameter {_FROM_ARRAY}"
+                    )
                 raise RuntimeError(
                     f"backward: the graph through '{op.name}' (node {node._id}) was "
                     "already used by an earlier backward; pass retain_graph=True to the "
@@ -1157,12 +1162,20 @@ def _refuse_changed(node: Tensor) -> None:
     what = " and ".join(
         ("its output " if t is node else "its input ") + _describe(t) for t in changed
     )
+    hint = f" If it is a parameter, make it {_FROM_ARRAY}" if node in changed else ""
     raise RuntimeError(
         f"backward: '{node._op.name}' (node {node._id}) needs {what}, which was changed in place "
         "(+=, -=, *=, /= or item assignment, on it or on a tensor sharing its memory such as "
         "t[0], t.T or t.detach()) after the operation was recorded, so its gradient would use "
-        "the new values. Compute the forward again after the update, or update a copy."
+        f"the new values. Compute the forward again after the update, or update a copy.{hint}"
     )
+
+
+# a tensor made by an op and then trained: backward goes on through it into what it was made from
+_FROM_ARRAY = (
+    "from the scaled array, W = Tensor(np.random.randn(3, 2) * 0.01), not by scaling a tensor "
+    "(Tensor(np.random.randn(3, 2)) * 0.01 is computed, so every backward goes through it again)"
+)
 
 
 def _owned(g: Tensor, stored: set[int], kind: type[Tensor]) -> Tensor:

@@ -313,6 +313,25 @@ def test_backward_refuses_an_output_changed_in_place() -> None:
         y.sum().backward()
 
 
+def test_a_parameter_made_by_scaling_a_tensor_says_how_to_make_it() -> None:
+    """`W = Tensor(randn) * 0.01` is computed: the second training step went through the
+    used-up `mul` again, and the error advised retain_graph=True (which then failed on the
+    in-place update)."""
+    W = Tensor(np.ones((3, 2))) * 0.01
+    x = Tensor(np.ones((4, 3)), requires_grad=False)
+    (x @ W).sum().backward()
+    with no_grad():
+        W -= 0.1 * W.grad
+    with pytest.raises(RuntimeError, match=r"computed \(by 'mul'\) and then changed in place "
+                       r"like a parameter; make a parameter from the scaled array"):  # fmt: skip
+        (x @ W).sum().backward()
+    y = Tensor([0.5]).exp()
+    with no_grad():
+        y *= 2
+    with pytest.raises(RuntimeError, match=r"If it is a parameter, make it from the scaled"):
+        y.sum().backward()
+
+
 def test_update_after_backward_then_fresh_forward_is_fine() -> None:
     w = Tensor([1.0, 2.0])
     for _ in range(3):
