@@ -132,7 +132,7 @@ class Tensor:
         self._data = as_float_array(data, what)
         self._grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
-        self.name = _check_name(name, what)
+        self._name = _check_name(name, what)
         self._op: Op | None = None
         self._x: Tensor | None = None  # first input, if made by an op
         self._y: Tensor | None = None  # second input, if the op has two
