@@ -1173,8 +1173,9 @@ def _refuse_changed(node: Tensor) -> None:
 
 # a tensor made by an op and then trained: backward goes on through it into what it was made from
 _FROM_ARRAY = (
-    "from the scaled array, W = Tensor(np.random.randn(3, 2) * 0.01), not by scaling a tensor "
-    "(Tensor(np.random.randn(3, 2)) * 0.01 is computed, so every backward goes through it again)"
+    "from the scaled array, W = Tensor(np.random.randn(3, 2) * 0.01), not by an operation on a "
+    "tensor (Tensor(np.random.randn(3, 2)) * 0.01, or .T, is computed, so every backward goes "
+    "through it again)"
 )
 
 
