@@ -17,6 +17,7 @@ import keyword
 import linecache
 import math
 import string
+import unicodedata
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,7 +50,14 @@ def name(text: str) -> Expr:
 
 
 def is_identifier(text: Any) -> bool:
-    return isinstance(text, str) and text.isidentifier() and not keyword.iskeyword(text)
+    """A name Python reads as itself: not a keyword, and NFKC-normal (Python normalizes
+    identifiers, so `𝐛` would be the variable `b` and `ｎｐ` would shadow numpy)."""
+    return (
+        isinstance(text, str)
+        and text.isidentifier()
+        and not keyword.iskeyword(text)
+        and unicodedata.normalize("NFKC", text) == text
+    )
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,8 @@ def _children(node: ast.AST) -> list[tuple[ast.AST, int]]:
 
 def render(template: str, operands: Mapping[str, Expr], params: Mapping[str, str]) -> Expr:
     """Fill `template` ("{x} @ {y}") with operand expressions and formatted params."""
+    if template.startswith("{") and template.endswith("}") and template[1:-1] in operands:
+        return operands[template[1:-1]]  # "{x}" (a sum over no axis) is its operand, as it is
     t = _analyse(template)
     filled = {key: e.at(t.needs.get(key, 1)) for key, e in operands.items()}
     text = t.text.format(**filled, **params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -24,13 +25,41 @@ def numerical_gradient(
     ignores its argument (`lambda W: net.loss(x, t)`) works. `x` is restored exactly afterwards,
     also when `f` raises.
     """
+    if (problem := tolerance_problem("h", h, zero=False)) is not None:
+        raise ValueError(f"numerical_gradient: {problem} (the book's is 1e-4)")
     array = x.data if isinstance(x, Tensor) else x
     if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
         raise TypeError(
             "numerical_gradient: x must be a float numpy array or Tensor (it is nudged in place)"
         )
+    if not array.flags.writeable:
+        raise ValueError(
+            "numerical_gradient: x is read-only (e.g. made by np.broadcast_to), but it is "
+            "nudged in place; pass a copy: np.array(x)"
+        )
+    if array.dtype.itemsize < 4:  # float16: 1 ± 1e-4 is 1, the gradient would be all 0
+        raise TypeError(
+            f"numerical_gradient: x is {array.dtype}, too coarse to nudge by h={h:g} (1 ± h "
+            "rounds to 1, so the gradient would be 0); use float64: x.astype(np.float64)"
+        )
+
+    def loss() -> float:
+        value = f(x)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            if value is None:
+                raise TypeError(
+                    "numerical_gradient: f returned None: does it end with `return`?"
+                ) from None
+            raise TypeError(
+                "numerical_gradient: f must return one number (the loss), got "
+                f"{type(value).__name__}{f' of shape {np.shape(value)}' if np.ndim(value) else ''}"
+                "; sum or average it, e.g. lambda w: f(w).sum()"
+            ) from None
+
     with no_grad():
-        return central_differences(lambda: f(x), array, h)
+        return central_differences(loss, array, h)
 
 
 def central_differences(
@@ -56,6 +85,16 @@ def central_differences(
             array[idx] = original
         grad[idx] = (f_plus - f_minus) / (2 * h)
     return grad
+
+
+def tolerance_problem(name: str, value: Any, *, zero: bool) -> str | None:
+    """What is wrong with a step or tolerance argument (a finite number, > 0 or with `zero`
+    >= 0), or None: eps=0 divided by zero and atol="1e-5" reached numpy as a string."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return f"{name} must be a number, got {value!r}"
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
+        return f"{name} must be a finite number {'>= 0' if zero else '> 0'}, got {value!r}"
+    return None
 
 
 def mismatch(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> np.ndarray:
@@ -85,6 +124,9 @@ def gradcheck(
     A non-scalar output is weighted by a fixed random cotangent. Returns True, or raises
     `GradcheckError` naming the input, the worst element and both values.
     """
+    for name, value, zero in (("eps", eps, False), ("atol", atol, True), ("rtol", rtol, True)):
+        if (problem := tolerance_problem(name, value, zero=zero)) is not None:
+            raise ValueError(f"gradcheck: {problem}")
     promoted = [
         Tensor(np.array(t.data, dtype=np.float64), requires_grad=t.requires_grad, name=t.name)
         if isinstance(t, Tensor)
@@ -119,7 +161,8 @@ def gradcheck(
             label = x.name or f"input {i}"
             raise GradcheckError(
                 f"gradcheck: {label} (shape {x.shape}) element {tuple(int(j) for j in worst)}: "
-                f"backward gives {analytic[worst]!r}, central differences give {numeric[worst]!r} "
+                f"backward gives {float(analytic[worst])!r}, central differences give "
+                f"{float(numeric[worst])!r} "
                 f"(atol={atol}, rtol={rtol})"
             )
     return True

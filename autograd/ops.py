@@ -311,11 +311,19 @@ def _fixed(t: Tensor) -> bool:
 
 
 def _pow_vjp_base(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
-    """g·y·x^(y−1), and 0 where x = y = 0 (not 0·0^−1 = nan)."""
-    exponent = y - 1
-    if np.any((y.data == 0) & (x.data == 0)) or (is_grad_enabled() and not _fixed(y)):
-        exponent = exponent + _mask(BOTH_ZERO, x, y)
-    return g * y * x**exponent
+    """g·y·x^(y−1), and 0 where x = y = 0: there the base is 1 (not 0·0^−1 = nan).
+
+    Recording (a trace, create_graph), whether the mask is needed may depend only on values
+    that cannot change, and the mask meets x, which is recorded (x requires grad here): a
+    constant y's `y − 1 + mask` would be a constant, its example value kept by a program, so
+    `x ** 0` traced at x = 2 gave nan at 0 (or was refused, for arrays).
+    """
+    if is_grad_enabled():
+        masked = not _fixed(y) or (np.any(y.data == 0) and (not _fixed(x) or np.any(x.data == 0)))
+    else:
+        masked = np.any((y.data == 0) & (x.data == 0))
+    base = x + _mask(BOTH_ZERO, x, y) if masked else x
+    return g * y * base ** (y - 1)
 
 
 def _pow_vjp_exponent(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
@@ -1122,7 +1130,7 @@ def _batch_size(z: Tensor) -> Tensor:
     """N, the rows the loss is the mean over, as a number named as the book names it (a
     traced program writes `batch_size = 100`)."""
     n = _new_tensor(np.asarray(builtins.max(z.size // z.shape[-1], 1), dtype=z.dtype))
-    n.name = "batch_size"
+    n._name = "batch_size"
     return n
 
 
@@ -1173,24 +1181,33 @@ def softmax_cross_entropy(logits: ArrayLike, t: ArrayLike) -> Tensor:
         target = t if isinstance(t, Tensor) else Tensor._wrap(raw.astype(z.dtype, copy=False))
         return apply(SOFTMAX_CROSS_ENTROPY, (z, target), {"saved": {}})
     if raw.shape == z.shape[:-1]:
-        if raw.dtype.kind == "f" and not np.all(raw == np.round(raw)):
-            raise ValueError(
-                "softmax_cross_entropy: labels of shape "
-                f"{raw.shape} must be whole class numbers; for probabilities give shape {z.shape}"
-            )
-        labels = raw.astype(np.intp, copy=False)
         classes = z.shape[-1]
+        if raw.dtype.kind == "f":
+            if not np.all(raw == np.round(raw)):
+                raise ValueError(
+                    "softmax_cross_entropy: labels of shape "
+                    f"{raw.shape} must be whole class numbers; for probabilities give shape "
+                    f"{z.shape}"
+                )
+            if raw.size and not (0 <= raw.min() and raw.max() < classes):  # before the cast
+                raise _label_range_error(raw, classes)
+        labels = raw.astype(np.intp, copy=False)
         if (labels.view(np.uintp) >= classes).any():  # negative labels wrap to huge numbers
-            raise ValueError(
-                f"softmax_cross_entropy: labels must lie in 0..{classes - 1} for {classes} "
-                f"classes; got values from {labels.min()} to {labels.max()}"
-            )
+            raise _label_range_error(raw, classes)
         return unary(SOFTMAX_CROSS_ENTROPY, z, {"labels": labels, "saved": {}})
     if raw.shape == z.shape:  # integer one-hot given with the logits' shape
         return apply(SOFTMAX_CROSS_ENTROPY, (z, Tensor._wrap(raw.astype(z.dtype))), {"saved": {}})
     raise ValueError(
         f"softmax_cross_entropy: logits {z.shape} and labels {raw.shape} do not match; give "
         f"one-hot labels of shape {z.shape} or class numbers of shape {z.shape[:-1]}"
+    )
+
+
+def _label_range_error(labels: np.ndarray, classes: int) -> ValueError:
+    low, high = labels.min().item(), labels.max().item()  # the user's values, not a cast's
+    return ValueError(
+        f"softmax_cross_entropy: labels must lie in 0..{classes - 1} for {classes} classes; "
+        f"got values from {low!r} to {high!r}"
     )
 
 

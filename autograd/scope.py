@@ -52,27 +52,28 @@ class scope:
     """Mark every tensor created inside this block as belonging to a region named `name`.
 
     Blocks nest: a tensor belongs to the innermost one. A plain class, not a generator: nn
-    layers open one on every call, so entering and leaving must be cheap.
+    layers open one on every call, so entering and leaving must be cheap. One object may be
+    open several times at once (nested, or in several threads): leaving restores the region
+    it was entered from, which the block's own region holds as its parent.
     """
 
-    __slots__ = ("_name", "_outer")
+    __slots__ = ("_name",)
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"scope: the name must be a non-empty string, got {name!r}")
         self._name = name
-        self._outer: Region | None = None
 
     def __enter__(self) -> Region:
         state = _open
-        self._outer = outer = state.region
-        region = Region(self._name, outer)
+        region = Region(self._name, state.region)
         _anywhere.append(None)
         state.region = region
         return region
 
     def __exit__(self, *exc: object) -> None:
-        _open.region = self._outer
+        state = _open
+        state.region = state.region.parent  # type: ignore[union-attr]  (this block's region)
         _anywhere.pop()
 
 

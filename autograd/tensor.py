@@ -110,7 +110,7 @@ class Tensor:
         "_data",
         "_grad",
         "requires_grad",
-        "name",
+        "_name",
         "_op",
         "_x",
         "_y",
@@ -124,7 +124,6 @@ class Tensor:
     __array_priority__ = 1000
 
     requires_grad: bool
-    name: str | None
 
     def __init__(
         self, data: ArrayLike, *, requires_grad: bool = True, name: str | None = None
@@ -133,7 +132,7 @@ class Tensor:
         self._data = as_float_array(data, what)
         self._grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
-        self.name = _check_name(name, what)
+        self._name = _check_name(name, what)
         self._op: Op | None = None
         self._x: Tensor | None = None  # first input, if made by an op
         self._y: Tensor | None = None  # second input, if the op has two
@@ -154,7 +153,7 @@ class Tensor:
         t._data = data if type(data) is np.ndarray else np.asarray(data)
         t._grad = None
         t.requires_grad = False
-        t.name = None
+        t._name = None
         t._op = None
         t._x = None
         t._y = None
@@ -184,6 +183,16 @@ class Tensor:
         _copies_made = True
         self._meta = None  # hooks and anomaly notes stay with the original
         self._scope = state.get("_scope")  # the region marks the copy too
+
+    @property
+    def name(self) -> str | None:
+        """The tensor's name in drawings, explanations and traced code (None: unnamed)."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        # checked here too: drawings and explanations read it as text (t.name = 5 broke them)
+        self._name = _check_name(value, "name")
 
     # --- graph introspection (used by the visualizer) -------------------------------------
     @property
@@ -317,6 +326,11 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
+    def __contains__(self, value: Any) -> bool:
+        """`2.0 in t` asks about the values, as numpy does (`==` on tensors is identity, which
+        made every `in` False)."""
+        return _values(value) in self._data
+
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         data = self._data
         if dtype is None or np.dtype(dtype) == data.dtype:
@@ -333,8 +347,8 @@ class Tensor:
 
         An update into a plain array (`p.data -= lr * p.grad`) uses the tensor's values; a
         ufunc that is one of the engine's ops runs as that op, so it is differentiated;
-        comparisons give plain bool arrays; anything else is refused rather than silently
-        leaving the graph.
+        comparisons and other questions about the values (`np.isnan`, `np.all`) give plain
+        bool arrays; anything else is refused rather than silently leaving the graph.
         """
         out = kwargs.pop("out", None)
         arrays = [i._data if isinstance(i, Tensor) else i for i in inputs]
@@ -346,13 +360,27 @@ class Tensor:
                 )
             return ufunc(*arrays, out=out)
         if method == "__call__" and out is None and not kwargs:
-            if ufunc in _COMPARISONS:
-                return ufunc(*arrays)
+            if ufunc in _COMPARISONS:  # `array < t`: the tensor is on the right
+                try:
+                    return ufunc(*arrays)
+                except (ValueError, TypeError) as exc:
+                    raise type(exc)(
+                        f"np.{ufunc.__name__}: cannot compare shapes "
+                        f"{' and '.join(str(np.shape(a)) for a in arrays)}; give arrays whose "
+                        "shapes broadcast"
+                    ) from None
             if ufunc is np.equal or ufunc is np.not_equal:  # `==` on tensors is identity
                 return (ufunc is np.not_equal) != (inputs[0] is inputs[-1])
             op = _UFUNC_OPS.get(ufunc)
             if op is not None:
                 return op(*inputs)
+        if (
+            out is None
+            and method in ("__call__", "reduce")
+            and ufunc not in (np.equal, np.not_equal)
+            and {types[-1] for types in ufunc.types} - {"O"} == {"?"}  # (beside object loops)
+        ):  # a question about the values (np.isnan(loss), np.all(t > 0)): bools, untracked
+            return getattr(ufunc, method)(*arrays, **kwargs)
         name = f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method}"
         raise TypeError(
             f"{name} on a Tensor is not recorded for backward: use the tensor's operators and "
@@ -469,16 +497,16 @@ class Tensor:
 
     # comparisons read values and record nothing: `if loss < 0.1:`, masks such as `t > 0`
     def __lt__(self, other: ArrayLike) -> Any:
-        return self._data < _values(other)
+        return _compare(operator.lt, "<", self, other)
 
     def __le__(self, other: ArrayLike) -> Any:
-        return self._data <= _values(other)
+        return _compare(operator.le, "<=", self, other)
 
     def __gt__(self, other: ArrayLike) -> Any:
-        return self._data > _values(other)
+        return _compare(operator.gt, ">", self, other)
 
     def __ge__(self, other: ArrayLike) -> Any:
-        return self._data >= _values(other)
+        return _compare(operator.ge, ">=", self, other)
 
     __hash__ = object.__hash__  # `==` stays identity, so tensors can key dicts and sets
 
@@ -696,6 +724,18 @@ _COMPARISONS = (np.less, np.less_equal, np.greater, np.greater_equal)
 
 def _values(other: Any) -> Any:
     return other._data if isinstance(other, Tensor) else other
+
+
+def _compare(compare: Callable[[Any, Any], Any], symbol: str, t: Tensor, other: Any) -> Any:
+    try:
+        return compare(t._data, _values(other))
+    except (ValueError, TypeError) as exc:  # numpy's words name neither the tensor nor `<`
+        arrays = isinstance(other, (Tensor, np.ndarray))
+        kind = f"shape {other.shape}" if arrays else type(other).__name__
+        raise (ValueError if isinstance(exc, ValueError) else TypeError)(
+            f"{symbol}: cannot compare {_describe(t)} with {kind}; compare with a number or "
+            "an array whose shape broadcasts with it"
+        ) from None
 
 
 # numpy functions whose result is not meant to carry a gradient: arrays shaped like the
@@ -919,6 +959,11 @@ def _backpropagate(
             if op is None:
                 continue
             if node._released and steps is None:
+                if _written_after(node, node._id):  # updated in place: used as a parameter
+                    raise RuntimeError(
+                        f"backward: {_describe(node)} was computed (by '{op.name}') and then "
+                        f"changed in place like a parameter; make a parameter {_FROM_ARRAY}"
+                    )
                 raise RuntimeError(
                     f"backward: the graph through '{op.name}' (node {node._id}) was "
                     "already used by an earlier backward; pass retain_graph=True to the "
@@ -1117,12 +1162,21 @@ def _refuse_changed(node: Tensor) -> None:
     what = " and ".join(
         ("its output " if t is node else "its input ") + _describe(t) for t in changed
     )
+    hint = f" If it is a parameter, make it {_FROM_ARRAY}" if node in changed else ""
     raise RuntimeError(
         f"backward: '{node._op.name}' (node {node._id}) needs {what}, which was changed in place "
         "(+=, -=, *=, /= or item assignment, on it or on a tensor sharing its memory such as "
         "t[0], t.T or t.detach()) after the operation was recorded, so its gradient would use "
-        "the new values. Compute the forward again after the update, or update a copy."
+        f"the new values. Compute the forward again after the update, or update a copy.{hint}"
     )
+
+
+# a tensor made by an op and then trained: backward goes on through it into what it was made from
+_FROM_ARRAY = (
+    "from the scaled array, W = Tensor(np.random.randn(3, 2) * 0.01), not by an operation on a "
+    "tensor (Tensor(np.random.randn(3, 2)) * 0.01, or .T, is computed, so every backward goes "
+    "through it again)"
+)
 
 
 def _owned(g: Tensor, stored: set[int], kind: type[Tensor]) -> Tensor:
@@ -1157,9 +1211,13 @@ def grad(
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__}")
     found = _backpropagate(output, grad_output, retain_graph, create_graph, targets=inputs)
-    return tuple(
-        found[id(t)] if id(t) in found else type(t)._wrap(np.zeros_like(t._data)) for t in inputs
-    )
+    results: list[Tensor] = []
+    for t in inputs:
+        g = found[id(t)] if id(t) in found else type(t)._wrap(np.zeros_like(t._data))
+        if not create_graph and any(r._data is g._data for r in results):
+            g = type(g)._wrap(g._data.copy())  # one input asked for twice: an array each
+        results.append(g)
+    return tuple(results)
 
 
 class Value(Tensor):

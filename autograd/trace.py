@@ -325,7 +325,10 @@ def _build_on(
         with enable_grad():  # recorded even when trace is called inside no_grad()
             grads, owners, grad_of = _record_backward(out, seed, wanted)
 
-    # every tensor the outputs depend on, as values in creation order
+    # every tensor the outputs depend on, as values in creation order; an input is a leaf of
+    # the program even when the example was computed (W = Tensor(...) * 0.01)
+    by_data = {id(leaf.data): i for i, leaf in enumerate(leaves)}
+    by_leaf = {id(leaf): i for i, leaf in enumerate(leaves)}
     roots = [out, *grads.values()]
     found: dict[int, Tensor] = {}
     stack = list(roots)
@@ -334,9 +337,8 @@ def _build_on(
         if id(t) in found:
             continue
         found[id(t)] = t
-        stack.extend(t.inputs)
-    by_data = {id(leaf.data): i for i, leaf in enumerate(leaves)}
-    by_leaf = {id(leaf): i for i, leaf in enumerate(leaves)}
+        if id(t) not in by_leaf:
+            stack.extend(t.inputs)
     inputs = [
         _Value("input", leaf.shape, leaf.dtype, -1, position=i, tensor_name=names[i])
         for i, leaf in enumerate(leaves)
@@ -417,7 +419,8 @@ def _structure(out: Tensor, by_leaf: dict, by_data: dict, start: int) -> tuple:
         t = stack.pop()
         if id(t) not in found:
             found[id(t)] = t
-            stack.extend(t.inputs)
+            if id(t) not in by_leaf:
+                stack.extend(t.inputs)
     order = sorted(found.values(), key=lambda t: t.id)
     index = {id(t): i for i, t in enumerate(order)}
     record = []
@@ -428,7 +431,7 @@ def _structure(out: Tensor, by_leaf: dict, by_data: dict, start: int) -> tuple:
             if id(t.data) in by_data and not t.requires_grad:
                 record.append(("input", by_data[id(t.data)]))
             else:
-                record.append(("constant", t.shape, t.data.tobytes()))
+                record.append(("constant", t.shape, t.dtype.str, t.data.tobytes()))
         else:
             args = tuple(index[id(p)] for p in t.inputs)
             record.append((t.op.name, args, _params_key(t.params), t.shape))
@@ -734,8 +737,8 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
         if v.kind == "zeros":
             return "0.0" if scalar else f"np.zeros({v.shape}, {codegen.param(v.dtype)})"
         if v.kind == "literal":
-            if scalar:
-                return repr(float(v.literal))
+            if scalar:  # a float, also when whole, inf or nan (math.inf)
+                return codegen.number(v.literal, np.dtype(np.float64), integral=False).text
             text = codegen.number(v.literal, v.dtype).text
             return f"np.array({text}, {codegen.param(v.dtype)})"
         text = expr_of(v, _RETURN).text
@@ -1023,6 +1026,8 @@ class Program:
             except _NotAFloat:
                 pass
             else:
+                if dout is not None:
+                    _dout(variant, dout)  # a single-number output: dout can only be 1
                 return self._run_scalar(variant, floats)
         for v, (shape, char) in zip(inputs, variant.signature, strict=True):
             if type(v) is not np.ndarray or v.shape != shape or v.dtype.char != char:
@@ -1036,6 +1041,8 @@ class Program:
             variant = self._retrace(arrays, signature)
         self._last = variant
         if variant.scalar:
+            if dout is not None:
+                _dout(variant, dout)
             return self._run_scalar(variant, [float(a) for a in arrays])
         return self._run(variant, arrays, dout)
 
@@ -1052,6 +1059,11 @@ class Program:
         """Run `fn` eagerly on `inputs` and make sure it records what the program was traced
         from; a difference means `fn` branches on tensor values (an `if` on a loss, a mask
         from `.data`, a number from `float(t)`), and the program is not valid for them."""
+        if len(inputs) != len(self.names):
+            raise TypeError(
+                f"program.check takes the program's {len(self.names)} inputs "
+                f"({', '.join(self.names)}), got {len(inputs)}"
+            )
         arrays = [_as_array(v, i, self.names) for i, v in enumerate(inputs)]
         signature = tuple((a.shape, a.dtype.char) for a in arrays)
         variant = self._variants.get(signature)
@@ -1155,6 +1167,15 @@ def _dout(variant: _Variant, dout: Any) -> tuple[Any, ...]:
     if not variant.has_dout:  # no gradient to seed (a single number, or none wanted)
         if dout is not None and np.shape(dout) != shape:
             raise TraceError(f"program: dout has shape {np.shape(dout)}, the output {shape}")
+        seeded = shape == () and any(
+            g is not None and g.kind != "zeros" for g in variant.graph.grads
+        )
+        if dout is not None and seeded and not np.all(as_float_array(dout, "dout") == 1):
+            raise TraceError(
+                "program: the output is a single number, traced with the seed 1, so dout= can "
+                f"only be 1 (got {np.asarray(dout).tolist()!r}); the gradients are linear in "
+                "it: multiply them by your dout"
+            )
         return ()
     if dout is None:
         if math.prod(shape) != 1:
@@ -1178,7 +1199,10 @@ def _as_float(v: Any) -> float:
     if kind is float:
         return v
     if kind is int or isinstance(v, np.float64):
-        return float(v)
+        try:
+            return float(v)
+        except OverflowError:  # an int past float range: _as_array says so, naming the input
+            raise _NotAFloat from None
     if isinstance(v, Tensor) and v.ndim == 0 and v.dtype == np.float64:
         return float(v.data)
     if isinstance(v, np.ndarray) and v.shape == () and v.dtype == np.float64:
@@ -1203,16 +1227,28 @@ def _describe(signature: tuple) -> str:
 def _first_difference(traced: tuple, now: tuple) -> str:
     for i, (a, b) in enumerate(zip(traced, now, strict=False)):
         if a != b:
-            return f"step {i}: traced {_entry(a)}, now {_entry(b)}"
+            return f"step {i}: traced {_entry(a, b)}, now {_entry(b, a)}"
     return f"traced {len(traced)} steps, now {len(now)}"
 
 
-def _entry(entry: tuple) -> str:
+def _entry(entry: tuple, other: tuple) -> str:
+    """A step of the record, with what differs from the other one's same step."""
     if entry[0] == "input":
         return f"input {entry[1]}"
     if entry[0] == "constant":
-        return f"a constant of shape {entry[1]}"
-    return f"{entry[0]} of shape {entry[3]}"
+        _, shape, dtype, raw = entry
+        if other[0] != "constant" or other[1] != shape or math.prod(shape) > 4:
+            return f"a constant of shape {shape}"
+        values = np.frombuffer(raw, dtype=dtype).tolist()
+        return f"the constant {values[0] if shape == () else values}"
+    name, args, params, shape = entry
+    text = f"{name} of shape {shape}"
+    if other[0] == name and other[3] == shape:
+        if params != other[2]:
+            return text + " with " + ", ".join(f"{k}={v!r}" for k, v in params)
+        if args != other[1]:
+            return text + f" of steps {args}"
+    return text
 
 
 def _input_names(fn: Callable[..., Any], inputs: Sequence[Any], given: Sequence[str] | None):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import threading
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -72,6 +73,44 @@ def test_the_books_apple_example_with_numbers() -> None:
     assert report.ok
     assert float(report["x"].actual) == 2.0 and float(report["y"].actual) == 100.0
     assert float(report["dx"].expected) == pytest.approx(2.0)
+
+
+def test_large_values_do_not_fail_a_right_layer_on_rounding() -> None:
+    """At 1e10 the step h = 1e-6 is below x's precision, and beside 3e9 the loss's rounding
+    swamps the 1e-6 change of a small element: central differences were off by up to half and
+    overruled the engine, so the book's right MulLayer FAILED (with a made-up kink)."""
+    assert check_layer(book.MulLayer(), 1e10, 2.0).ok
+    report = check_layer(book.MulLayer(), np.array([3e9, 1.0]), np.array([2.0, 1.0]))
+    assert report.ok, str(report)
+    assert "differs from central differences" not in str(report)
+    assert failed(check_layer(book.MulLayerSwapped(), 1e10, 2.0)) == ["x", "y"]
+
+
+def test_a_random_forward_is_refused_not_failed_with_noise() -> None:
+    """The book's Dropout (a new mask each forward) FAILED with a "true" gradient of -326349:
+    central differences of a random function."""
+
+    class Dropout:
+        def __init__(self) -> None:
+            self.rng = np.random.default_rng(0)
+
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            self.mask = self.rng.random(x.shape) > 0.5
+            return x * self.mask
+
+        def backward(self, dout: np.ndarray) -> np.ndarray:
+            return dout * self.mask
+
+    with pytest.raises(LayerCheckError, match=r"different outputs for the same inputs .*Dropout"):
+        check_layer(Dropout(), shape=(2, 3))
+
+
+def test_bad_steps_and_tolerances_are_layer_check_errors() -> None:
+    for kwargs, words in [({"eps": 0}, "eps must be a finite number > 0"),
+                          ({"atol": "x"}, "atol must be a number"),
+                          ({"rtol": -1}, "rtol must be a finite number >= 0")]:  # fmt: skip
+        with pytest.raises(LayerCheckError, match=words):
+            check_layer(book.MulLayer(), 1.0, 2.0, **kwargs)
 
 
 def test_python_int_scalars_are_fine_but_integer_arrays_are_not() -> None:
@@ -440,6 +479,20 @@ def test_nan_in_backward_fails_its_row() -> None:
 
     report = check_layer(NanBackward(), shape=(2,))
     assert report["x"].diagnoses == ["backward gives nan at (0,)"]
+
+
+def test_an_infinite_backward_is_reported_without_numpy_warnings() -> None:
+    """inf / inf made the relative error nan, with numpy's 'invalid value encountered in
+    divide' on stderr."""
+
+    class InfBackward(book.Relu):
+        def backward(self, dout):
+            return dout * 0 + np.inf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = check_layer(InfBackward(), shape=(2, 3))
+    assert report["x"].max_rel == np.inf and not report.ok
 
 
 def test_checks_in_threads_leave_stdout_alone() -> None:

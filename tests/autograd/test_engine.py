@@ -634,6 +634,33 @@ def test_numerical_gradient_rejects_integer_arrays() -> None:
         numerical_gradient(lambda a: 0.0, np.array([1, 2]))
 
 
+def test_numerical_gradient_says_what_is_wrong_with_x_and_f() -> None:
+    """float16 gave an all-zero gradient (1 ± 1e-4 rounds to 1); a read-only x and an f
+    returning an array or None were numpy's and float()'s words."""
+    with pytest.raises(TypeError, match=r"float16, too coarse to nudge by h=0.0001"):
+        numerical_gradient(lambda w: float((w**2).sum()), np.ones(3, np.float16))
+    with pytest.raises(ValueError, match=r"x is read-only .*np.array\(x\)"):
+        numerical_gradient(lambda w: float(w.sum()), np.broadcast_to(np.ones(1), (3,)))
+    with pytest.raises(TypeError, match=r"one number \(the loss\), got ndarray of shape \(3,\)"):
+        numerical_gradient(lambda w: w**2, np.ones(3))
+    with pytest.raises(TypeError, match="f returned None"):
+        numerical_gradient(lambda w: None, np.ones(3))
+    x = np.ones(3, np.float32)  # float32 is coarse but works, as in the book's float32 nets
+    assert numerical_gradient(lambda w: float((w**2).sum()), x) == pytest.approx([2.0] * 3, 1e-2)
+
+
+def test_steps_and_tolerances_must_be_numbers_above_zero() -> None:
+    """eps=0 was Python's ZeroDivisionError and atol='x' numpy's UFuncTypeError."""
+    x = Tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"gradcheck: eps must be a finite number > 0, got 0"):
+        gradcheck(lambda t: t.sum(), x, eps=0)
+    with pytest.raises(ValueError, match=r"gradcheck: atol must be a number, got 'x'"):
+        gradcheck(lambda t: t.sum(), x, atol="x")
+    with pytest.raises(ValueError, match=r"h must be a finite number > 0, got nan"):
+        numerical_gradient(lambda w: float(w.sum()), np.ones(2), h=float("nan"))
+    assert gradcheck(lambda t: t.sum(), x, atol=0, rtol=0.01)  # 0 is a tolerance
+
+
 def test_gradcheck_passes_for_correct_function() -> None:
     x = Tensor(np.array([[0.5, -1.0], [2.0, 0.1]]), name="x")
     assert gradcheck(lambda t: (t.tanh() * t).sum(axis=0), x) is True
@@ -699,3 +726,6 @@ def test_grad_results_are_arrays_of_their_own() -> None:
     ga, gb = autograd.grad(a + b, [a, b], seed)
     ga.data[0] = 7.0
     assert gb.data.tolist() == [1.0, 1.0] and seed.tolist() == [1.0, 1.0]
+    g1, g2, g3 = autograd.grad((a * a).sum(), [a, a, b])  # one input twice: was one Tensor
+    g1.data[0] = 0.0
+    assert g2.data.tolist() == [2.0, 4.0] and g3.data.tolist() == [0.0, 0.0]

@@ -4,6 +4,7 @@ traceback chained under it; and softmax_cross_entropy's numerics at the edges.""
 from __future__ import annotations
 
 import operator
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -81,6 +82,21 @@ def test_labels_out_of_range() -> None:
     _raises(ValueError, lambda: softmax_cross_entropy(z, [-1, 0]))
     _raises(ValueError, lambda: softmax_cross_entropy(z, np.array([0.5, 1.0])))  # not whole
     _raises(ValueError, lambda: softmax_cross_entropy(Tensor(1.0), 0))  # no class axis
+
+
+def test_labels_out_of_range_are_named_as_given() -> None:
+    """The range quoted the labels' intp cast: 1e30 and 2**63 read as -9223372036854775808,
+    and a float past intp's range warned `invalid value encountered in cast` first."""
+    z = Tensor(np.zeros((2, 3)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        message = str(_raises(ValueError, lambda: softmax_cross_entropy(z, [1e30, 2.0])))
+    assert "got values from 2.0 to 1e+30" in message
+    big = np.array([2**63, 1], dtype=np.uint64)
+    message = str(_raises(ValueError, lambda: softmax_cross_entropy(z, big)))
+    assert "got values from 1 to 9223372036854775808" in message
+    message = str(_raises(ValueError, lambda: softmax_cross_entropy(z, [0, -1])))
+    assert "got values from -1 to 0" in message
 
 
 @pytest.mark.parametrize(

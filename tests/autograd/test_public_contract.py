@@ -313,6 +313,25 @@ def test_backward_refuses_an_output_changed_in_place() -> None:
         y.sum().backward()
 
 
+def test_a_parameter_made_by_scaling_a_tensor_says_how_to_make_it() -> None:
+    """`W = Tensor(randn) * 0.01` is computed: the second training step went through the
+    used-up `mul` again, and the error advised retain_graph=True (which then failed on the
+    in-place update)."""
+    W = Tensor(np.ones((3, 2))) * 0.01
+    x = Tensor(np.ones((4, 3)), requires_grad=False)
+    (x @ W).sum().backward()
+    with no_grad():
+        W -= 0.1 * W.grad
+    with pytest.raises(RuntimeError, match=r"computed \(by 'mul'\) and then changed in place "
+                       r"like a parameter; make a parameter from the scaled array"):  # fmt: skip
+        (x @ W).sum().backward()
+    y = Tensor([0.5]).exp()
+    with no_grad():
+        y *= 2
+    with pytest.raises(RuntimeError, match=r"If it is a parameter, make it from the scaled"):
+        y.sum().backward()
+
+
 def test_update_after_backward_then_fresh_forward_is_fine() -> None:
     w = Tensor([1.0, 2.0])
     for _ in range(3):
@@ -365,6 +384,37 @@ def test_comparisons_give_untracked_bool_arrays() -> None:
     if loss < 0.1:
         pytest.fail("1.5 < 0.1")
     assert t.data[t > 0].tolist() == [0.5, 2.0]
+
+
+def test_comparisons_that_cannot_be_made_name_the_shapes() -> None:
+    """They were numpy's 'operands could not be broadcast together with shapes (3,) (4,)'."""
+    t = Tensor([-1.0, 0.5, 2.0], name="t")
+    shapes = r"<: cannot compare the tensor 't' of shape \(3,\) with shape \(4,\)"
+    with pytest.raises(ValueError, match=shapes):
+        _ = t < np.zeros(4)
+    with pytest.raises(TypeError, match=r">=: cannot compare .* with str"):
+        _ = t >= "a"
+    with pytest.raises(ValueError, match=r"np.less: cannot compare shapes \(4,\) and \(3,\)"):
+        _ = np.zeros(4) < t
+
+
+def test_numpy_questions_about_the_values_give_bools() -> None:
+    """`if np.isnan(loss): break` in a training loop, `np.all(t)`: ufuncs whose results are
+    bools were refused as 'not recorded for backward', like ufuncs that compute floats."""
+    t = Tensor([1.0, np.nan, -2.0])
+    assert np.isnan(t).tolist() == [False, True, False]
+    assert np.isfinite(t.sum()) == np.False_ and bool(np.isnan(t.sum()))
+    assert np.signbit(t).tolist() == [False, False, True]
+    assert np.all(Tensor([1.0, 2.0])) and not np.all(Tensor([1.0, 0.0]))
+    with pytest.raises(TypeError, match=r"np\.floor on a Tensor is not recorded"):
+        np.floor(t)  # a float result would leave the graph: still refused
+
+
+def test_in_asks_about_the_values() -> None:
+    """`2.0 in t` iterated rows and compared them by identity: always False."""
+    t = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert 2.0 in t and 5.0 not in t and Value(3.0) in t
+    assert Tensor([1.0]) in Tensor([0.0, 1.0]) and [3.0, 4.0] in t
 
 
 def test_equality_stays_identity_so_tensors_key_dicts() -> None:
@@ -424,6 +474,19 @@ def test_tensor_names_must_be_strings() -> None:
         Tensor(1.0, name=123)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="name must be a string"):
         Value(1.0, 5)  # type: ignore[arg-type]
+
+
+def test_a_name_set_later_must_be_a_string_too() -> None:
+    """`t.name = 5` was accepted, and autograd.explain then crashed deep inside
+    ('int' object has no attribute 'startswith')."""
+    t = Tensor([1.0, 2.0], name="a")
+    with pytest.raises(TypeError, match="name must be a string or None, got int"):
+        t.name = 5  # type: ignore[assignment]
+    assert t.name == "a"
+    t.name = None
+    assert "Step 1 of 2" in autograd.explanation((t * 2).sum())
+    t.name = "w"
+    assert pickle.loads(pickle.dumps(t)).name == "w"
 
 
 def test_reshape_takes_numpy_integers_and_refuses_fractions() -> None:

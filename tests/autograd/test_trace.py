@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import math
 import pickle
 import sys
 from collections.abc import Callable
@@ -290,6 +291,36 @@ def test_check_detects_a_number_read_from_a_tensor() -> None:
         program.check(3.0)
 
 
+def test_check_says_what_differs_and_counts_its_inputs() -> None:
+    """The difference named only the kind of step ("a constant of shape (), now a constant of
+    shape ()"); a wrong number of inputs was zip()'s ValueError."""
+    program = autograd.trace(lambda x: x * float(x.sum()), Tensor(2.0))
+    with pytest.raises(TraceError, match=r"traced the constant 2\.0, now the constant 3\.0"):
+        program.check(3.0)
+    picked = autograd.trace(lambda a: a[int(np.argmax(a.data))] * 1.0, Tensor([1.0, 3.0, 2.0]))
+    with pytest.raises(TraceError, match=r"with index=1, now getitem of shape \(\) with index=0"):
+        picked.check(np.array([5.0, 1.0, 2.0]))
+    with pytest.raises(TypeError, match=r"program.check takes the program's 1 inputs \(a\), got 2"):
+        picked.check(np.ones(3), np.ones(3))
+
+
+def test_a_computed_tensor_given_as_an_input_is_a_leaf_of_the_program() -> None:
+    """`W = Tensor(np.random.randn(3, 2)) * 0.01`, the book's initialisation, was refused:
+    the trace walked past the input W into the tensor it was computed from and called that
+    'a tensor it was not given'."""
+    W0 = Tensor(np.ones((3, 2)), name="W0")
+    W = W0 * 2
+    program = autograd.trace(lambda x, W: (x @ W).tanh().sum(), np.ones((4, 3)), W)
+    assert "W0" not in program.source and program.names == ["x", "W"]
+    new = np.full((3, 2), 0.1)
+    _, (_, dW) = program(np.ones((4, 3)), new)
+    leaf = Tensor(new.copy())
+    (Tensor(np.ones((4, 3)), requires_grad=False) @ leaf).tanh().sum().backward()
+    np.testing.assert_allclose(dW, leaf.grad.data)
+    program.check(np.ones((4, 3)), new)
+    assert W.data.tolist() == [[2.0, 2.0]] * 3  # its own array again after the trace
+
+
 def test_closure_captured_parameters_are_refused() -> None:
     W = Tensor(np.ones((3, 2)), name="W1")
     with pytest.raises(TraceError, match=r"'W1'.*Pass it as an input"):
@@ -417,6 +448,59 @@ def test_hostile_tensor_names_never_reach_the_code(hostile: str) -> None:
     assert hostile not in program.source and program.names == ["t"]
     _, (dx,) = program(np.array([1.0, 3.0]))
     assert dx.tolist() == [2.0, 6.0]
+
+
+def test_names_python_would_read_as_another_name_are_not_used() -> None:
+    """Python reads identifiers NFKC-normalized: `𝐛` is `b`, `ﬁ` is `fi`, `ｎｐ` is `np`. Used
+    as written, such a tensor name overwrote the input `b` (silently wrong gradients), shadowed
+    numpy, or made two parameters one (a SyntaxError)."""
+
+    def fn(a: Tensor, b: Tensor) -> Tensor:
+        t = a * 3
+        t.name = "𝐛"  # reads as b
+        return (t * b).sum()
+
+    a, b = Tensor(np.ones(3), name="a"), Tensor(np.full(3, 2.0), name="b")
+    program = autograd.trace(fn, a, b)
+    assert "𝐛" not in program.source
+    out, (da, db) = program(a.data, b.data)
+    assert float(out) == 18.0 and da.tolist() == [6.0] * 3 and db.tolist() == [3.0] * 3
+
+    W = Tensor(np.ones((3, 2)), name="W")
+    program = autograd.trace(lambda x, W: (x @ W).relu().sum(), np.ones((4, 3)), W,
+                             names=["ｎｐ", "W"])  # fmt: skip
+    assert program.names == ["x", "W"]
+    assert program(np.ones((4, 3)), W.data)[1][1].tolist() == [[4.0, 4.0]] * 3
+
+    program = autograd.trace(lambda s, t: (s * t).sum(), Tensor(np.ones(2), name="ﬁ"),
+                             Tensor(np.ones(2), name="fi"))  # fmt: skip
+    assert program.names == ["s", "fi"]
+
+
+def test_a_sum_over_no_axis_keeps_its_operands_parentheses() -> None:
+    """A 0-d sum is written as its operand ("{x}"), which claimed the precedence of a name:
+    -(x - y).sum() became `-x - y`, a silently wrong output."""
+    program = autograd.trace(lambda x, y: abs(-(x - y).sum()), Tensor(3.0), Tensor(1.0))
+    assert "-(x - y)" in program.source
+    out, (dx, dy) = program(np.array(3.0), np.array(1.0))
+    assert float(out) == 2.0 and float(dx) == 1.0 and float(dy) == -1.0
+
+
+def test_x_to_the_power_zero_keeps_its_zero_gradient_at_zero() -> None:
+    """pow's guard for 0 ** 0 was a constant (`y - 1 + mask` of a constant y): a program
+    traced at x = 2.5 kept the mask's value there, giving nan at x = 0 (eager: 0), and an
+    array x ** 0.0 could not be traced at all."""
+    program = autograd.trace(lambda x: x**0, Value(2.5))
+    assert program(0.0) == (1.0, (0.0,))
+    program = autograd.trace(lambda x: x**0.0, Tensor(np.array([2.5, 1.0])))
+    assert program(np.array([0.0, 3.0]), dout=np.ones(2))[1][0].tolist() == [0.0, 0.0]
+
+
+def test_a_float_program_returns_an_infinite_gradient_as_math_inf() -> None:
+    """A constant gradient of inf was written `inf`, a NameError when the program ran."""
+    with np.errstate(over="ignore"):  # the traced forward overflows, as numpy warns
+        program = autograd.trace(lambda x, y: x / 1e-300 / 1e-300 + y, Value(1.0), Value(2.0))
+    assert program(1.0, 2.0) == (math.inf, (math.inf, 1.0))
 
 
 def test_hostile_scope_names_stay_inside_their_comment() -> None:
@@ -947,3 +1031,29 @@ def test_inside_detect_anomaly_a_program_names_the_op_that_made_a_nan() -> None:
     scalar = autograd.trace(lambda a: a.sqrt() * 2.0, Value(1.0, "a"))
     with autograd.detect_anomaly(), pytest.raises(autograd.AnomalyError, match="in forward"):
         scalar(-1.0)
+
+
+def test_a_single_number_output_refuses_a_dout_it_would_ignore() -> None:
+    """The seed of a 0-d output is the literal 1 written into the code: dout=2.0 was silently
+    ignored (gradients for dout=1, where eager backward(2.0) doubles them)."""
+    W = Tensor(np.ones((3, 2)), name="W")
+    program = autograd.trace(lambda x, W: (x @ W).sum(), np.ones((4, 3)), W)
+    with pytest.raises(TraceError, match=r"dout= can only be 1 .*multiply them by your dout"):
+        program(np.ones((4, 3)), W.data, dout=2.0)
+    _, (_, dW) = program(np.ones((4, 3)), W.data, dout=np.ones(()))
+    assert dW.tolist() == [[4.0, 4.0]] * 3
+    data_only = autograd.trace(lambda x: (x * x).sum(), np.ones(2))  # no gradient to seed
+    assert data_only(np.ones(2), dout=5.0)[1] == (None,)
+    scalar = autograd.trace(lambda a, b: a * b, Value(2.0), Value(3.0))  # float code
+    with pytest.raises(TraceError, match="dout= can only be 1"):
+        scalar(2.0, 3.0, dout=5.0)
+    with pytest.raises(TraceError, match=r"dout has shape \(3,\)"):
+        scalar(np.array(2.0), 3.0, dout=np.ones(3))
+    assert scalar(2.0, 3.0, dout=1.0) == (6.0, (3.0, 2.0))
+
+
+def test_a_float_program_names_an_input_too_large_for_a_float() -> None:
+    """It was Python's 'int too large to convert to float', naming no input."""
+    program = autograd.trace(lambda a, b: a * b, Value(2.0, "a"), Value(3.0, "b"))
+    with pytest.raises(OverflowError, match=r"program input a: the integer \(about 10\*\*400\)"):
+        program(10**400, 3.0)
