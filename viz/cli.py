@@ -377,9 +377,7 @@ def _add_check_layer(sub: Any) -> None:
         "--shape", action="append", metavar="N,N", required=True,
         help="shape of forward's inputs; repeat it for one shape per input",
     )  # fmt: skip
-    c.add_argument(
-        "--seed", type=_seed, default=0, help="seed of the random values (default: 0)"
-    )
+    c.add_argument("--seed", type=_seed, default=0, help="seed of the random values (default: 0)")
     c.set_defaults(run=_check_layer)
 
 
