@@ -7,7 +7,7 @@ Exit status: 0 on success, 2 for a refused or malformed command line (as argpars
 a picture cannot be written.
 
 Output survives a terminal that cannot show every character (`PYTHONIOENCODING=ascii`, a
-Latin-1 locale): `∂/∂x` is printed as `d/dx` there, anything else unprintable as `\\u....`.
+Latin-1 locale): `∂L/∂x` is printed as `dL/dx` there, anything else unprintable as `\\u....`.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from viz.render import RendererMissing
 from viz.steps import steps
 
 PROG = "scratchgrad"
+LOSS = "L"  # a formula is unnamed: its picture writes gradients ∂L/∂x (autograd.text.loss_name)
 
 
 def _checkout() -> Path | None:
@@ -260,10 +261,11 @@ def _draw(args: argparse.Namespace) -> int:
         steps_page = steps(root, forward=args.forward) if page else None  # both before backward
         if root.requires_grad:
             root.backward()
-        print(f"{args.expr.strip()} = {number(root.item())}")
+        # named as the picture names it: ∂/∂x alone is the blue local derivative there
+        print(f"{LOSS} = {args.expr.strip()} = {number(root.item())}")
         for name, t in variables.items():
             shown = "not used" if t.grad is None else number(t.grad.item())
-            print(f"  ∂/∂{name} = {shown}")
+            print(f"  ∂{LOSS}/∂{name} = {shown}")
         if explained is not None:
             print(f"\n{explained}\n")
         path = steps_page.save(output) if steps_page else draw(root, style=args.style).save(output)
@@ -346,9 +348,9 @@ def _add_trace_command(sub: argparse._SubParsersAction) -> None:
         except autograd.TraceError as exc:
             raise UsageError(str(exc)) from None
         print(program.source)
-        print(f"{args.expr.strip()} = {number(out)}")
+        print(f"{LOSS} = {args.expr.strip()} = {number(out)}")
         for name, g in zip(values, grads, strict=True):
-            print(f"  ∂/∂{name} = {number(g)}")
+            print(f"  ∂{LOSS}/∂{name} = {number(g)}")
         return 0
 
     t.set_defaults(run=run)
