@@ -137,3 +137,27 @@ def test_pygraphviz_size_note_is_not_repeated(capfd: pytest.CaptureFixture[str])
     chain = " ".join(f"a{i} -> a{i + 1};" for i in range(1100))
     Drawing("digraph { " + chain + " }").pipe("svg")
     assert capfd.readouterr().err == ""
+
+
+def test_title_note_and_legend_are_left_aligned_lines_that_do_not_touch() -> None:
+    # joined by <BR/>, the lines were centred and the 11 pt legend's baseline sat 11 pt under
+    # the 13 pt bold title's, touching its descenders
+    import itertools
+    import re
+
+    price, _ = apple_orange()
+    price.backward()
+    svg = draw(price, title="Fig. 5-17: apples and oranges", max_nodes=3).svg()
+    lines = [
+        (float(x), float(y), size)
+        for x, y, size, text in re.findall(
+            r'<text[^>]*text-anchor="start" x="([0-9.]+)" y="(-?[0-9.]+)"[^>]*'
+            r'font-size="([0-9.]+)"[^>]*>([^<]*)</text>',
+            svg,
+        )
+        if text.startswith(("Fig. 5&#45;17", "black: forward", "9 nodes: showing"))
+    ]
+    assert len(lines) == 3, lines  # title, the note about the cut, the legend
+    assert len({x for x, _, _ in lines}) == 1  # one left edge
+    baselines = sorted(y for _, y, _ in lines)
+    assert all(b - a >= 13 for a, b in itertools.pairwise(baselines))
