@@ -216,7 +216,11 @@ def _parser() -> argparse.ArgumentParser:
         help="picture to write: .svg, .png, .pdf or .dot, or .html for a page that steps "
         "through the backward pass (default: graph.svg)",
     )  # fmt: skip
-    d.add_argument("--style", choices=("book", "nodes"), default="book", help="default: book")
+    d.add_argument(
+        "--style", choices=("book", "nodes"), default="book",
+        help="book: values on the arrows, gradients under them, ops as circles (Fig. 5-16); "
+        "nodes: one box per value with its data and grad (default: book)",
+    )  # fmt: skip
     d.add_argument(
         "--explain", action="store_true",
         help="also print the backward pass gate by gate, with the chain rule at each step",
@@ -228,7 +232,13 @@ def _parser() -> argparse.ArgumentParser:
     d.set_defaults(run=_draw)
 
     demo = sub.add_parser(
-        "demo", help="draw the book's apple/orange graph (Fig. 5-17) and show what else to run"
+        "demo",
+        help="draw the book's apple/orange graph (Fig. 5-17) and show what else to run",
+        description=(
+            "Draw the book's Fig. 5-17 (2 apples at 100 and 3 oranges at 150, with 10% tax) "
+            "into DIR as .svg and .png, print the price and its five gradients, and list the "
+            "commands and examples to try next."
+        ),
     )
     demo.add_argument(
         "-o", "--output-dir", default="out", metavar="DIR", help="where to write (default: out)"

@@ -392,3 +392,16 @@ def test_an_output_that_is_not_a_file_is_refused(
     for name in ("g.svg", "pictures.png"):
         assert main(["draw", "x", "x=1", "-o", name]) == 2
         assert f"-o {name}: it exists and is not a file" in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize("command", ["draw", "demo", "trace", "check-layer"])
+def test_every_command_help_says_what_it_does(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `demo --help` was usage and options only; `--style` was helped by "default: book"
+    assert main([command, "--help"]) == 0
+    text = capsys.readouterr().out
+    usage, description = text.split("\n\n")[:2]
+    assert usage.startswith(f"usage: scratchgrad {command}")
+    assert len(description.split()) >= 10 and not description.startswith("options:")
+    assert not re.search(r"\}\s+default: \w+\n", text)  # a choice explained, not only its default
