@@ -180,7 +180,10 @@ class _Writer:
 class _Book(_Writer):
     """Fig. 5-16 and friends: ops as circles, numbers on the arrows, gradients under them."""
 
-    graph_attrs = "rankdir=LR, nodesep=0.3, ranksep=0.25, splines=polyline, forcelabels=true"
+    # ordering=in: an op's inputs top to bottom as in the code (orange above orange_num)
+    graph_attrs = (
+        "rankdir=LR, nodesep=0.3, ranksep=0.25, splines=polyline, forcelabels=true, ordering=in"
+    )
 
     def __init__(self, graph: Graph) -> None:
         super().__init__(graph)

@@ -161,3 +161,16 @@ def test_title_note_and_legend_are_left_aligned_lines_that_do_not_touch() -> Non
     assert len({x for x, _, _ in lines}) == 1  # one left edge
     baselines = sorted(y for _, y, _ in lines)
     assert all(b - a >= 13 for a, b in itertools.pairwise(baselines))
+
+
+def test_an_ops_inputs_are_drawn_top_to_bottom_in_the_order_of_the_code() -> None:
+    # Fig. 5-17 drew apple above num but orange_num above orange, for orange * orange_num
+    import re
+
+    svg = drawing().svg()
+    y = {
+        name: float(v)
+        for v, name in re.findall(r'<text[^>]* y="(-?[0-9.]+)"[^>]*>(\w+)</text>', svg)
+        if name in ("apple", "num", "orange", "orange_num", "tax")
+    }
+    assert y["apple"] < y["num"] < y["orange"] < y["orange_num"], y
