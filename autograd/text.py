@@ -323,10 +323,14 @@ def rule(
         for filler in ("{g} ⊙ ", "{g} · ", " ⊙ {g}", " · {g}", "{g}·"):
             text = text.replace(filler, "")
         text = text.replace("{g}", "1")
-    text = text.replace("{N}", str(rows))
+    text = text.replace("{N}", str(rows)).replace("{g}ᵀ", "({g})ᵀ")  # not ∂L/∂vᵀ: (∂L/∂v)ᵀ
     if rows == 1:
         text = text.replace(" / 1", "")
     body = text.format(x=operands[0], y=operands[1], out=out, g=upstream or "1")
+    if i == 0 and constant_exponent(h) and op.local_constant is not None:
+        power = op.local_constant(operands[0], float(h.inputs[1].data))  # the book's 2t
+        if power is not None:
+            body = f"{upstream} ⊙ {tidy(power, operands)}" if upstream else tidy(power, operands)
     axes = broadcast_axes(source.shape, h.shape) if op.name in ELEMENTWISE else ()
     if axes:
         body = f"sum of {body} over {axes_name(axes)}"

@@ -172,3 +172,14 @@ def test_an_ops_result_is_not_called_y_where_y_names_another_value() -> None:
     w = Tensor(np.ones(3), name="w")
     e = (w.exp() * Tensor(np.ones(3), name="y")).sum()
     assert "⊙ exp(w), shape (3,)" in explanation(e)
+
+
+def test_tensor_rules_write_a_square_as_2t_and_a_transpose_around_the_gradient() -> None:
+    # "∂L/∂v1 ⊙ 2·log(…)^(2−1)" where the scalar picture writes the book's 2t, and
+    # "∂L/∂x = ∂L/∂xᵀᵀ" for a transpose
+    a = Tensor(np.ones((2, 3)), name="a")
+    text = explanation(((a * 2 + 1) ** 2).sum() + (a.T ** 3).sum())
+    assert "∂L/∂(a×2+1) = ∂L/∂(a×2+1)² ⊙ 2(a×2+1), shape (2, 3)" in text
+    assert "∂L/∂aᵀ = ∂L/∂aᵀ³ ⊙ 3aᵀ², shape (3, 2)" in text
+    assert "∂L/∂a = (∂L/∂aᵀ)ᵀ, shape (2, 3)" in text
+    assert "^(" not in text and "ᵀᵀ" not in text
