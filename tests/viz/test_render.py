@@ -174,3 +174,24 @@ def test_an_ops_inputs_are_drawn_top_to_bottom_in_the_order_of_the_code() -> Non
         if name in ("apple", "num", "orange", "orange_num", "tax")
     }
     assert y["apple"] < y["num"] < y["orange"] < y["orange_num"], y
+
+
+def test_a_wide_drawing_in_a_notebook_scrolls_rather_than_shrink_its_text_away() -> None:
+    # fitted into a 900 px cell, TwoLayerNet's every-op drawing had 14 pt labels 5 px high
+    import re
+
+    import numpy as np
+
+    from nn import TwoLayerNet
+    from viz.steps import READABLE
+
+    net = TwoLayerNet(3, 4, 2, rng=0)
+    loss = net.lastLayer(net(np.ones((2, 3))), np.eye(2))
+    loss.backward()
+    d = draw(loss)
+    natural = float(re.search(r'width="([0-9.]+)pt"', d.svg()).group(1)) * 96 / 72  # type: ignore[union-attr]
+    data, metadata = d._repr_mimebundle_()  # type: ignore[misc]
+    shown = int(re.search(r"width: (\d+)px", data["text/html"]).group(1))  # type: ignore[union-attr]
+    assert shown >= natural * READABLE - 1 and shown > CELL_WIDTH
+    assert 'overflow-x: auto' in data["text/html"] and data["image/png"] in data["text/html"]
+    assert metadata == {"image/png": {"width": CELL_WIDTH}}  # a front end without HTML: fitted
