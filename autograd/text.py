@@ -317,21 +317,34 @@ def rule(
     source = h.inputs[i]
     upstream = f"∂{loss}/∂{g}" if g else None
     operands = [operand(names, t) for t in h.inputs] + ["t"]
-    out = h.name if h.name and len(h.name) <= 3 else "y"
+    out = output_symbol(h, names) if "{out}" in op.rule[i] else "y"
     text = op.rule[i]
     if upstream is None:  # the gradient of the loss itself is 1: leave it out
         for filler in ("{g} ⊙ ", "{g} · ", " ⊙ {g}", " · {g}", "{g}·"):
             text = text.replace(filler, "")
         text = text.replace("{g}", "1")
-    text = text.replace("{N}", str(rows))
+    text = text.replace("{N}", str(rows)).replace("{g}ᵀ", "({g})ᵀ")  # not ∂L/∂vᵀ: (∂L/∂v)ᵀ
     if rows == 1:
         text = text.replace(" / 1", "")
     body = text.format(x=operands[0], y=operands[1], out=out, g=upstream or "1")
+    if i == 0 and constant_exponent(h) and op.local_constant is not None:
+        power = op.local_constant(operands[0], float(h.inputs[1].data))  # the book's 2t
+        if power is not None:
+            body = f"{upstream} ⊙ {tidy(power, operands)}" if upstream else tidy(power, operands)
     axes = broadcast_axes(source.shape, h.shape) if op.name in ELEMENTWISE else ()
     if axes:
         body = f"sum of {body} over {axes_name(axes)}"
     name = operand(names, source)
     return f"∂{loss}/∂{name} = {body}"
+
+
+def output_symbol(h: Tensor, names: Mapping[int, tuple[str, int]]) -> str:
+    """What a formula calls the op's own result: its name if short, else the book's y, unless
+    y names another value of the picture (`tanh(y)`'s derivative is not 1 − y²): then the
+    result's own name, `1 − tanh(y)²`."""
+    if h.name and len(h.name) <= 3:
+        return h.name
+    return operand(names, h) if ("y", ATOM) in names.values() else "y"
 
 
 def local_text(head: Tensor, i: int, names: Mapping[int, tuple[str, int]]) -> str | None:
@@ -341,13 +354,13 @@ def local_text(head: Tensor, i: int, names: Mapping[int, tuple[str, int]]) -> st
     if op is None or not source.requires_grad or head.size != 1 or source.size != 1:
         return None
     operands = [operand(names, t) for t in head.inputs] + ["t"]
-    out = head.name if head.name and len(head.name) <= 3 else "y"
+    out = output_symbol(head, names) if "{out}" in op.local[i] else "y"
     text = None
     if constant_exponent(head) and op.local_constant is not None:
         text = op.local_constant(operands[0], float(head.inputs[1].data))
     if text is None:
         text = op.local[i].format(x=operands[0], y=operands[1], out=out)
-    text = tidy(text, operands)
+    text = tidy(text, [*operands, out])
     value = local_derivative(head, i)
     line = f"∂/∂{operand(names, source)} = {text}"
     if value is not None and text != shown(value):

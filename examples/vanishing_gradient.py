@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     ax.bar(layers + 0.2, sizes["relu"], width=0.4, label="ReLU (He)")
     ax.set(yscale="log", xticks=layers, xlabel="layer (1 = next to the input)")
     ax.set(ylabel="mean |∂L/∂W|", title=f"gradient reaching each layer of a {LAYERS}-layer net")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the plot: bars fill it
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "vanishing_gradient.png"
     fig.savefig(path, dpi=100)

@@ -1,6 +1,6 @@
 """XOR needs a hidden layer: a 2-2-1 sigmoid network trained on the four XOR points with squared
 error E = ½ Σ (y_o − y_true)², by gradient descent on the engine's gradients, which are checked
-against the hand-derived delta rule at every step:
+against the hand-derived delta rule at every step.
 
     output weights:  ∂E/∂W2 = y_hᵀ δ_o,   δ_o = (y_o − y_true) · y_o(1 − y_o)
     hidden weights:  ∂E/∂W1 = xᵀ δ_h,     δ_h = (δ_o W2ᵀ) · y_h(1 − y_h)

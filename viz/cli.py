@@ -7,7 +7,7 @@ Exit status: 0 on success, 2 for a refused or malformed command line (as argpars
 a picture cannot be written.
 
 Output survives a terminal that cannot show every character (`PYTHONIOENCODING=ascii`, a
-Latin-1 locale): `∂/∂x` is printed as `d/dx` there, anything else unprintable as `\\u....`.
+Latin-1 locale): `∂L/∂x` is printed as `dL/dx` there, anything else unprintable as `\\u....`.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from viz.render import RendererMissing
 from viz.steps import steps
 
 PROG = "scratchgrad"
+LOSS = "L"  # a formula is unnamed: its picture writes gradients ∂L/∂x (autograd.text.loss_name)
 
 
 def _checkout() -> Path | None:
@@ -215,7 +216,11 @@ def _parser() -> argparse.ArgumentParser:
         help="picture to write: .svg, .png, .pdf or .dot, or .html for a page that steps "
         "through the backward pass (default: graph.svg)",
     )  # fmt: skip
-    d.add_argument("--style", choices=("book", "nodes"), default="book", help="default: book")
+    d.add_argument(
+        "--style", choices=("book", "nodes"), default="book",
+        help="book: values on the arrows, gradients under them, ops as circles (Fig. 5-16); "
+        "nodes: one box per value with its data and grad (default: book)",
+    )  # fmt: skip
     d.add_argument(
         "--explain", action="store_true",
         help="also print the backward pass gate by gate, with the chain rule at each step",
@@ -227,7 +232,13 @@ def _parser() -> argparse.ArgumentParser:
     d.set_defaults(run=_draw)
 
     demo = sub.add_parser(
-        "demo", help="draw the book's apple/orange graph (Fig. 5-17) and show what else to run"
+        "demo",
+        help="draw the book's apple/orange graph (Fig. 5-17) and show what else to run",
+        description=(
+            "Draw the book's Fig. 5-17 (2 apples at 100 and 3 oranges at 150, with 10% tax) "
+            "into DIR as .svg and .png, print the price and its five gradients, and list the "
+            "commands and examples to try next."
+        ),
     )
     demo.add_argument(
         "-o", "--output-dir", default="out", metavar="DIR", help="where to write (default: out)"
@@ -260,10 +271,11 @@ def _draw(args: argparse.Namespace) -> int:
         steps_page = steps(root, forward=args.forward) if page else None  # both before backward
         if root.requires_grad:
             root.backward()
-        print(f"{args.expr.strip()} = {number(root.item())}")
+        # named as the picture names it: ∂/∂x alone is the blue local derivative there
+        print(f"{LOSS} = {args.expr.strip()} = {number(root.item())}")
         for name, t in variables.items():
             shown = "not used" if t.grad is None else number(t.grad.item())
-            print(f"  ∂/∂{name} = {shown}")
+            print(f"  ∂{LOSS}/∂{name} = {shown}")
         if explained is not None:
             print(f"\n{explained}\n")
         path = steps_page.save(output) if steps_page else draw(root, style=args.style).save(output)
@@ -346,9 +358,9 @@ def _add_trace_command(sub: argparse._SubParsersAction) -> None:
         except autograd.TraceError as exc:
             raise UsageError(str(exc)) from None
         print(program.source)
-        print(f"{args.expr.strip()} = {number(out)}")
+        print(f"{LOSS} = {args.expr.strip()} = {number(out)}")
         for name, g in zip(values, grads, strict=True):
-            print(f"  ∂/∂{name} = {number(g)}")
+            print(f"  ∂{LOSS}/∂{name} = {number(g)}")
         return 0
 
     t.set_defaults(run=run)

@@ -10,6 +10,7 @@ existing Graphviz workflows with `.to_graphviz()`.
 from __future__ import annotations
 
 import base64
+import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ from autograd import Tensor
 from viz.dot import Style, emit
 from viz.graph import build
 from viz.render import FORMATS, RendererMissing, render
+from viz.steps import READABLE
 
 if TYPE_CHECKING:
     import graphviz
@@ -106,9 +108,18 @@ class Drawing:
         width_px = float(found.group(1)) * 96 / 72 if found else 0.0
         if width_px <= CELL_WIDTH:
             return {"image/svg+xml": svg, "text/plain": repr(self)}
-        # wider than the cell: a PNG scaled to fit, so nothing is clipped or needs scrolling
+        # wider than the cell: a PNG scaled to fit, but not below READABLE of its size (as on
+        # the step-through page): a TwoLayerNet fitted into 900 px had 5 px text; it scrolls
         png = base64.b64encode(self.pipe("png")).decode("ascii")
-        return {"image/png": png, "text/plain": repr(self)}, {"image/png": {"width": CELL_WIDTH}}
+        bundle = {"image/png": png, "text/plain": repr(self)}
+        width = round(width_px * READABLE)
+        if width > CELL_WIDTH:  # front ends that show no HTML fit the PNG to the cell
+            bundle["text/html"] = (
+                f'<div style="overflow-x: auto"><img src="data:image/png;base64,{png}" '
+                f'style="width: {width}px; max-width: none" alt="{html.escape(repr(self))}">'
+                "</div>"
+            )
+        return bundle, {"image/png": {"width": CELL_WIDTH}}
 
     def __repr__(self) -> str:
         return f"<Drawing: {self.source.count(chr(10))} lines of DOT; .svg(), .save('graph.png')>"

@@ -9,6 +9,7 @@ string like `__import__('os').system(...)` is refused before anything happens.
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
@@ -54,7 +55,9 @@ def parse(text: str, names: Iterable[str]) -> ast.Expression:
     if len(text) > MAX_LENGTH:
         raise ExprError(f"the expression is longer than {MAX_LENGTH} characters")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # "1if x else 2": one line of refusal, not a warning too
+            warnings.simplefilter("error", SyntaxWarning)  # raised as a SyntaxError
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExprError(f"not a formula: {exc.msg}") from None
     except UnicodeError:  # a lone surrogate: bytes the terminal's encoding could not decode

@@ -615,10 +615,10 @@ def _cut(
         stub_key = f"{link.tail}cut"
         if stub_key not in stubs:
             behind = hidden_behind.get(link.tail, 1)
+            label = f"⋯ {behind} node{'s' if behind != 1 else ''}" if behind else "⋯ earlier nodes"
             stubs[stub_key] = Node(
-                stub_key, "stub", f"⋯ {behind} node{'s' if behind != 1 else ''}", source.title,
-                source.tensor, count=behind,
-            )  # fmt: skip
+                stub_key, "stub", label, source.title, source.tensor, count=behind
+            )
         cut_links.append(Link(stub_key, link.head, link.targets, link.value))
     hidden = len(units) - len(kept_units) - sum(1 for s in stubs.values() if s.kind != "stub")
     notes.append(
@@ -629,7 +629,9 @@ def _cut(
 
 
 def _hidden_counts(units: list[Node], links: list[Link], keep: set[str]) -> dict[str, int]:
-    """For each cut value, how many hidden nodes it was computed from (itself included)."""
+    """For each cut value, how many hidden nodes it was computed from (itself included); 0
+    where that reaches a stub of the walk, which stopped before counting what lies behind."""
+    unwalked = {n.key for n in units if n.kind == "stub"}
     inputs: dict[str, list[str]] = defaultdict(list)
     for link in links:
         if link.tail:
@@ -646,7 +648,7 @@ def _hidden_counts(units: list[Node], links: list[Link], keep: set[str]) -> dict
                 if source not in seen and source not in keep:
                     seen.add(source)
                     stack.append(source)
-        counts[tail] = len(seen)
+        counts[tail] = 0 if seen & unwalked else len(seen)
     return counts
 
 

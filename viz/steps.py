@@ -309,6 +309,39 @@ _SCRIPT = """
       if (g) { g.classList.toggle(name, on); }
     });
   }
+  function bringIntoView(ids) {
+    // a figure larger than the window scrolls to what this step writes: the node that runs
+    // and its new labels, centred; if both do not fit, the labels (from their left)
+    var nodes = [], labels = [];
+    ids.forEach(function (id) {
+      var g = document.getElementById(id);
+      if (g) { nodes.push(g.getBoundingClientRect()); }
+    });
+    if (!nodes.length) { return; }
+    document.querySelectorAll("#figure .sg-new").forEach(function (t) {
+      labels.push(t.getBoundingClientRect());
+    });
+    function span(boxes, lo, hi) {
+      return [Math.min.apply(null, boxes.map(function (b) { return b[lo]; })),
+              Math.max.apply(null, boxes.map(function (b) { return b[hi]; }))];
+    }
+    function shift(from, to, start, size) {
+      return to - from <= size ? (from + to - size) / 2 - start : from - start - 8;
+    }
+    var figure = document.getElementById("figure"), view = figure.getBoundingClientRect();
+    var boxes = nodes.concat(labels), x = span(boxes, "left", "right");
+    if (x[1] - x[0] > figure.clientWidth && labels.length) {
+      boxes = labels;
+      x = span(boxes, "left", "right");
+    }
+    var y = span(boxes, "top", "bottom");
+    figure.scrollLeft += shift(x[0], x[1], view.left, figure.clientWidth);
+    if (y[0] < 0) {  // as little as will do: the caption above stays in sight if it can
+      window.scrollBy(0, y[0] - 8);
+    } else if (y[1] > window.innerHeight) {
+      window.scrollBy(0, Math.min(y[1] - window.innerHeight + 8, y[0] - 8));
+    }
+  }
   function show(k) {
     step = Math.max(0, Math.min(last, k));
     plan.reveal.forEach(function (item) {
@@ -323,10 +356,7 @@ _SCRIPT = """
     });
     mark(plan.frames[step].current, "sg-current", true);
     mark(plan.frames[step].active, "sg-active", true);
-    var here = document.getElementById(plan.frames[step].current[0] || "");
-    if (here && here.scrollIntoView) {  // a wide figure scrolls to the node that runs now
-      here.scrollIntoView({block: "nearest", inline: "center"});
-    }
+    bringIntoView(plan.frames[step].current);
     document.getElementById("counter").textContent = "step " + step + " of " + last;
     document.getElementById("caption").textContent = plan.frames[step].caption;
     document.getElementById("prev").disabled = step === 0;

@@ -261,10 +261,13 @@ section {{ border-top: 1px solid #ccc; padding: 0.8em 0; display: flex; gap: 1.5
 .text {{ flex: 0 0 38%; min-width: 0; }}
 .figures {{ flex: 1; min-width: 0; }}
 .figures img {{ max-width: 100%; display: block; margin-bottom: 0.6em; }}
-pre {{ background: #f6f6f6; padding: 0.6em; white-space: pre-wrap; font-size: 12px; }}
+pre {{ background: #f6f6f6; padding: 0.6em; white-space: pre-wrap; font-size: 12px;
+  overflow-wrap: anywhere; }}
 .failed h2 {{ color: #b00; }}
 .meta {{ color: #666; font-size: 0.9em; }}
-h2 {{ font-size: 1.05em; margin: 0 0 0.3em; font-family: monospace; }}
+h2 {{ font-size: 1.05em; margin: 0 0 0.3em; font-family: monospace; overflow-wrap: anywhere; }}
+h2 .arg {{ white-space: nowrap; }}
+@media (max-width: 800px) {{ section {{ flex-direction: column; }} }}
 </style></head><body>
 <h1>Deep Learning from Scratch, ch. 4–6, on scratchgrad</h1>
 <p>{summary}</p>
@@ -279,13 +282,19 @@ def _section(result: Result, out: Path) -> str:
     errors = ""
     if result.stderr.strip():
         errors = f"<p>stderr:</p><pre>{html.escape(result.stderr.rstrip())}</pre>"
-    images = "".join(
-        f'<img src="{html.escape(p.relative_to(out).as_posix())}" alt="{html.escape(p.name)}">'
+    images = "".join(  # scaled to the column; a click opens it at full size
+        f'<a href="{src}"><img src="{src}" alt="{html.escape(p.name)}"></a>'
         for p in result.figures
+        for src in [html.escape(p.relative_to(out).as_posix())]
+    )
+    # arguments never split at their hyphens ("-" / "-init 0.01")
+    script, *args = result.title.split(" ")
+    title = " ".join(
+        [html.escape(script), *(f'<span class="arg">{html.escape(a)}</span>' for a in args)]
     )
     return (
         f'<section class="{"ok" if result.ok else "failed"}"><div class="text">'
-        f"<h2>{html.escape(result.title)}</h2>"
+        f"<h2>{title}</h2>"
         f'<p class="meta">{html.escape(result.note)} · {status} in {result.seconds:.1f} s</p>'
         f"<pre>{printed}</pre>{errors}</div>"
         f'<div class="figures">{images or "<p>(no figure)</p>"}</div></section>'

@@ -151,3 +151,35 @@ def test_a_shared_weight_matrix_sums_its_branches_in_words() -> None:
     loss = ((x @ W) @ W).sum()
     text = explanation(loss)
     assert "branch 2 of 2, all branches in: ∂L/∂W is the sum of 2 branches" in text
+
+
+def test_an_ops_result_is_not_called_y_where_y_names_another_value() -> None:
+    # tanh(y)'s local derivative read "1 − y²" (y = 2 would give −3) and σ(x)'s "y(1 − y)"
+    # beside the input y; the book's y stays where no value is called y
+    from autograd.text import expressions, local_text, walk
+
+    x, y = Value(1.0, "x"), Value(2.0, "y")
+    s, h = x.sigmoid(), y.tanh()
+    out = s * y + h
+    names = expressions(walk([out]), set())
+    assert local_text(s, 0, names) == "∂/∂x = σ(x)(1 − σ(x)) = 0.196612"
+    assert local_text(h, 0, names) == "∂/∂y = 1 − tanh(y)² = 0.0706508"
+    z = Value(2.0, "z")
+    alone = z.tanh() * 1.0
+    assert local_text(alone.inputs[0], 0, expressions(walk([alone]), set())) == (
+        "∂/∂z = 1 − y² = 0.0706508"
+    )
+    w = Tensor(np.ones(3), name="w")
+    e = (w.exp() * Tensor(np.ones(3), name="y")).sum()
+    assert "⊙ exp(w), shape (3,)" in explanation(e)
+
+
+def test_tensor_rules_write_a_square_as_2t_and_a_transpose_around_the_gradient() -> None:
+    # "∂L/∂v1 ⊙ 2·log(…)^(2−1)" where the scalar picture writes the book's 2t, and
+    # "∂L/∂x = ∂L/∂xᵀᵀ" for a transpose
+    a = Tensor(np.ones((2, 3)), name="a")
+    text = explanation(((a * 2 + 1) ** 2).sum() + (a.T ** 3).sum())
+    assert "∂L/∂(a×2+1) = ∂L/∂(a×2+1)² ⊙ 2(a×2+1), shape (2, 3)" in text
+    assert "∂L/∂aᵀ = ∂L/∂aᵀ³ ⊙ 3aᵀ², shape (3, 2)" in text
+    assert "∂L/∂a = (∂L/∂aᵀ)ᵀ, shape (2, 3)" in text
+    assert "^(" not in text and "ᵀᵀ" not in text

@@ -28,10 +28,24 @@ def test_index_shows_figures_beside_the_output(build, tmp_path, capsys, assert_p
     assert len(sections) == 2
     first, second = sections
     assert "examples/book/ch04/gradient_1d.py" in first and "0.1999999999990898" in first
-    assert '<img src="gradient_1d.png"' in first
+    assert '<a href="gradient_1d.png"><img src="gradient_1d.png"' in first  # full size on click
     assert "price: 220" in second and '<img src="buy_apple.png"' in second
     assert_png(tmp_path / "out" / "book" / "gradient_1d.png")
     assert "2 runs, 0 failed" in capsys.readouterr().out
+
+
+def test_a_heading_keeps_each_argument_whole_and_narrow_pages_stack(build, tmp_path):
+    # "weight_init_activation_histogram.py --init 0.01" wrapped as "... -" / "-init 0.01"
+    result = build.Result("examples/x.py --init 0.01 --a <b>", "n", True, 1.0, "", "", [])
+    section = build._section(result, tmp_path)
+    heading = re.search(r"<h2>(.*?)</h2>", section).group(1)  # type: ignore[union-attr]
+    assert heading == (
+        'examples/x.py <span class="arg">--init</span> <span class="arg">0.01</span> '
+        '<span class="arg">--a</span> <span class="arg">&lt;b&gt;</span>'
+    )
+    page = build.PAGE.format(summary="", sections=section)
+    assert "h2 .arg { white-space: nowrap; }" in page
+    assert "@media (max-width: 800px) { section { flex-direction: column; } }" in page
 
 
 def test_a_failing_script_is_shown_escaped_and_fails_the_build(build, tmp_path, monkeypatch):

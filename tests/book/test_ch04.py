@@ -47,6 +47,8 @@ def test_gradient_method_reproduces_the_books_three_runs(run_script, assert_png)
     assert "numerical array([-6.11110793e-10,  8.14814391e-10])" in out  # lr 0.1
     assert "numerical array([-2.58983747e+13, -1.29524862e+12])" in out  # lr 10
     assert "numerical array([-2.99999994,  3.99999992])" in out  # lr 1e-10
+    # the lr 10 pair disagrees by 1e115 and once said nothing about it
+    assert "once x + h rounds to x the numerical gradient is 0" in out
     # exact gradient: x ← (1 − 2·lr)·x each step
     assert "engine    array([-6.11110793e-10,  8.14814391e-10])" in out
     exact = np.array([-3.0, 4.0]) * (1 - 2 * 10.0) ** 100

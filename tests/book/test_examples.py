@@ -47,6 +47,21 @@ def test_vanishing_gradient_sigmoid_against_relu(tmp_path, assert_png, capsys):
     assert_png(tmp_path / "vanishing_gradient.png")
 
 
+def test_vanishing_gradient_legend_hides_no_bar(tmp_path, monkeypatch):
+    # the legend sat on the plot's upper left, over the tops of the first ReLU bars
+    from matplotlib.figure import Figure
+
+    saved: list[Figure] = []
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: saved.append(fig))
+    load("vanishing_gradient").main(["--out", str(tmp_path)])
+    (fig,) = saved
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    legend = ax.get_legend().get_window_extent()
+    assert len(ax.patches) == 20
+    assert not any(legend.overlaps(bar.get_window_extent()) for bar in ax.patches)
+
+
 def test_xor_engine_equals_the_delta_rule_and_learns(tmp_path, assert_png):
     result = load("xor").main(["--steps", "1500", "--out", str(tmp_path)])
     assert result["worst"] < 1e-12  # every step, every weight

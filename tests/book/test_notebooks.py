@@ -90,6 +90,10 @@ def test_notebook_runs_top_to_bottom(path, tmp_path, request, monkeypatch, book_
         assert float(difference) < 1e-9
     for difference in re.findall(r"largest \|engine - delta rule\|: ([0-9.e+-]+)", printed):
         assert float(difference) < 1e-12
+    # the 5.7.3 check, whose text says "about 1e-10" (a ReLU input at 2e-7 once gave W1 5e-05)
+    checks = re.findall(r"^(W1|b1|W2|b2) ([0-9.e+-]+)$", printed, re.MULTILINE)
+    assert len(checks) == (4 if path.stem == "ch5_backprop_graphs" else 0)
+    assert all(float(difference) < 1e-9 for _, difference in checks), checks
 
 
 ZMQ_ABORT = "Assertion failed: pfd.revents & POLLIN (src/signaler.cpp:238)"

@@ -124,3 +124,4 @@ def test_example_help_gives_the_whole_first_paragraph(script, monkeypatch, capsy
     shown = " ".join(capsys.readouterr().out.split())
     paragraph = " ".join(ast.get_docstring(ast.parse(path.read_text())).split("\n\n")[0].split())
     assert paragraph in shown
+    assert paragraph.endswith((".", ")")), paragraph  # xor.py's ended "at every step:"

@@ -33,7 +33,7 @@ def test_draw_the_books_loss(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["draw", LOSS, "x=100", "m=2", "t=1.1"]) == 0
     out = capsys.readouterr().out
     assert f"{LOSS} = 0.5" in out
-    assert "∂/∂x = 2.2" in out and "∂/∂m = 110" in out and "∂/∂t = 200" in out
+    assert "∂L/∂x = 2.2" in out and "∂L/∂m = 110" in out and "∂L/∂t = 200" in out
     assert "wrote graph.svg" in out
     assert (in_tmp / "graph.svg").read_bytes().startswith(b"<?xml")
 
@@ -41,13 +41,13 @@ def test_draw_the_books_loss(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -
 @pytest.mark.parametrize(
     ("expr", "values", "shown"),
     [
-        ("x * y", ["x=100", "y=2"], ["= 200", "∂/∂x = 2", "∂/∂y = 100"]),
-        ("(x + y) ** 2", ["x=2", "y=1"], ["= 9", "∂/∂x = 6"]),
-        ("1 / (1 + exp(-x))", ["x=0"], ["= 0.5", "∂/∂x = 0.25"]),
-        ("sigmoid(x) + tanh(x) + relu(x) + log(x)", ["x=1"], ["∂/∂x = "]),
-        ("-x * 2", ["x=3"], ["= -6", "∂/∂x = -2"]),
+        ("x * y", ["x=100", "y=2"], ["= 200", "∂L/∂x = 2", "∂L/∂y = 100"]),
+        ("(x + y) ** 2", ["x=2", "y=1"], ["= 9", "∂L/∂x = 6"]),
+        ("1 / (1 + exp(-x))", ["x=0"], ["= 0.5", "∂L/∂x = 0.25"]),
+        ("sigmoid(x) + tanh(x) + relu(x) + log(x)", ["x=1"], ["∂L/∂x = "]),
+        ("-x * 2", ["x=3"], ["= -6", "∂L/∂x = -2"]),
         ("2 ** 3", [], ["= 8"]),
-        ("x", ["x=1", "unused=2"], ["∂/∂unused = not used"]),
+        ("x", ["x=1", "unused=2"], ["∂L/∂unused = not used"]),
     ],
 )
 def test_draw_accepts_formulas(
@@ -207,7 +207,7 @@ def test_python_dash_m_viz(in_tmp: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "∂/∂x = 4" in done.stdout
+    assert "∂L/∂x = 4" in done.stdout
     refused = subprocess.run(
         [sys.executable, "-m", "viz", "draw", "x.__class__", "x=1"],
         capture_output=True,
@@ -309,7 +309,7 @@ def test_fuzz_every_input_ends_in_a_result_or_one_line_error(
     status = main(["draw", expr, *values, "-o", "g.dot"])
     if status == 0:
         out = capsys.readouterr().out
-        assert out.startswith(f"{expr.strip()} = ") and out.rstrip().endswith("wrote g.dot")
+        assert out.startswith(f"L = {expr.strip()} = ") and out.rstrip().endswith("wrote g.dot")
     else:
         assert status == 2
         _one_line_error(capsys)
@@ -320,7 +320,7 @@ def test_variable_names_are_read_as_python_reads_the_formula(
 ) -> None:
     """Python folds ℌ to H in EXPR (NFKC); the NAME=VALUE side used to keep ℌ: "unknown name"."""
     assert main(["draw", "ℌ * 2", "ℌ=3", "-o", "g.dot"]) == 0
-    assert "∂/∂H = 2" in capsys.readouterr().out
+    assert "∂L/∂H = 2" in capsys.readouterr().out
 
 
 # --- output on terminals that cannot show ∂ -------------------------------------------------------
@@ -336,7 +336,7 @@ def test_a_terminal_without_the_symbol_gets_d_for_partial(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode("ascii", "replace")
     out = done.stdout.decode(encoding)
-    assert ("d/dx = 4" in out) if command[0] == "draw" else ("dprice/dapple = 2.2" in out)
+    assert ("dL/dx = 4" in out) if command[0] == "draw" else ("dprice/dapple = 2.2" in out)
     assert b"Traceback" not in done.stderr
 
 
@@ -364,7 +364,7 @@ def test_overflow_is_shown_as_inf_without_warnings_on_stderr(
         warnings.simplefilter("error")
         assert main(["draw", "x * x * y", "x=1e200", "y=1e200", "-o", "g.dot"]) == 0
     captured = capsys.readouterr()
-    assert "∂/∂x = inf" in captured.out and captured.err == ""
+    assert "∂L/∂x = inf" in captured.out and captured.err == ""
 
 
 def test_a_closed_pipe_ends_quietly(in_tmp: Path) -> None:
@@ -392,3 +392,16 @@ def test_an_output_that_is_not_a_file_is_refused(
     for name in ("g.svg", "pictures.png"):
         assert main(["draw", "x", "x=1", "-o", name]) == 2
         assert f"-o {name}: it exists and is not a file" in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize("command", ["draw", "demo", "trace", "check-layer"])
+def test_every_command_help_says_what_it_does(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `demo --help` was usage and options only; `--style` was helped by "default: book"
+    assert main([command, "--help"]) == 0
+    text = capsys.readouterr().out
+    usage, description = text.split("\n\n")[:2]
+    assert usage.startswith(f"usage: scratchgrad {command}")
+    assert len(description.split()) >= 10 and not description.startswith("options:")
+    assert not re.search(r"\}\s+default: \w+\n", text)  # a choice explained, not only its default

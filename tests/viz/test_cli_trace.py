@@ -16,7 +16,7 @@ def test_trace_prints_the_program_and_the_books_gradients(
     out = capsys.readouterr().out
     assert out.startswith("def forward_backward(x, m, t):\n")
     assert "math.pow(v1, 2)" in out and "# backward" in out
-    assert "∂/∂x = 2.2" in out and "∂/∂m = 110" in out and "∂/∂t = 200" in out
+    assert "∂L/∂x = 2.2" in out and "∂L/∂m = 110" in out and "∂L/∂t = 200" in out
 
 
 def test_trace_shows_numpy_results_where_math_raises(capsys: pytest.CaptureFixture[str]) -> None:

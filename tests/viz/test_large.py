@@ -76,7 +76,7 @@ def test_a_scalar_mlp_is_cut_ring_by_ring_with_one_stub_per_cut_value() -> None:
     assert len({s.key for s in stubs}) == len(stubs)
     for stub in stubs:  # each stub feeds the drawing and says what is behind it
         assert any(e.tail == stub.key for e in graph.edges)
-        assert re.fullmatch(r"⋯ \d+ nodes?", stub.label)
+        assert re.fullmatch(r"⋯ (\d+ nodes?|earlier nodes)", stub.label)
     assert any("nearest the output" in note for note in graph.notes)
     assert not any(e.local for e in graph.edges)  # blue text dropped past a size
 
@@ -138,3 +138,16 @@ def test_a_use_beyond_the_cut_still_counts_in_the_total() -> None:
     (node,) = [n for n in graph.nodes if n.title == "h" and n.kind == "op"]
     assert node.total is not None and "uses not drawn" in node.total.text
     assert node.total.text.endswith("= 4")  # 3 + 1: the engine's total, not the visible 3
+
+
+def test_a_stub_in_front_of_an_unwalked_part_claims_no_count() -> None:
+    # 900 ops, cut where the walk stopped: the stub once said "⋯ 2 nodes" (the two it had seen)
+    y = Value(1.0, "x")
+    for _ in range(300):
+        y = (y * 1.01).tanh() + 0.1
+    y.backward()
+    graph = build([y])
+    assert any("nodes nearest the output" in note for note in graph.notes)
+    stubs = [n for n in graph.nodes if n.kind == "stub"]
+    assert stubs and all(s.label == "⋯ earlier nodes" for s in stubs)
+    assert not re.search(r"⋯ \d+ nodes?", draw(y).source)

@@ -107,3 +107,15 @@ def test_overflowing_values_are_drawn_and_explained_without_warnings(view: str) 
         warnings.simplefilter("error")
         with pytest.raises(RuntimeWarning, match="overflow"):
             np.float64(1e300) ** 3
+
+
+@pytest.mark.parametrize("command", ["draw", "trace"])
+def test_a_formula_python_warns_about_is_refused_in_one_line(command: str, tmp_path) -> None:
+    # "1if x else 2" also wrote "<unknown>:1: SyntaxWarning: invalid decimal literal" to stderr
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "default"}
+    done = subprocess.run(
+        [sys.executable, "-m", "viz", command, "1if x else 2", "x=1"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == "scratchgrad: error: not a formula: invalid decimal literal\n"

@@ -137,3 +137,61 @@ def test_pygraphviz_size_note_is_not_repeated(capfd: pytest.CaptureFixture[str])
     chain = " ".join(f"a{i} -> a{i + 1};" for i in range(1100))
     Drawing("digraph { " + chain + " }").pipe("svg")
     assert capfd.readouterr().err == ""
+
+
+def test_title_note_and_legend_are_left_aligned_lines_that_do_not_touch() -> None:
+    # joined by <BR/>, the lines were centred and the 11 pt legend's baseline sat 11 pt under
+    # the 13 pt bold title's, touching its descenders
+    import itertools
+    import re
+
+    price, _ = apple_orange()
+    price.backward()
+    svg = draw(price, title="Fig. 5-17: apples and oranges", max_nodes=3).svg()
+    lines = [
+        (float(x), float(y), size)
+        for x, y, size, text in re.findall(
+            r'<text[^>]*text-anchor="start" x="([0-9.]+)" y="(-?[0-9.]+)"[^>]*'
+            r'font-size="([0-9.]+)"[^>]*>([^<]*)</text>',
+            svg,
+        )
+        if text.startswith(("Fig. 5&#45;17", "black: forward", "9 nodes: showing"))
+    ]
+    assert len(lines) == 3, lines  # title, the note about the cut, the legend
+    assert len({x for x, _, _ in lines}) == 1  # one left edge
+    baselines = sorted(y for _, y, _ in lines)
+    assert all(b - a >= 13 for a, b in itertools.pairwise(baselines))
+
+
+def test_an_ops_inputs_are_drawn_top_to_bottom_in_the_order_of_the_code() -> None:
+    # Fig. 5-17 drew apple above num but orange_num above orange, for orange * orange_num
+    import re
+
+    svg = drawing().svg()
+    y = {
+        name: float(v)
+        for v, name in re.findall(r'<text[^>]* y="(-?[0-9.]+)"[^>]*>(\w+)</text>', svg)
+        if name in ("apple", "num", "orange", "orange_num", "tax")
+    }
+    assert y["apple"] < y["num"] < y["orange"] < y["orange_num"], y
+
+
+def test_a_wide_drawing_in_a_notebook_scrolls_rather_than_shrink_its_text_away() -> None:
+    # fitted into a 900 px cell, TwoLayerNet's every-op drawing had 14 pt labels 5 px high
+    import re
+
+    import numpy as np
+
+    from nn import TwoLayerNet
+    from viz.steps import READABLE
+
+    net = TwoLayerNet(3, 4, 2, rng=0)
+    loss = net.lastLayer(net(np.ones((2, 3))), np.eye(2))
+    loss.backward()
+    d = draw(loss)
+    natural = float(re.search(r'width="([0-9.]+)pt"', d.svg()).group(1)) * 96 / 72  # type: ignore[union-attr]
+    data, metadata = d._repr_mimebundle_()  # type: ignore[misc]
+    shown = int(re.search(r"width: (\d+)px", data["text/html"]).group(1))  # type: ignore[union-attr]
+    assert shown >= natural * READABLE - 1 and shown > CELL_WIDTH
+    assert 'overflow-x: auto' in data["text/html"] and data["image/png"] in data["text/html"]
+    assert metadata == {"image/png": {"width": CELL_WIDTH}}  # a front end without HTML: fitted

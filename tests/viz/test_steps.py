@@ -235,7 +235,7 @@ def test_cli_explains_and_writes_the_page(tmp_path, capsys) -> None:
     assert main(["draw", "x * y + 3", "x=2", "y=5", "--explain", "-o", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "Step 2 of 2: the × node making x×y = 10." in printed
-    assert "  ∂L/∂x = 1 × 5 = 5" in printed and "∂/∂x = 5" in printed
+    assert "  ∂L/∂x = 1 × 5 = 5" in printed and "  ∂L/∂x = 5\n" in printed
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "step 0 of" not in page  # the script counts
     assert "∂L/∂y = 1 × 2 = 2" in page

@@ -267,3 +267,46 @@ def test_the_notebook_frame_runs_the_page(browser, tmp_path) -> None:
         assert counter == "step 1 of 4" and "∂price/∂tax = 1 × 650 = 650" in red
     finally:
         browser.switch_to.default_content()
+
+
+OUT_OF_SIGHT = """
+var figure = document.getElementById("figure").getBoundingClientRect();
+var left = Math.max(figure.left, 0), right = Math.min(figure.right, innerWidth);
+function box(e) { return e.getBoundingClientRect(); }
+function width(boxes) {
+  return Math.max.apply(null, boxes.map(function (b) { return b.right; }))
+    - Math.min.apply(null, boxes.map(function (b) { return b.left; }));
+}
+var labels = Array.from(document.querySelectorAll("#figure .sg-new"));
+var nodes = arguments[0].map(function (id) { return document.getElementById(id); });
+var wide = width(labels.map(box)) > right - left;  // then their left ends must show
+var shown = width(labels.concat(nodes).map(box)) <= right - left ? labels.concat(nodes) : labels;
+return shown.filter(function (e) {
+  var b = box(e);
+  var across = wide ? b.left < left - 1 && b.right > left
+    : b.left < left - 1 || b.right > right + 1;
+  return across || b.top < -1 || b.bottom > innerHeight + 1;
+}).map(function (e) { return e.textContent.trim() || e.id; });
+"""
+
+
+@pytest.mark.parametrize("size", [(500, 800), (1280, 700)])
+def test_a_figure_wider_or_taller_than_the_window_scrolls_to_what_each_step_writes(
+    browser, tmp_path, size
+) -> None:
+    # the figure scrolled the node that runs to the centre of a narrow window, cutting off
+    # the left half of the labels it had just written ("…apple = 1.1 × 2 = 2.2"), and only as
+    # far down as the node itself, leaving the new labels under it below the window
+    from selenium.webdriver.common.keys import Keys
+
+    browser.set_window_size(*size)
+    try:
+        for name, root in (("apple", apple_orange()[0]), ("tall", two_layer_loss())):
+            page = viz.steps(root)
+            _open(browser, page, tmp_path, f"sight_{name}_{size[0]}")
+            for k in range(1, len(page) + 1):
+                _press(browser, Keys.ARROW_RIGHT)
+                current = list(page.frames[k].current)
+                assert browser.execute_script(OUT_OF_SIGHT, current) == [], (name, k)
+    finally:
+        browser.set_window_size(1280, 900)
