@@ -175,6 +175,20 @@ def test_create_graph_gradient_can_be_drawn() -> None:
     assert "= 12</FONT>" in after
 
 
+def test_the_second_pass_of_autograd_grad_draws_its_own_gradients_alone() -> None:
+    """The README's way to draw a second derivative: with `autograd.grad` the first pass leaves
+    no gradients on g's nodes, so every label is the second pass's (after `y.backward`, the
+    x×x node read "1 + uses not drawn = 3": the first pass's 2 added in)."""
+    x = Tensor(2.0, name="x")
+    y = x * x * x
+    (g,) = autograd.grad(y, x, create_graph=True)
+    g.backward()
+    assert float(x.grad) == 12.0  # d²(x³)/dx² = 6x
+    source = draw(g).source
+    assert "uses not drawn" not in source
+    assert "(5 branches) = 12</FONT>" in source and "= 1 × 2 + 1 × 2 = 4</FONT>" in source
+
+
 def test_several_roots_in_one_picture() -> None:
     x1, x2 = Value(1.0, "x"), Value(1.0, "x")
     y1, y2 = x1.sigmoid(), x2.tanh()
