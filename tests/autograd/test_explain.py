@@ -178,7 +178,7 @@ def test_tensor_rules_write_a_square_as_2t_and_a_transpose_around_the_gradient()
     # "∂L/∂v1 ⊙ 2·log(…)^(2−1)" where the scalar picture writes the book's 2t, and
     # "∂L/∂x = ∂L/∂xᵀᵀ" for a transpose
     a = Tensor(np.ones((2, 3)), name="a")
-    text = explanation(((a * 2 + 1) ** 2).sum() + (a.T ** 3).sum())
+    text = explanation(((a * 2 + 1) ** 2).sum() + (a.T**3).sum())
     assert "∂L/∂(a×2+1) = ∂L/∂(a×2+1)² ⊙ 2(a×2+1), shape (2, 3)" in text
     assert "∂L/∂aᵀ = ∂L/∂aᵀ³ ⊙ 3aᵀ², shape (3, 2)" in text
     assert "∂L/∂a = (∂L/∂aᵀ)ᵀ, shape (2, 3)" in text

@@ -193,5 +193,5 @@ def test_a_wide_drawing_in_a_notebook_scrolls_rather_than_shrink_its_text_away()
     data, metadata = d._repr_mimebundle_()  # type: ignore[misc]
     shown = int(re.search(r"width: (\d+)px", data["text/html"]).group(1))  # type: ignore[union-attr]
     assert shown >= natural * READABLE - 1 and shown > CELL_WIDTH
-    assert 'overflow-x: auto' in data["text/html"] and data["image/png"] in data["text/html"]
+    assert "overflow-x: auto" in data["text/html"] and data["image/png"] in data["text/html"]
     assert metadata == {"image/png": {"width": CELL_WIDTH}}  # a front end without HTML: fitted
