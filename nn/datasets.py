@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from nn.files import write_atomically
+from autograd.files import write_atomically
 
 __all__ = [
     "DATA_ENV_VAR",

@@ -17,9 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 from autograd import Tensor
+from autograd.files import write_atomically
 from autograd.scope import forward_in_scope
 from autograd.tensor import _stamp_write
-from nn.files import read_npz, write_atomically, write_npz
+from nn.files import read_npz, write_npz
 
 __all__ = ["Module", "Sequential", "copy_into"]
 

@@ -24,6 +24,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from autograd import Tensor
+from autograd.files import write_atomically
 from nn.datasets import DataLoader
 from nn.optimizers import SGD, Optimizer
 
@@ -73,9 +74,10 @@ class History:
             acc_ax.set(xlabel="epochs", ylabel="accuracy", ylim=(0, 1.0), title="accuracy")
             acc_ax.set_xlim(left=0)
             acc_ax.legend(loc="lower right")
-        if path is not None:
-            if isinstance(path, (str, os.PathLike)):  # missing folders made, as save() does
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(path, (str, os.PathLike)):  # as save() writes: missing folders made, and
+            kind = Path(path).suffix.lstrip(".") or None  # never a half-written picture
+            write_atomically(path, lambda f: fig.savefig(f, dpi=100, format=kind))
+        elif path is not None:  # a file object
             fig.savefig(path, dpi=100)
         return fig
 

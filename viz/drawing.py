@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from autograd import Tensor
+from autograd.files import write_atomically
 from viz.dot import Style, emit
 from viz.graph import build
 from viz.render import FORMATS, RendererMissing, render
@@ -90,8 +91,9 @@ class Drawing:
             data = self.svg().encode("utf-8")
         elif data is None:
             data = self.pipe(fmt)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)  # rendered first: a failed render leaves no half-written file
+        # rendered first, then written beside and moved onto `path`: a failed render or write
+        # leaves no half-written file, and an old picture stays until the new one is complete
+        write_atomically(path, lambda f: f.write(data))
         return path
 
     def _repr_svg_(self) -> str:

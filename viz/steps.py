@@ -23,6 +23,7 @@ import numpy as np
 
 from autograd import Step, Tensor, backward_steps
 from autograd.explain import context_for, forward_captions, step_captions
+from autograd.files import write_atomically
 from autograd.tensor import ArrayLike
 from autograd.text import Context, walk
 from viz.dot import GRAD, LOCAL, edge_ids, emit, svg_id
@@ -65,8 +66,8 @@ class Steps:
             raise ValueError(
                 f"save: a step-through page is HTML; end the name with .html, got {path.name!r}"
             )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.html, encoding="utf-8")
+        page = self.html.encode("utf-8")
+        write_atomically(path, lambda f: f.write(page))  # never a half-written page
         return path
 
     def _repr_html_(self) -> str:

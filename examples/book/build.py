@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nn.files import write_atomically
+from autograd.files import write_atomically
 
 EXAMPLES = Path(__file__).resolve().parents[1]
 BOOK = EXAMPLES / "book"

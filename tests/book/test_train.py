@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import os
+
 import numpy as np
 import pytest
 
@@ -171,6 +174,27 @@ def test_plot_is_a_figure_and_saves_a_png(tmp_path, assert_png):
     assert_png(tmp_path / "history.png")
     history.plot(tmp_path / "new" / "folder" / "h.png")  # was FileNotFoundError, after training
     assert_png(tmp_path / "new" / "folder" / "h.png")
+
+
+def test_a_plot_that_fails_to_save_keeps_the_old_picture(tmp_path, monkeypatch):
+    """savefig wrote in place: a full disk left half a PNG where the last one was."""
+    history = nn.train(TwoLayerNet(4, 8, 3, rng=0), _data(), iters=5, progress=False)
+    path = tmp_path / "history.png"
+    path.write_bytes(b"the last good one")
+
+    def no_space(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("os.fsync", no_space)
+    with pytest.raises(OSError, match=r"history\.png.*No space left"):
+        history.plot(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == b"the last good one" and os.listdir(tmp_path) == ["history.png"]
+    history.plot(tmp_path / "history.svg")  # the format from the name, as savefig's own
+    assert (tmp_path / "history.svg").read_bytes().startswith(b"<?xml")
+    into = io.BytesIO()
+    history.plot(into)  # a file object: written as matplotlib writes it
+    assert into.getvalue().startswith(b"\x89PNG")
 
 
 def test_on_mnist_a_few_hundred_steps_learn(mnist_loader):

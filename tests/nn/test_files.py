@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 
 from autograd import Tensor
+from autograd.files import write_atomically
 from nn import Affine, Module, Sequential, TwoLayerNet
-from nn.files import WeightsFileError, read_npz, write_atomically
+from nn.files import WeightsFileError, read_npz
 
 
 def weights(net: TwoLayerNet) -> dict[str, np.ndarray]:

@@ -195,3 +195,32 @@ def test_a_wide_drawing_in_a_notebook_scrolls_rather_than_shrink_its_text_away()
     assert shown >= natural * READABLE - 1 and shown > CELL_WIDTH
     assert "overflow-x: auto" in data["text/html"] and data["image/png"] in data["text/html"]
     assert metadata == {"image/png": {"width": CELL_WIDTH}}  # a front end without HTML: fitted
+
+
+def _no_space(fd: int) -> None:
+    raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("kind", ["png", "svg", "dot", "html"])
+def test_a_save_that_fails_keeps_the_old_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Pictures and step-through pages were written in place (`write_bytes`): a full disk
+    left half a file where the last good one was. Now they are written beside and moved."""
+    import viz
+
+    price, _ = apple_orange()
+    price.backward()
+    made = viz.steps(price) if kind == "html" else draw(price)
+    path = tmp_path / f"graph.{kind}"
+    path.write_bytes(b"the last good one")
+    monkeypatch.setattr("os.fsync", _no_space)
+    with pytest.raises(OSError, match=rf"graph\.{kind}.*No space left"):
+        made.save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == b"the last good one"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no temporary left
+    folder = tmp_path / f"folder.{kind}"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match=f"folder.{kind}"):
+        made.save(folder)
