@@ -70,7 +70,22 @@ class Hyperparameter:
     __neg__ = __pos__ = __abs__ = __float__ = __int__ = __index__ = _never_set
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _never_set
     __truediv__ = __rtruediv__ = __pow__ = __rpow__ = _never_set
-    __lt__ = __le__ = __gt__ = __ge__ = __array_ufunc__ = _never_set
+    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __divmod__ = __rdivmod__ = _never_set
+    __lt__ = __le__ = __gt__ = __ge__ = __array_ufunc__ = __round__ = __format__ = _never_set
+
+
+class _SetByInit:
+    """`params` of an optimizer whose subclass's __init__ did not call super().__init__: says
+    so. (A descriptor with only __get__: the instance's list, once set, is read as any attribute
+    is; unlike a __getattr__, it cannot swallow an AttributeError raised inside a property.)"""
+
+    def __get__(self, obj: object, owner: type) -> Any:
+        if obj is None:
+            return self
+        raise AttributeError(
+            f"{type(obj).__name__}.params was never set: its __init__ must call "
+            "super().__init__(lr, params)"
+        )
 
 
 class Optimizer:
@@ -83,15 +98,7 @@ class Optimizer:
         self.lr = lr
         self.params: list[Tensor] = [] if params is None else _checked_params(self, params)
 
-    def __getattr__(self, name: str) -> Any:
-        """Only for attributes never set: `params` is missing when a subclass's __init__ did not
-        call super().__init__."""
-        if name == "params":
-            raise AttributeError(
-                f"{type(self).__name__}.params was never set: its __init__ must call "
-                "super().__init__(lr, params)"
-            )
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    params = _SetByInit()  # read only until __init__ sets the instance's list
 
     def step(self) -> None:
         """Update every parameter in `params` from its `.grad` (parameters without one are left

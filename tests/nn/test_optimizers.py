@@ -430,3 +430,31 @@ def test_params_a_subclass_never_set_is_named_with_what_to_do():
     with pytest.raises(AttributeError, match=r"SkipsSuperInit.params was never set.*super"):
         SkipsSuperInit().step()
     assert not hasattr(SGD(0.1), "no_such_attribute")  # other names: the usual AttributeError
+
+
+class WithVelocity(SGD):
+    """A learner's optimizer with a property whose body has a typo."""
+
+    @property
+    def velocity(self) -> Any:
+        return self.velocities  # never set
+
+
+def test_an_attribute_error_inside_a_subclass_property_names_the_missing_attribute():
+    """Optimizer.__getattr__ (there to name an unset `params`) swallowed the AttributeError raised
+    inside a property and reported the property itself as missing."""
+    with pytest.raises(AttributeError, match="velocities"):
+        getattr(WithVelocity(0.1), "velocity")  # noqa: B009
+
+
+def test_an_unset_hyperparameter_in_an_f_string_or_round_is_named():
+    """f"{opt.lr:.3f}" on a subclass that skipped super().__init__ was numpy-free Python's
+    'unsupported format string passed to Hyperparameter.__format__'."""
+    opt = SkipsSuperInit()
+    with pytest.raises(AttributeError, match=r"Optimizer.lr was never set"):
+        f"{opt.lr:.3f}"
+    with pytest.raises(AttributeError, match=r"Optimizer.lr was never set"):
+        round(opt.lr, 3)
+    with pytest.raises(AttributeError, match=r"Optimizer.lr was never set"):
+        opt.lr // 2
+    assert f"{SGD(0.25).lr:.2f}" == "0.25"
