@@ -33,6 +33,23 @@ __all__ = ["History", "TrainingDiverged", "train"]
 LossFn = Callable[[Any, np.ndarray, np.ndarray], Tensor]
 
 
+def _picture(fig: Any, path: str | os.PathLike[str]) -> tuple[str, Callable[[Any], object]]:
+    """Where and how savefig would write `path`: a name without a suffix gets `.png`, as savefig
+    gives it; a suffix it cannot write is refused before any folder is made."""
+    name = os.fspath(path)
+    kind = Path(name).suffix.lstrip(".").lower()
+    if not kind and not (name.endswith(("/", os.sep)) or os.path.isdir(name)):  # (a folder is
+        # refused by write_atomically, not written beside as folder.png)
+        name, kind = f"{name}.png", "png"
+    supported = fig.canvas.get_supported_filetypes()
+    if kind and kind not in supported:
+        raise ValueError(
+            f"History.plot: cannot write {name}: matplotlib makes no .{kind} pictures; end the "
+            f"name with .png, .svg or .pdf (or one of {', '.join('.' + k for k in supported)})"
+        )
+    return name, lambda f: fig.savefig(f, dpi=100, format=kind or None)
+
+
 @dataclass
 class History:
     """What `train` measured: the loss of every step, accuracies at each evaluation.
@@ -75,8 +92,7 @@ class History:
             acc_ax.set_xlim(left=0)
             acc_ax.legend(loc="lower right")
         if isinstance(path, (str, os.PathLike)):  # as save() writes: missing folders made, and
-            kind = Path(path).suffix.lstrip(".") or None  # never a half-written picture
-            write_atomically(path, lambda f: fig.savefig(f, dpi=100, format=kind))
+            write_atomically(*_picture(fig, path))  # never a half-written picture
         elif path is not None:  # a file object
             fig.savefig(path, dpi=100)
         return fig

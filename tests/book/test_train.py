@@ -11,6 +11,7 @@ import pytest
 import nn
 from nn import MLP, SGD, Adam, TwoLayerNet
 from nn.datasets import DataLoader
+from nn.train import History
 
 
 def _blobs(n: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -195,6 +196,23 @@ def test_a_plot_that_fails_to_save_keeps_the_old_picture(tmp_path, monkeypatch):
     into = io.BytesIO()
     history.plot(into)  # a file object: written as matplotlib writes it
     assert into.getvalue().startswith(b"\x89PNG")
+
+
+def test_a_plot_named_as_savefig_names_it(tmp_path):
+    """Written through a temporary file, History.plot("loss") wrote a file called `loss`
+    (savefig, and plot before, write loss.png), and a name savefig cannot write ("h.txt")
+    created the missing folders first, then failed with matplotlib's message naming no file."""
+    history = History(loss=[1.0, 0.5, 0.25])
+    history.plot(tmp_path / "loss")
+    assert os.listdir(tmp_path) == ["loss.png"]
+    assert (tmp_path / "loss.png").read_bytes().startswith(b"\x89PNG")
+    history.plot(tmp_path / "upper.PNG")
+    assert (tmp_path / "upper.PNG").read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match=r"h\.txt.*\.png"):
+        history.plot(tmp_path / "new" / "h.txt")
+    assert sorted(os.listdir(tmp_path)) == ["loss.png", "upper.PNG"]
+    with pytest.raises(IsADirectoryError, match="folder"):
+        history.plot(tmp_path)
 
 
 def test_on_mnist_a_few_hundred_steps_learn(mnist_loader):
