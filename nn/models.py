@@ -179,7 +179,7 @@ class MLP(Sequential):
             layer.weight.name, layer.bias.name = f"W{i}", f"b{i}"  # the book's names, in drawings
         seen = {id(p) for p in tensors.values()}
         for name, layer in layers:
-            if not isinstance(layer, Affine):
+            if isinstance(layer, Module) and not isinstance(layer, Affine):  # (not a function)
                 for key, p in layer.named_parameters():
                     if id(p) not in seen:
                         seen.add(id(p))
