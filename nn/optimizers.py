@@ -93,6 +93,7 @@ class Optimizer:
     count steps)."""
 
     lr = Hyperparameter(0.0, math.inf, "a finite step size; a negative one climbs the loss")
+    _state: tuple[str, ...] = ()  # the dicts of per-parameter arrays kept between steps
 
     def __init__(self, lr: float, params: Iterable[Tensor] | None = None) -> None:
         self.lr = lr
@@ -206,6 +207,15 @@ def _check_update(opt: Optimizer, params: Mapping[str, Any], grads: Mapping[str,
                 f"{where}: grads[{key!r}] has shape {np.shape(grads[key])}, but params[{key!r}] "
                 f"has shape {np.shape(value)}"
             )
+        for name in opt._state:  # kept for another parameter under this key (a layer replaced)
+            kept = getattr(opt, name, {}).get(key)
+            if kept is not None and np.shape(kept) != np.shape(value):
+                raise ValueError(
+                    f"{where}: params[{key!r}] has shape {np.shape(value)}, but the state kept "
+                    f"for {key!r} ({type(opt).__name__}.{name}) has shape {np.shape(kept)}: the "
+                    f"parameter was replaced; create a new {type(opt).__name__} for the new "
+                    "parameters"
+                )
         if isinstance(value, np.ndarray):
             if not value.flags.writeable:
                 _refuse_read_only(opt, f"params[{key!r}]")
@@ -231,6 +241,7 @@ class Momentum(Optimizer):
     """v ← momentum·v − lr·∂L/∂W;  W ← W + v  (a ball rolling downhill, with friction)."""
 
     momentum = Hyperparameter(0.0, 1.0, "the share of the velocity kept; at 1 it never slows")
+    _state = ("v",)
 
     def __init__(
         self, lr: float = 0.01, momentum: float = 0.9, params: Iterable[Tensor] | None = None
@@ -250,6 +261,7 @@ class AdaGrad(Optimizer):
     """h ← h + g⊙g;  W ← W − lr·g/(√h + ε)  (each weight's step shrinks as it moves)."""
 
     eps = Hyperparameter(0.0, math.inf, _EPS_WHY, low_open=True)
+    _state = ("h",)
 
     def __init__(
         self, lr: float = 0.01, params: Iterable[Tensor] | None = None, eps: float = _EPS
@@ -269,6 +281,7 @@ class RMSprop(Optimizer):
 
     decay_rate = Hyperparameter(0.0, 1.0, _FORGET)
     eps = Hyperparameter(0.0, math.inf, _EPS_WHY, low_open=True)
+    _state = ("h",)
 
     def __init__(
         self,
@@ -296,6 +309,7 @@ class Adam(Optimizer):
     beta1 = Hyperparameter(0.0, 1.0, _FORGET + ", and the bias correction divides by 1 − β₁ᵗ")
     beta2 = Hyperparameter(0.0, 1.0, _FORGET)
     eps = Hyperparameter(0.0, math.inf, _EPS_WHY, low_open=True)
+    _state = ("m", "v")
 
     def __init__(
         self,

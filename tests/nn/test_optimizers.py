@@ -10,7 +10,7 @@ import pytest
 
 import autograd
 from autograd import Tensor
-from nn import SGD, AdaGrad, Adam, Momentum, RMSprop, TwoLayerNet
+from nn import SGD, AdaGrad, Adam, Affine, Momentum, RMSprop, TwoLayerNet
 from nn.optimizers import Optimizer
 
 
@@ -295,6 +295,23 @@ def test_update_checks_every_key_before_changing_anything():
     with pytest.raises(ValueError, match=r"params\['a'\] and params\['b'\] are the same array"):
         SGD(lr=0.1).update({"a": same, "b": same}, {"a": np.ones(2), "b": np.ones(2)})
     assert same.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("kind", [Momentum, AdaGrad, RMSprop, Adam])
+def test_update_after_a_layer_of_another_shape_replaced_one_says_so(kind: type) -> None:
+    """`net.layers["Affine1"] = Affine(W, b)` with another hidden size, then the book's
+    `opt.update(net.params, grads)`: numpy's 'operands could not be broadcast together with
+    shapes (4,6) (4,8)' from the velocity kept under W1, after some weights had changed."""
+    x, t = np.ones((2, 4)), np.array([0, 1])
+    net, opt = TwoLayerNet(4, 6, 3, rng=0), kind(lr=0.1)
+    opt.update(net.params, net.gradient(x, t))
+    net.layers["Affine1"] = Affine(np.full((4, 8), 0.1), np.zeros(8))
+    net.layers["Affine2"] = Affine(np.full((8, 3), 0.1), np.zeros(3))
+    before = {key: value.copy() for key, value in net.params.items()}
+    with pytest.raises(ValueError, match=r"params\['W1'\] has shape \(4, 8\).*\(4, 6\).*new"):
+        opt.update(net.params, net.gradient(x, t))
+    for key, value in net.params.items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)
 
 
 def test_eps_is_used_by_the_adaptive_optimizers():
