@@ -176,6 +176,8 @@ def _check_optimizer(optimizer: Any) -> None:
             f"train: optimizer={optimizer.__name__} is the class; pass an optimizer, e.g. "
             f"optimizer={optimizer.__name__}(lr=0.1)"
         )
+    if isinstance(optimizer, Optimizer):
+        optimizer.params  # noqa: B018  (a subclass whose __init__ skipped super's: says so)
     if not (callable(getattr(optimizer, "step", None)) and hasattr(optimizer, "params")):
         raise TypeError(
             f"train: optimizer must be one of nn's optimizers (SGD(lr=0.1), Adam(), ...), got "
@@ -189,6 +191,7 @@ def _check_trains_model(optimizer: Optimizer, model: Any) -> None:
     parameters = getattr(model, "parameters", None)
     if not callable(parameters):
         return
+    named = dict(model.named_parameters()) if hasattr(model, "named_parameters") else {}
     ours = {id(p) for p in parameters()}
     if ours and not any(id(p) in ours for p in optimizer.params):
         raise ValueError(
@@ -196,6 +199,18 @@ def _check_trains_model(optimizer: Optimizer, model: Any) -> None:
             f"model or a copy?), so training would not change {type(model).__name__}; create it "
             "with params=model.parameters(), or without params"
         )
+    # some of the model's tensors missing and some the model no longer uses: the signature of
+    # a layer replaced after the optimizer was made (a frozen layer leaves only the first)
+    theirs = {id(p) for p in optimizer.params}
+    if ours and not theirs <= ours:
+        missing = [key for key, p in named.items() if id(p) not in theirs]
+        if missing:
+            raise ValueError(
+                f"train: the optimizer does not update {type(model).__name__}'s "
+                f"{', '.join(missing)} and holds tensors the model no longer uses (a layer "
+                "replaced after the optimizer was made?); create it again with "
+                "params=model.parameters(), or without params"
+            )
 
 
 def _non_finite(x: np.ndarray) -> str:

@@ -262,6 +262,31 @@ def test_an_optimizer_class_or_another_models_optimizer_is_refused_before_any_st
     np.testing.assert_array_equal(net.params["W1"], before)
 
 
+def test_an_optimizer_made_before_a_layer_was_replaced_is_refused_before_any_step():
+    """`opt = SGD(params=net.parameters())`, then `net.layers["Affine1"] = Affine(W, b)`: train
+    stepped the old W1, b1 (used by nothing) and W2, b2, so the new layer never learned, silently.
+    An optimizer for some of the parameters only (a frozen layer) is still taken."""
+    net = TwoLayerNet(4, 8, 3, rng=0)
+    opt = SGD(lr=0.1, params=net.parameters())
+    W = np.full((4, 8), 0.1)
+    net.layers["Affine1"] = nn.Affine(W, np.zeros(8))
+    with pytest.raises(ValueError, match=r"W1, b1.*replaced after the optimizer was made"):
+        nn.train(net, _blobs(), optimizer=opt, iters=3, progress=False)
+    assert np.all(W == 0.1)
+    only_last = SGD(lr=0.1, params=[net.layers["Affine2"].weight])
+    nn.train(net, _blobs(), optimizer=only_last, iters=3, progress=False)
+
+
+class _SkipsSuperInit(SGD):
+    def __init__(self) -> None:
+        pass
+
+
+def test_an_optimizer_whose_init_skipped_super_is_named_as_such_by_train():
+    with pytest.raises(AttributeError, match=r"_SkipsSuperInit.params was never set.*super"):
+        nn.train(TwoLayerNet(4, 8, 3, rng=0), _blobs(), optimizer=_SkipsSuperInit(), iters=1)
+
+
 def test_nan_in_the_data_is_named_as_the_cause_not_the_learning_rate():
     x, t = _blobs(200)
     x[57, 2] = np.nan
