@@ -166,8 +166,9 @@ class MLP(Sequential):
         cheaply) before each gradient: after `net.layers["Affine1"] = Affine(W, b)` (the book
         builds its layers so) `params` are the new layer's, and after any swap, as
         `net.layers["Relu1"] = Sigmoid()`, a compiled step traces the new layers. Another
-        layer's parameters follow, keyed "<its key in layers>.<name>" (a learner's BatchNorm's
-        gamma is trained too); a layer listed twice is counted once."""
+        layer's parameters (leaf tensors, not results it keeps, as the book's layers keep
+        `self.out`) follow, keyed "<its key in layers>.<name>" (a learner's BatchNorm's gamma is
+        trained too); a layer listed twice is counted once."""
         named: dict[int, tuple[str, Module]] = {}
         for key, layer in (*self.layers.items(), ("lastLayer", self.lastLayer)):
             named.setdefault(id(layer), (key, layer))  # each once, where it first appears
@@ -181,7 +182,7 @@ class MLP(Sequential):
         for name, layer in layers:
             if isinstance(layer, Module) and not isinstance(layer, Affine):  # (not a function)
                 for key, p in layer.named_parameters():
-                    if id(p) not in seen:
+                    if p.is_leaf and id(p) not in seen:  # (not a kept result: lastLayer.loss)
                         seen.add(id(p))
                         tensors[f"{name}.{key}"] = p
         self._params.tensors = tensors
