@@ -293,7 +293,7 @@ class MLP(Sequential):
                 x,
                 self._one_hot(example_t, x),
                 *tensors.values(),
-                names=["x", "t", *tensors],
+                names=["x", "t", *(key.replace(".", "_") for key in tensors)],  # Scale1_gamma
             )
         finally:
             vars(self.lastLayer).update(kept)
