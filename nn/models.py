@@ -260,7 +260,12 @@ class MLP(Sequential):
             p._grad = None  # is free when the new ones are made (measurably faster per step)
         loss.backward()
         last.loss = Tensor._wrap(loss._data)
-        return {key: p.grad._data for key, p in tensors.items()}  # type: ignore[union-attr]
+        grads = {key: p.grad for key, p in tensors.items()}
+        return {  # a tensor the loss does not use (a layer's running mean) has gradient 0, as the
+            # compiled step and numerical_gradient say
+            key: np.zeros_like(tensors[key]._data) if g is None else g._data
+            for key, g in grads.items()
+        }
 
     def compile(self, example_x: Any, example_t: Any) -> Program:
         """Trace one loss-and-gradient step into a Program; from now on `gradient` runs it.

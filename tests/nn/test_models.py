@@ -112,6 +112,7 @@ class Scale(Module):
     def __init__(self, n: int) -> None:
         super().__init__()
         self.gamma = Tensor(np.linspace(0.5, 2.0, n))
+        self.running_mean = Tensor(np.zeros(n))  # a tensor the loss never uses: gradient 0
 
     def forward(self, x):
         self.out = x * self.gamma  # kept, as the book's layers keep their output
@@ -129,7 +130,7 @@ def test_a_layer_with_parameters_inserted_into_an_mlp_is_trained(compiled):
     net.layers.move_to_end("Affine2")
     if compiled:
         assert "Scale1_gamma" in net.compile(x, t).source  # the code names it (not in6)
-    keys = ["W1", "b1", "W2", "b2", "Scale1.gamma"]
+    keys = ["W1", "b1", "W2", "b2", "Scale1.gamma", "Scale1.running_mean"]
     assert list(net.params) == keys and [k for k, _ in net.named_parameters()] == keys
     grad = net.gradient(x, t)
     numerical = net.numerical_gradient(x, t)
@@ -137,6 +138,8 @@ def test_a_layer_with_parameters_inserted_into_an_mlp_is_trained(compiled):
     for key in keys:
         np.testing.assert_allclose(grad[key], numerical[key], atol=1e-7, err_msg=key)
     assert np.abs(grad["Scale1.gamma"]).max() > 1e-3
+    assert not grad["Scale1.running_mean"].any()
+    SGD(lr=0.1).update(net.params, grad)  # the book's update takes every key
     net.lastLayer(net(x), t)  # lastLayer.loss and Scale1.out: results that require grad
     net.layers["Twice"] = lambda x: x * 2.0  # a plain function as a layer runs as before
     net.layers.move_to_end("Affine2")
