@@ -92,8 +92,11 @@ def _create_beside(target: Path, shown: Path) -> tuple[Path, int]:
     """A new hidden file in the target's folder (so the final move is atomic), created with mode
     0o666 so that the umask applies as for any file the user creates."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    stem = target.name
+    while len(os.fsencode(stem)) > 200:  # the name allowed may be 255 bytes: the temporary
+        stem = stem[:-1]  # one, 15 longer, must fit too
     for _ in range(100):
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        tmp = target.with_name(f".{stem}.{secrets.token_hex(4)}.part")
         try:
             return tmp, os.open(tmp, flags, 0o666)
         except FileExistsError:

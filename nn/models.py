@@ -9,7 +9,7 @@ import itertools
 import math
 import numbers
 import types
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -112,6 +112,7 @@ class MLP(Sequential):
     _program: Program | None = None  # the traced step, once compiled (or trained compiled)
     _batch: tuple | None = None  # the last compiled step's x and t: (shape, dtype) of each
     _layout: tuple = ()  # the layers `params` and the program were made from: _follow_layers
+    _classes: int = 0  # the last Affine layer's outputs: what labels are one-hot encoded to
 
     def __init__(
         self,
@@ -138,8 +139,23 @@ class MLP(Sequential):
                 layers.append(ACTIVATIONS[activation]())
         super().__init__(*layers, name=name)
         self.lastLayer = SoftmaxWithLoss()
-        self.params = ParamDict({})
+        self._params = ParamDict({})
         self._follow_layers()
+
+    @property
+    def params(self) -> ParamDict:
+        """The book's `params`, W1, b1, W2, ...: the current Affine layers' arrays (also right
+        after `net.layers["Affine1"] = Affine(W, b)`, before any gradient)."""
+        if self._layout != self._layers():
+            self._follow_layers()
+        return self._params
+
+    @params.setter
+    def params(self, arrays: Mapping[str, npt.ArrayLike]) -> None:
+        """`net.params = {...}` copies every array into the model (as `params[key] = ...`
+        does), all checked first: rebinding would leave the layers computing with the old ones."""
+        if arrays is not self._params:
+            self.load_state_dict(arrays)
 
     def _layers(self) -> tuple[Module, ...]:
         """What `params` and a compiled step are made from: the layers, in order."""
@@ -149,13 +165,28 @@ class MLP(Sequential):
         """`params` as the Affine layers' tensors, keyed W1, b1, W2, ... Checked (by identity,
         cheaply) before each gradient: after `net.layers["Affine1"] = Affine(W, b)` (the book
         builds its layers so) `params` are the new layer's, and after any swap, as
-        `net.layers["Relu1"] = Sigmoid()`, a compiled step traces the new layers."""
-        affines = [layer for layer in self.layers.values() if isinstance(layer, Affine)]
+        `net.layers["Relu1"] = Sigmoid()`, a compiled step traces the new layers. Another
+        layer's parameters (leaf tensors, not results it keeps, as the book's layers keep
+        `self.out`) follow, keyed "<its key in layers>.<name>" (a learner's BatchNorm's gamma is
+        trained too); a layer listed twice is counted once."""
+        named: dict[int, tuple[str, Module]] = {}
+        for key, layer in (*self.layers.items(), ("lastLayer", self.lastLayer)):
+            named.setdefault(id(layer), (key, layer))  # each once, where it first appears
+        layers = list(named.values())
+        affines = [layer for _, layer in layers if isinstance(layer, Affine)]
         tensors: dict[str, Tensor] = {}
         for i, layer in enumerate(affines, 1):
             tensors[f"W{i}"], tensors[f"b{i}"] = layer.weight, layer.bias
             layer.weight.name, layer.bias.name = f"W{i}", f"b{i}"  # the book's names, in drawings
-        self.params.tensors = tensors
+        seen = {id(p) for p in tensors.values()}
+        for name, layer in layers:
+            if isinstance(layer, Module) and not isinstance(layer, Affine):  # (not a function)
+                for key, p in layer.named_parameters():
+                    if p.is_leaf and id(p) not in seen:  # (not a kept result: lastLayer.loss)
+                        seen.add(id(p))
+                        tensors[f"{name}.{key}"] = p
+        self._params.tensors = tensors
+        self._classes = affines[-1].weight.shape[1] if affines else 0
         self._program = None
         self._layout = self._layers()
 
@@ -164,8 +195,6 @@ class MLP(Sequential):
         return self.params.tensors["W1"].dtype
 
     def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
-        if self._layout != self._layers():
-            self._follow_layers()
         yield from self.params.tensors.items()
 
     def parameters(self) -> list[Tensor]:
@@ -224,8 +253,6 @@ class MLP(Sequential):
         As the book's layer does, `lastLayer.loss` keeps the loss value afterwards, not the
         graph: its arrays are freed as soon as the gradients are known (to draw the graph, call
         `net.lastLayer(net(x), t)` yourself)."""
-        if self._layout != self._layers():
-            self._follow_layers()
         tensors = self.params.tensors
         last = self.lastLayer
         loss = last(self.predict(x), t)
@@ -233,7 +260,12 @@ class MLP(Sequential):
             p._grad = None  # is free when the new ones are made (measurably faster per step)
         loss.backward()
         last.loss = Tensor._wrap(loss._data)
-        return {key: p.grad._data for key, p in tensors.items()}  # type: ignore[union-attr]
+        grads = {key: p.grad for key, p in tensors.items()}
+        return {  # a tensor the loss does not use (a layer's running mean) has gradient 0, as the
+            # compiled step and numerical_gradient say
+            key: np.zeros_like(tensors[key]._data) if g is None else g._data
+            for key, g in grads.items()
+        }
 
     def compile(self, example_x: Any, example_t: Any) -> Program:
         """Trace one loss-and-gradient step into a Program; from now on `gradient` runs it.
@@ -258,16 +290,15 @@ class MLP(Sequential):
             return self.lastLayer(self.predict(x), t)
 
         x = example_x.data if isinstance(example_x, Tensor) else np.asarray(example_x)
-        if self._layout != self._layers():
-            self._follow_layers()
+        tensors = self.params.tensors
         kept = vars(self.lastLayer).copy()  # the trace's call is not a call the user made
         try:
             return trace(
                 step,
                 x,
                 self._one_hot(example_t, x),
-                *self.params.tensors.values(),
-                names=["x", "t", *self.params],
+                *tensors.values(),
+                names=["x", "t", *(key.replace(".", "_") for key in tensors)],  # Scale1_gamma
             )
         finally:
             vars(self.lastLayer).update(kept)
@@ -276,7 +307,7 @@ class MLP(Sequential):
         """Gradients of the loss from the compiled program, keyed like `params` (also in
         `.grad`)."""
         grads = self._run_program(x, t)[1]  # (first: it may find a layer replaced)
-        return dict(zip(self.params.tensors, grads, strict=True))
+        return dict(zip(self._params.tensors, grads, strict=True))
 
     def _compiled_step(self, x: Any, t: Any) -> float:
         """The loss of a batch, and every parameter's `.grad`, from the traced program (traced
@@ -287,9 +318,7 @@ class MLP(Sequential):
         """(loss, the parameters' gradients), also stored in each parameter's `.grad`."""
         if type(x) is not np.ndarray:
             x = x.data if isinstance(x, Tensor) else np.asarray(x)
-        if self._layout != self._layers():  # a layer replaced since: trace the new ones
-            self._follow_layers()
-        tensors = self.params.tensors.values()
+        tensors = self.params.tensors.values()  # (a layer replaced since: traced again)
         labels = t
         if type(t) is not np.ndarray or t.ndim != x.ndim:  # (one-hot rows: taken as they are)
             t = self._one_hot(t, x)  # (refused labels raise here, before any `.grad` changes)
@@ -334,7 +363,7 @@ class MLP(Sequential):
             return t
         if t.ndim and len(t) != len(x):  # as given: the loss's error names the labels' shape
             return t
-        classes = list(self.params.tensors.values())[-1].shape[-1]
+        classes = self._classes  # the last Affine's outputs
         with np.errstate(invalid="ignore"):  # NaN or inf: refused just below
             labels = t.astype(np.intp)
         bad = (labels != t) | (labels < 0) | (labels >= classes)
@@ -358,6 +387,8 @@ class MLP(Sequential):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         compiled = state.pop("gradient", None) == "compiled"
+        if "params" in state:  # pickled before `params` became a property
+            state["_params"] = state.pop("params")
         vars(self).update(state)
         if compiled:
             self.gradient = types.MethodType(MLP._compiled_gradient, self)  # type: ignore[method-assign]

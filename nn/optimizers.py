@@ -70,7 +70,22 @@ class Hyperparameter:
     __neg__ = __pos__ = __abs__ = __float__ = __int__ = __index__ = _never_set
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _never_set
     __truediv__ = __rtruediv__ = __pow__ = __rpow__ = _never_set
-    __lt__ = __le__ = __gt__ = __ge__ = __array_ufunc__ = _never_set
+    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __divmod__ = __rdivmod__ = _never_set
+    __lt__ = __le__ = __gt__ = __ge__ = __array_ufunc__ = __round__ = __format__ = _never_set
+
+
+class _SetByInit:
+    """`params` of an optimizer whose subclass's __init__ did not call super().__init__: says
+    so. (A descriptor with only __get__: the instance's list, once set, is read as any attribute
+    is; unlike a __getattr__, it cannot swallow an AttributeError raised inside a property.)"""
+
+    def __get__(self, obj: object, owner: type) -> Any:
+        if obj is None:
+            return self
+        raise AttributeError(
+            f"{type(obj).__name__}.params was never set: its __init__ must call "
+            "super().__init__(lr, params)"
+        )
 
 
 class Optimizer:
@@ -78,20 +93,13 @@ class Optimizer:
     count steps)."""
 
     lr = Hyperparameter(0.0, math.inf, "a finite step size; a negative one climbs the loss")
+    _state: tuple[str, ...] = ()  # the dicts of per-parameter arrays kept between steps
 
     def __init__(self, lr: float, params: Iterable[Tensor] | None = None) -> None:
         self.lr = lr
         self.params: list[Tensor] = [] if params is None else _checked_params(self, params)
 
-    def __getattr__(self, name: str) -> Any:
-        """Only for attributes never set: `params` is missing when a subclass's __init__ did not
-        call super().__init__."""
-        if name == "params":
-            raise AttributeError(
-                f"{type(self).__name__}.params was never set: its __init__ must call "
-                "super().__init__(lr, params)"
-            )
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    params = _SetByInit()  # read only until __init__ sets the instance's list
 
     def step(self) -> None:
         """Update every parameter in `params` from its `.grad` (parameters without one are left
@@ -199,6 +207,15 @@ def _check_update(opt: Optimizer, params: Mapping[str, Any], grads: Mapping[str,
                 f"{where}: grads[{key!r}] has shape {np.shape(grads[key])}, but params[{key!r}] "
                 f"has shape {np.shape(value)}"
             )
+        for name in opt._state:  # kept for another parameter under this key (a layer replaced)
+            kept = getattr(opt, name, {}).get(key)
+            if kept is not None and np.shape(kept) != np.shape(value):
+                raise ValueError(
+                    f"{where}: params[{key!r}] has shape {np.shape(value)}, but the state kept "
+                    f"for {key!r} ({type(opt).__name__}.{name}) has shape {np.shape(kept)}: the "
+                    f"parameter was replaced; create a new {type(opt).__name__} for the new "
+                    "parameters"
+                )
         if isinstance(value, np.ndarray):
             if not value.flags.writeable:
                 _refuse_read_only(opt, f"params[{key!r}]")
@@ -224,6 +241,7 @@ class Momentum(Optimizer):
     """v ← momentum·v − lr·∂L/∂W;  W ← W + v  (a ball rolling downhill, with friction)."""
 
     momentum = Hyperparameter(0.0, 1.0, "the share of the velocity kept; at 1 it never slows")
+    _state = ("v",)
 
     def __init__(
         self, lr: float = 0.01, momentum: float = 0.9, params: Iterable[Tensor] | None = None
@@ -243,6 +261,7 @@ class AdaGrad(Optimizer):
     """h ← h + g⊙g;  W ← W − lr·g/(√h + ε)  (each weight's step shrinks as it moves)."""
 
     eps = Hyperparameter(0.0, math.inf, _EPS_WHY, low_open=True)
+    _state = ("h",)
 
     def __init__(
         self, lr: float = 0.01, params: Iterable[Tensor] | None = None, eps: float = _EPS
@@ -262,6 +281,7 @@ class RMSprop(Optimizer):
 
     decay_rate = Hyperparameter(0.0, 1.0, _FORGET)
     eps = Hyperparameter(0.0, math.inf, _EPS_WHY, low_open=True)
+    _state = ("h",)
 
     def __init__(
         self,
@@ -289,6 +309,7 @@ class Adam(Optimizer):
     beta1 = Hyperparameter(0.0, 1.0, _FORGET + ", and the bias correction divides by 1 − β₁ᵗ")
     beta2 = Hyperparameter(0.0, 1.0, _FORGET)
     eps = Hyperparameter(0.0, math.inf, _EPS_WHY, low_open=True)
+    _state = ("m", "v")
 
     def __init__(
         self,

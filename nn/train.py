@@ -33,6 +33,23 @@ __all__ = ["History", "TrainingDiverged", "train"]
 LossFn = Callable[[Any, np.ndarray, np.ndarray], Tensor]
 
 
+def _picture(fig: Any, path: str | os.PathLike[str]) -> tuple[str, Callable[[Any], object]]:
+    """Where and how savefig would write `path`: a name without a suffix gets `.png`, as savefig
+    gives it; a suffix it cannot write is refused before any folder is made."""
+    name = os.fspath(path)
+    kind = Path(name).suffix.lstrip(".").lower()
+    if not kind and not (name.endswith(("/", os.sep)) or os.path.isdir(name)):  # (a folder is
+        # refused by write_atomically, not written beside as folder.png)
+        name, kind = f"{name}.png", "png"
+    supported = fig.canvas.get_supported_filetypes()
+    if kind and kind not in supported:
+        raise ValueError(
+            f"History.plot: cannot write {name}: matplotlib makes no .{kind} pictures; end the "
+            f"name with .png, .svg or .pdf (or one of {', '.join('.' + k for k in supported)})"
+        )
+    return name, lambda f: fig.savefig(f, dpi=100, format=kind or None)
+
+
 @dataclass
 class History:
     """What `train` measured: the loss of every step, accuracies at each evaluation.
@@ -75,8 +92,7 @@ class History:
             acc_ax.set_xlim(left=0)
             acc_ax.legend(loc="lower right")
         if isinstance(path, (str, os.PathLike)):  # as save() writes: missing folders made, and
-            kind = Path(path).suffix.lstrip(".") or None  # never a half-written picture
-            write_atomically(path, lambda f: fig.savefig(f, dpi=100, format=kind))
+            write_atomically(*_picture(fig, path))  # never a half-written picture
         elif path is not None:  # a file object
             fig.savefig(path, dpi=100)
         return fig
@@ -160,6 +176,8 @@ def _check_optimizer(optimizer: Any) -> None:
             f"train: optimizer={optimizer.__name__} is the class; pass an optimizer, e.g. "
             f"optimizer={optimizer.__name__}(lr=0.1)"
         )
+    if isinstance(optimizer, Optimizer):
+        optimizer.params  # noqa: B018  (a subclass whose __init__ skipped super's: says so)
     if not (callable(getattr(optimizer, "step", None)) and hasattr(optimizer, "params")):
         raise TypeError(
             f"train: optimizer must be one of nn's optimizers (SGD(lr=0.1), Adam(), ...), got "
@@ -173,6 +191,7 @@ def _check_trains_model(optimizer: Optimizer, model: Any) -> None:
     parameters = getattr(model, "parameters", None)
     if not callable(parameters):
         return
+    named = dict(model.named_parameters()) if hasattr(model, "named_parameters") else {}
     ours = {id(p) for p in parameters()}
     if ours and not any(id(p) in ours for p in optimizer.params):
         raise ValueError(
@@ -180,6 +199,18 @@ def _check_trains_model(optimizer: Optimizer, model: Any) -> None:
             f"model or a copy?), so training would not change {type(model).__name__}; create it "
             "with params=model.parameters(), or without params"
         )
+    # some of the model's tensors missing and some the model no longer uses: the signature of
+    # a layer replaced after the optimizer was made (a frozen layer leaves only the first)
+    theirs = {id(p) for p in optimizer.params}
+    if ours and not theirs <= ours:
+        missing = [key for key, p in named.items() if id(p) not in theirs]
+        if missing:
+            raise ValueError(
+                f"train: the optimizer does not update {type(model).__name__}'s "
+                f"{', '.join(missing)} and holds tensors the model no longer uses (a layer "
+                "replaced after the optimizer was made?); create it again with "
+                "params=model.parameters(), or without params"
+            )
 
 
 def _non_finite(x: np.ndarray) -> str:

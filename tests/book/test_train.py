@@ -11,6 +11,7 @@ import pytest
 import nn
 from nn import MLP, SGD, Adam, TwoLayerNet
 from nn.datasets import DataLoader
+from nn.train import History
 
 
 def _blobs(n: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -197,6 +198,23 @@ def test_a_plot_that_fails_to_save_keeps_the_old_picture(tmp_path, monkeypatch):
     assert into.getvalue().startswith(b"\x89PNG")
 
 
+def test_a_plot_named_as_savefig_names_it(tmp_path):
+    """Written through a temporary file, History.plot("loss") wrote a file called `loss`
+    (savefig, and plot before, write loss.png), and a name savefig cannot write ("h.txt")
+    created the missing folders first, then failed with matplotlib's message naming no file."""
+    history = History(loss=[1.0, 0.5, 0.25])
+    history.plot(tmp_path / "loss")
+    assert os.listdir(tmp_path) == ["loss.png"]
+    assert (tmp_path / "loss.png").read_bytes().startswith(b"\x89PNG")
+    history.plot(tmp_path / "upper.PNG")
+    assert (tmp_path / "upper.PNG").read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match=r"h\.txt.*\.png"):
+        history.plot(tmp_path / "new" / "h.txt")
+    assert sorted(os.listdir(tmp_path)) == ["loss.png", "upper.PNG"]
+    with pytest.raises(IsADirectoryError, match="folder"):
+        history.plot(tmp_path)
+
+
 def test_on_mnist_a_few_hundred_steps_learn(mnist_loader):
     data = mnist_loader(normalize=True, one_hot_label=True)
     net = TwoLayerNet(784, 50, 10, rng=0)
@@ -242,6 +260,31 @@ def test_an_optimizer_class_or_another_models_optimizer_is_refused_before_any_st
     with pytest.raises(ValueError, match="not this model's parameters"):
         nn.train(net, _blobs(), optimizer=SGD(params=other.parameters()), iters=3, progress=False)
     np.testing.assert_array_equal(net.params["W1"], before)
+
+
+def test_an_optimizer_made_before_a_layer_was_replaced_is_refused_before_any_step():
+    """`opt = SGD(params=net.parameters())`, then `net.layers["Affine1"] = Affine(W, b)`: train
+    stepped the old W1, b1 (used by nothing) and W2, b2, so the new layer never learned, silently.
+    An optimizer for some of the parameters only (a frozen layer) is still taken."""
+    net = TwoLayerNet(4, 8, 3, rng=0)
+    opt = SGD(lr=0.1, params=net.parameters())
+    W = np.full((4, 8), 0.1)
+    net.layers["Affine1"] = nn.Affine(W, np.zeros(8))
+    with pytest.raises(ValueError, match=r"W1, b1.*replaced after the optimizer was made"):
+        nn.train(net, _blobs(), optimizer=opt, iters=3, progress=False)
+    assert np.all(W == 0.1)
+    only_last = SGD(lr=0.1, params=[net.layers["Affine2"].weight])
+    nn.train(net, _blobs(), optimizer=only_last, iters=3, progress=False)
+
+
+class _SkipsSuperInit(SGD):
+    def __init__(self) -> None:
+        pass
+
+
+def test_an_optimizer_whose_init_skipped_super_is_named_as_such_by_train():
+    with pytest.raises(AttributeError, match=r"_SkipsSuperInit.params was never set.*super"):
+        nn.train(TwoLayerNet(4, 8, 3, rng=0), _blobs(), optimizer=_SkipsSuperInit(), iters=1)
 
 
 def test_nan_in_the_data_is_named_as_the_cause_not_the_learning_rate():

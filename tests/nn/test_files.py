@@ -296,6 +296,19 @@ def test_save_writes_through_a_symlink_to_its_target(tmp_path):
     assert dangling.is_symlink() and (tmp_path / "later" / "w.npz").is_file()
 
 
+@pytest.mark.parametrize("name", ["w" * 251 + ".npz", "重" * 83 + "ww.npz"], ids=["ascii", "utf8"])
+def test_a_name_as_long_as_the_system_allows_is_saved(tmp_path, name):
+    """The temporary file beside the target is named after it, 15 bytes longer: a name of 241
+    to 255 bytes, which open() takes, was 'File name too long'."""
+    assert len(os.fsencode(name)) == 255
+    net = TwoLayerNet(4, 3, 2, rng=0)
+    net.save(tmp_path / name)
+    np.testing.assert_array_equal(
+        TwoLayerNet(4, 3, 2).load(tmp_path / name).params["W1"], net.params["W1"]
+    )
+    assert os.listdir(tmp_path) == [name]
+
+
 def test_save_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
     path = tmp_path / "private.npz"
     TwoLayerNet(2, 2, 2).save(path)

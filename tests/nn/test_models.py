@@ -11,7 +11,7 @@ import pytest
 
 import autograd
 from autograd import Tensor
-from nn import MLP, SGD, Adam, Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh, TwoLayerNet
+from nn import MLP, SGD, Adam, Affine, Module, Relu, Sigmoid, SoftmaxWithLoss, Tanh, TwoLayerNet
 
 
 def rand(*shape: int, seed: int = 0) -> np.ndarray:
@@ -89,6 +89,90 @@ def test_a_layer_replaced_as_the_book_builds_it_is_what_params_and_gradient_use(
     for key in ("W1", "b1", "W2", "b2"):
         net.params[key] -= 0.1 * grad[key]  # the book's update reaches the new layer
     assert not np.array_equal(W, before)
+
+
+def test_params_and_numerical_gradient_follow_a_replaced_layer_before_any_gradient():
+    """`params` followed a replaced layer only once `gradient` had run: before that
+    `net.params["W1"]` was the old layer's array and `net.numerical_gradient(x, t)` (the
+    book's check, often run first) perturbed it, returning an all-zero W1 gradient."""
+    x, t = rand(6, 4, seed=1), np.array([0, 1, 2, 0, 1, 2])
+    net = TwoLayerNet(4, 5, 3, weight_init_std=0.3, rng=0)
+    W, b = rand(4, 5, seed=2), np.linspace(-0.2, 0.2, 5)
+    net.layers["Affine1"] = Affine(W, b)
+    assert np.shares_memory(net.params["W1"], W) and list(net.params) == ["W1", "b1", "W2", "b2"]
+    numerical = net.numerical_gradient(x, t)
+    for key, expected in MLP.gradient(net, x, t).items():
+        np.testing.assert_allclose(numerical[key], expected, atol=1e-7, err_msg=key)
+    assert np.abs(numerical["W1"]).max() > 1e-3
+
+
+class Scale(Module):
+    """A learner's own layer with a parameter (as the book's BatchNormalization has gamma)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.gamma = Tensor(np.linspace(0.5, 2.0, n))
+        self.running_mean = Tensor(np.zeros(n))  # a tensor the loss never uses: gradient 0
+
+    def forward(self, x):
+        self.out = x * self.gamma  # kept, as the book's layers keep their output
+        return self.out
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+def test_a_layer_with_parameters_inserted_into_an_mlp_is_trained(compiled):
+    """A non-Affine layer with a parameter put into `net.layers` was left out of `params`,
+    `gradient` and `parameters()`: an optimizer never trained it and save() never wrote it,
+    silently; compiling raised a TraceError saying to use model.compile, which it was."""
+    x, t = rand(6, 4, seed=1), np.array([0, 1, 2, 0, 1, 2])
+    net = TwoLayerNet(4, 5, 3, weight_init_std=0.3, rng=0)
+    net.layers["Scale1"] = Scale(5)
+    net.layers.move_to_end("Affine2")
+    if compiled:
+        assert "Scale1_gamma" in net.compile(x, t).source  # the code names it (not in6)
+    keys = ["W1", "b1", "W2", "b2", "Scale1.gamma", "Scale1.running_mean"]
+    assert list(net.params) == keys and [k for k, _ in net.named_parameters()] == keys
+    grad = net.gradient(x, t)
+    numerical = net.numerical_gradient(x, t)
+    assert list(grad) == keys
+    for key in keys:
+        np.testing.assert_allclose(grad[key], numerical[key], atol=1e-7, err_msg=key)
+    assert np.abs(grad["Scale1.gamma"]).max() > 1e-3
+    assert not grad["Scale1.running_mean"].any()
+    SGD(lr=0.1).update(net.params, grad)  # the book's update takes every key
+    net.lastLayer(net(x), t)  # lastLayer.loss and Scale1.out: results that require grad
+    net.layers["Twice"] = lambda x: x * 2.0  # a plain function as a layer runs as before
+    net.layers.move_to_end("Affine2")
+    assert list(net.gradient(x, t)) == keys and list(net.params) == keys
+
+
+def test_one_affine_listed_twice_in_an_mlp_is_one_parameter():
+    """The same Affine at two places in `layers` (shared weights) was W1 and W2 at once:
+    `parameters()` listed its tensors twice, which SGD(params=...) refuses."""
+    net = TwoLayerNet(4, 4, 3, rng=0)
+    shared = Affine(np.eye(4), np.zeros(4))
+    net.layers["Affine1"] = shared
+    net.layers["Again"] = shared
+    net.layers.move_to_end("Affine2")
+    assert list(net.params) == ["W1", "b1", "W2", "b2"] and net.params["W1"] is shared.W
+    assert len({id(p) for p in net.parameters()}) == 4
+    SGD(params=net.parameters())
+
+
+def test_assigning_params_copies_into_the_model():
+    """`net.params = {...}` replaced the ParamDict with a plain dict: the next `gradient` failed
+    with "'dict' object has no attribute 'tensors'". It copies the arrays in, as assigning one
+    key does, checked before anything changes."""
+    x, t = rand(6, 4, seed=1), np.array([0, 1, 2, 0, 1, 2])
+    net, other = TwoLayerNet(4, 5, 3, rng=0), TwoLayerNet(4, 5, 3, rng=1)
+    W1 = net.params["W1"]
+    net.params = {key: value.copy() for key, value in other.params.items()}
+    assert net.params["W1"] is W1 and np.array_equal(W1, other.params["W1"])
+    for key, expected in MLP.gradient(other, x, t).items():
+        np.testing.assert_allclose(net.gradient(x, t)[key], expected, rtol=1e-12, err_msg=key)
+    with pytest.raises(ValueError, match=r"missing parameter.*'b2'"):
+        net.params = {"W1": W1, "b1": net.params["b1"], "W2": net.params["W2"]}
+    assert net.params["W1"] is W1
 
 
 def test_gradient_returns_the_book_dict_fresh_on_every_call():

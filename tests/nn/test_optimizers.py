@@ -10,7 +10,7 @@ import pytest
 
 import autograd
 from autograd import Tensor
-from nn import SGD, AdaGrad, Adam, Momentum, RMSprop, TwoLayerNet
+from nn import SGD, AdaGrad, Adam, Affine, Momentum, RMSprop, TwoLayerNet
 from nn.optimizers import Optimizer
 
 
@@ -297,6 +297,23 @@ def test_update_checks_every_key_before_changing_anything():
     assert same.tolist() == [1.0, 1.0]
 
 
+@pytest.mark.parametrize("kind", [Momentum, AdaGrad, RMSprop, Adam])
+def test_update_after_a_layer_of_another_shape_replaced_one_says_so(kind: type) -> None:
+    """`net.layers["Affine1"] = Affine(W, b)` with another hidden size, then the book's
+    `opt.update(net.params, grads)`: numpy's 'operands could not be broadcast together with
+    shapes (4,6) (4,8)' from the velocity kept under W1, after some weights had changed."""
+    x, t = np.ones((2, 4)), np.array([0, 1])
+    net, opt = TwoLayerNet(4, 6, 3, rng=0), kind(lr=0.1)
+    opt.update(net.params, net.gradient(x, t))
+    net.layers["Affine1"] = Affine(np.full((4, 8), 0.1), np.zeros(8))
+    net.layers["Affine2"] = Affine(np.full((8, 3), 0.1), np.zeros(3))
+    before = {key: value.copy() for key, value in net.params.items()}
+    with pytest.raises(ValueError, match=r"params\['W1'\] has shape \(4, 8\).*\(4, 6\).*new"):
+        opt.update(net.params, net.gradient(x, t))
+    for key, value in net.params.items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)
+
+
 def test_eps_is_used_by_the_adaptive_optimizers():
     for cls in (AdaGrad, RMSprop, Adam):
         big, small = {"w": np.array([1.0])}, {"w": np.array([1.0])}
@@ -430,3 +447,31 @@ def test_params_a_subclass_never_set_is_named_with_what_to_do():
     with pytest.raises(AttributeError, match=r"SkipsSuperInit.params was never set.*super"):
         SkipsSuperInit().step()
     assert not hasattr(SGD(0.1), "no_such_attribute")  # other names: the usual AttributeError
+
+
+class WithVelocity(SGD):
+    """A learner's optimizer with a property whose body has a typo."""
+
+    @property
+    def velocity(self) -> Any:
+        return self.velocities  # never set
+
+
+def test_an_attribute_error_inside_a_subclass_property_names_the_missing_attribute():
+    """Optimizer.__getattr__ (there to name an unset `params`) swallowed the AttributeError raised
+    inside a property and reported the property itself as missing."""
+    with pytest.raises(AttributeError, match="velocities"):
+        getattr(WithVelocity(0.1), "velocity")  # noqa: B009
+
+
+def test_an_unset_hyperparameter_in_an_f_string_or_round_is_named():
+    """f"{opt.lr:.3f}" on a subclass that skipped super().__init__ was numpy-free Python's
+    'unsupported format string passed to Hyperparameter.__format__'."""
+    opt = SkipsSuperInit()
+    with pytest.raises(AttributeError, match=r"Optimizer.lr was never set"):
+        f"{opt.lr:.3f}"
+    with pytest.raises(AttributeError, match=r"Optimizer.lr was never set"):
+        round(opt.lr, 3)
+    with pytest.raises(AttributeError, match=r"Optimizer.lr was never set"):
+        opt.lr // 2
+    assert f"{SGD(0.25).lr:.2f}" == "0.25"
