@@ -9,6 +9,7 @@ import itertools
 import math
 import numbers
 import types
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
 
@@ -111,7 +112,9 @@ class MLP(Sequential):
 
     _program: Program | None = None  # the traced step, once compiled (or trained compiled)
     _batch: tuple | None = None  # the last compiled step's x and t: (shape, dtype) of each
-    _layout: tuple = ()  # the layers `params` and the program were made from: _follow_layers
+    # the layers `params` and the program were made from (_follow_layers): a copy of `layers`
+    # and the lastLayer; comparing two OrderedDicts is order-sensitive and runs in C (50 ns)
+    _layout: tuple[OrderedDict[str, Any], Any] = (OrderedDict(), None)
     _classes: int = 0  # the last Affine layer's outputs: what labels are one-hot encoded to
 
     def __init__(
@@ -146,7 +149,7 @@ class MLP(Sequential):
     def params(self) -> ParamDict:
         """The book's `params`, W1, b1, W2, ...: the current Affine layers' arrays (also right
         after `net.layers["Affine1"] = Affine(W, b)`, before any gradient)."""
-        if self._layout != self._layers():
+        if self._layers_changed():
             self._follow_layers()
         return self._params
 
@@ -157,9 +160,15 @@ class MLP(Sequential):
         if arrays is not self._params:
             self.load_state_dict(arrays)
 
-    def _layers(self) -> tuple[Module, ...]:
-        """What `params` and a compiled step are made from: the layers, in order."""
-        return (*self.layers.values(), self.lastLayer)
+    def _layers_changed(self) -> bool:
+        """Whether a layer was replaced, added, removed or moved since `_follow_layers`
+        (compared by identity; read on every `params`, so cheaply)."""
+        layers, last = self._layout
+        if self.lastLayer is not last:
+            return True
+        if type(self.layers) is OrderedDict:
+            return self.layers != layers
+        return list(self.layers.items()) != list(layers.items())  # a plain dict: in order too
 
     def _follow_layers(self) -> None:
         """`params` as the Affine layers' tensors, keyed W1, b1, W2, ... Checked (by identity,
@@ -188,7 +197,7 @@ class MLP(Sequential):
         self._params.tensors = tensors
         self._classes = affines[-1].weight.shape[1] if affines else 0
         self._program = None
-        self._layout = self._layers()
+        self._layout = (OrderedDict(self.layers), self.lastLayer)
 
     @property
     def dtype(self) -> np.dtype:
