@@ -168,8 +168,18 @@ def run_notebook(
         kernel = client.km.provisioner.process
 
     with tempfile.TemporaryDirectory(prefix="scratchgrad-kernel-") as sockets:
-        # local sockets, not TCP: nothing listens on the network (and ipykernel does not warn)
-        config = Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}})
+        # local sockets, not TCP: nothing listens on the network (and ipykernel does not warn);
+        # a kernel slow to exit on a busy machine is waited for, not killed after 5 s (its
+        # atexit work, and the exit status read below, would be lost)
+        config = Config(
+            {
+                "KernelManager": {
+                    "transport": "ipc",
+                    "ip": f"{sockets}/kernel",
+                    "shutdown_wait_time": 60.0,
+                }
+            }
+        )
         client = NotebookClient(
             notebook,
             config=config,

@@ -184,7 +184,7 @@ def test_the_abort_line_is_kept_when_the_kernel_exits_normally(tmp_path, book_bu
         f"        f.write({ZMQ_ABORT + chr(10)!r})\n\n\n"
         "atexit.register(at_exit)"
     )
-    assert _run_probe(book_build, tmp_path, source) == ZMQ_ABORT + "\n"
+    assert ZMQ_ABORT in _run_probe(book_build, tmp_path, source).splitlines()
 
 
 def test_the_kernels_stderr_may_be_a_pipe(tmp_path, book_build):
