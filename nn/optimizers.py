@@ -145,7 +145,9 @@ class Optimizer:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(lr={self.lr}, params={len(self.params)})"
+        # (from __dict__: a half-built optimizer, whose __init__ skipped super's, still prints)
+        lr, params = vars(self).get("lr", "never set"), vars(self).get("params", ())
+        return f"{type(self).__name__}(lr={lr}, params={len(params)})"
 
 
 def _describe(p: Tensor) -> str:

@@ -443,6 +443,12 @@ def test_a_hyperparameter_a_subclass_never_set_is_named_with_what_to_do(make, un
     assert np.array_equal(w, np.ones(3))
 
 
+def test_a_half_built_optimizer_still_prints():
+    """repr() raised the "never set" error, so a debugger or a traceback showing it failed."""
+    assert repr(SkipsSuperInit()) == "SkipsSuperInit(lr=never set, params=0)"
+    assert repr(SGD(0.1)) == "SGD(lr=0.1, params=0)"
+
+
 def test_params_a_subclass_never_set_is_named_with_what_to_do():
     with pytest.raises(AttributeError, match=r"SkipsSuperInit.params was never set.*super"):
         SkipsSuperInit().step()
