@@ -157,9 +157,15 @@ def is_number(t: Tensor) -> bool:
     return is_constant(t) and t.size == 1
 
 
+def one_line(name: str) -> str:
+    """A name as one line, its newlines written `\\n`: text is laid out in lines, so a name
+    holding one would split every formula it appears in across lines."""
+    return name.replace("\n", "\\n") if "\n" in name else name
+
+
 def leaf_name(t: Tensor, unnamed: int) -> str:
     if t.name is not None:
-        return t.name
+        return one_line(t.name)
     if is_constant(t):
         return shown(t.data) if t.size == 1 else "const"
     return f"t{unnamed}"
@@ -186,7 +192,8 @@ def expressions(
             name = "t" if t.id in labels and t.name is None else leaf_name(t, unnamed)
             names[t.id] = (name, precedence(name))
         elif t.name is not None:
-            names[t.id] = (t.name, precedence(t.name))
+            name = one_line(t.name)
+            names[t.id] = (name, precedence(name))
         elif t.id in frontier:
             names[t.id] = (next(auto_names), ATOM)
         else:
@@ -250,7 +257,7 @@ def loss_name(roots: Sequence[Tensor], seeds: Sequence[Any] | None = None) -> st
         seeds = [None if r.grad is None else r.grad.data for r in roots]
     seeded = all(s is not None and np.all(np.asarray(s) == 1) for s in seeds)
     (name,) = names if len(names) == 1 else (None,)
-    return name if name and seeded and all(r.size == 1 for r in roots) else "L"
+    return one_line(name) if name and seeded and all(r.size == 1 for r in roots) else "L"
 
 
 def constant_exponent(t: Tensor) -> bool:

@@ -44,6 +44,7 @@ from autograd.text import (
     is_number,
     local_text,
     loss_name,
+    one_line,
     rule,
     shown,
     symbol,
@@ -296,12 +297,6 @@ def _frontier(roots: Sequence[Tensor], limit: int, grouped: bool) -> set[int]:
 
 
 # --- names ------------------------------------------------------------------------------
-
-
-def one_line(name: str) -> str:
-    """A name as one line, its newlines written `\\n`: the labels keep line breaks, so a name
-    holding one would split every formula it appears in across lines."""
-    return name.replace("\n", "\\n") if "\n" in name else name
 
 
 def _shown_name(t: Tensor, names: Mapping[int, tuple[str, int]]) -> str | None:

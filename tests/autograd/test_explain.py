@@ -183,3 +183,14 @@ def test_tensor_rules_write_a_square_as_2t_and_a_transpose_around_the_gradient()
     assert "∂L/∂aᵀ = ∂L/∂aᵀ³ ⊙ 3aᵀ², shape (3, 2)" in text
     assert "∂L/∂a = (∂L/∂aᵀ)ᵀ, shape (2, 3)" in text
     assert "^(" not in text and "ᵀᵀ" not in text
+
+
+def test_a_name_holding_a_newline_stays_on_one_line() -> None:
+    """`explain` wrote the name as it was, so 'a\\nb' split '∂out/∂a' and 'b = 1 × 3 = 3'
+    across lines (drawings already wrote it as \\n)."""
+    x = Value(2.0, "a\nb")
+    y = x * 3
+    y.name = "out\nz"
+    text = explanation(y, forward=True)
+    assert "∂out\\nz/∂a\\nb = 1 × 3 = 3" in text
+    assert not any(line.startswith("b = ") or line.startswith("z") for line in text.splitlines())
