@@ -37,7 +37,7 @@ def as_input(x: Any, dtype: npt.DTypeLike | None = None, name: str = "x") -> Ten
         if dtype is not None and data.dtype != dtype:
             data = data.astype(dtype)
     constant = Tensor._wrap(data)
-    constant.name = name
+    constant._name = name  # (the slot: `name` is checked; ours are plain strings)
     return constant
 
 

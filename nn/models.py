@@ -149,8 +149,11 @@ class MLP(Sequential):
     def params(self) -> ParamDict:
         """The book's `params`, W1, b1, W2, ...: the current Affine layers' arrays (also right
         after `net.layers["Affine1"] = Affine(W, b)`, before any gradient)."""
-        if self._layers_changed():
-            self._follow_layers()
+        layers, last = self._layout  # (the common case inline: read four times a step)
+        current = self.layers
+        if self.lastLayer is not last or type(current) is not OrderedDict or current != layers:
+            if self._layers_changed():
+                self._follow_layers()
         return self._params
 
     @params.setter
@@ -269,11 +272,10 @@ class MLP(Sequential):
             p._grad = None  # is free when the new ones are made (measurably faster per step)
         loss.backward()
         last.loss = Tensor._wrap(loss._data)
-        grads = {key: p.grad for key, p in tensors.items()}
         return {  # a tensor the loss does not use (a layer's running mean) has gradient 0, as the
             # compiled step and numerical_gradient say
-            key: np.zeros_like(tensors[key]._data) if g is None else g._data
-            for key, g in grads.items()
+            key: np.zeros_like(p._data) if (g := p.grad) is None else g._data
+            for key, p in tensors.items()
         }
 
     def compile(self, example_x: Any, example_t: Any) -> Program:
