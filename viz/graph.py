@@ -202,7 +202,7 @@ def build(
     limit = max_nodes or 0
     frontier = set() if max_nodes is None else _frontier(roots, limit, collapse or bool(groups))
     order = walk(roots, stop=frontier)
-    names = {key: (one_line(text), p) for key, (text, p) in expressions(order, frontier).items()}
+    names = expressions(order, frontier)  # (names on one line: a newline written \n)
     root_ids = {r.id for r in roots}
     # a number in the code is drawn at each use, as in the book (the engine may share one
     # constant tensor between uses, and a shared "2" fanning out across the picture misleads)
@@ -212,7 +212,7 @@ def build(
     notes: list[str] = []
     grads = grads or STORED
     seeds = [grads.of(r) for r in roots]
-    loss = one_line(loss_name(roots, seeds))
+    loss = loss_name(roots, seeds)
     everything = max_nodes is None
     if everything:
         limit = len(drawn)
