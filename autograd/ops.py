@@ -1160,6 +1160,11 @@ def softmax_cross_entropy(logits: ArrayLike, t: ArrayLike) -> Tensor:
         raise ValueError("softmax_cross_entropy: logits must have a class axis, got a 0-d tensor")
     if not shape[-1]:
         raise ValueError(_no_classes("softmax_cross_entropy", shape, "the last axis"))
+    if not z._data.size:  # a mean over no rows: was 0 (−0.0 for one-hot), silently
+        raise ValueError(
+            f"softmax_cross_entropy: the batch is empty (logits of shape {shape}), so there is "
+            "no mean loss; check the batch size and the slice that made the logits"
+        )
     if isinstance(t, Tensor):
         raw = t._data
     elif isinstance(t, np.ndarray):

@@ -84,6 +84,21 @@ def test_labels_out_of_range() -> None:
     _raises(ValueError, lambda: softmax_cross_entropy(Tensor(1.0), 0))  # no class axis
 
 
+@pytest.mark.parametrize(
+    "target", [np.zeros(0, dtype=int), np.zeros((0, 3)), Tensor(np.zeros((0, 3)))]
+)
+def test_an_empty_batch_has_no_mean_loss(target: Any) -> None:
+    """Logits of shape (0, 3) gave loss 0.0 (−0.0 for one-hot rows) and an empty gradient: a
+    mean over no rows, which `mean` and torch's cross_entropy give as nan. As the layer does,
+    the op refuses it (x[:0], a slice past the end, learns nothing)."""
+    z = Tensor(np.zeros((0, 3)))
+    message = str(_raises(ValueError, lambda: softmax_cross_entropy(z, target)))
+    assert message.startswith("softmax_cross_entropy: the batch is empty")
+    assert "(0, 3)" in message
+    labels = np.zeros((2, 0), dtype=int)
+    _raises(ValueError, lambda: softmax_cross_entropy(Tensor(np.zeros((2, 0, 3))), labels))
+
+
 def test_labels_out_of_range_are_named_as_given() -> None:
     """The range quoted the labels' intp cast: 1e30 and 2**63 read as -9223372036854775808,
     and a float past intp's range warned `invalid value encountered in cast` first."""
