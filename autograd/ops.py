@@ -313,6 +313,10 @@ def _fixed(t: Tensor) -> bool:
 def _pow_vjp_base(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
     """g·y·x^(y−1), and 0 where x = y = 0: there the base is 1 (not 0·0^−1 = nan).
 
+    The base is −(−x − mask), not x + mask: adding the mask's 0 turns −0.0 into +0.0 (IEEE
+    −0 + 0 = +0), which flipped the sign of an infinite gradient (d/dx x^−2 is +inf at −0.0);
+    subtracting a zero keeps every x as it is.
+
     Recording (a trace, create_graph), whether the mask is needed may depend only on values
     that cannot change, and the mask meets x, which is recorded (x requires grad here): a
     constant y's `y − 1 + mask` would be a constant, its example value kept by a program, so
@@ -322,7 +326,7 @@ def _pow_vjp_base(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
         masked = not _fixed(y) or (np.any(y.data == 0) and (not _fixed(x) or np.any(x.data == 0)))
     else:
         masked = np.any((y.data == 0) & (x.data == 0))
-    base = x + _mask(BOTH_ZERO, x, y) if masked else x
+    base = -(-x - _mask(BOTH_ZERO, x, y)) if masked else x
     return g * y * base ** (y - 1)
 
 

@@ -247,6 +247,26 @@ def test_pow_gradients_at_zero_base() -> None:
     assert ge.item() == 0.0  # d/de 0**e = 0 for e > 0
 
 
+def test_pow_keeps_the_sign_of_negative_zero_in_its_base_gradient() -> None:
+    """The 0 ** 0 guard added its mask to x, and −0.0 + 0 is +0.0: d/dx x**−2 at −0.0 (+inf)
+    came out −inf, and d/dx x**1e-300 (−inf) +inf, whenever the guard was on (an exponent
+    array holding a 0, create_graph, traced programs), while plain eager Values were right."""
+    x0, y0 = np.array([-0.0, 0.0, -0.0, 0.0]), np.array([-2.0, 0.0, 1e-300, -2.0])
+    expected = [math.inf, 0.0, -math.inf, -math.inf]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x, y = Tensor(x0), Tensor(y0)
+        (x**y).backward(np.ones(4))
+        assert x.grad.data.tolist() == expected
+        x, y = Tensor(x0), Tensor(y0, requires_grad=False)
+        (dx,) = autograd.grad((x**y).sum(), x, create_graph=True)
+        assert dx.data.tolist() == expected
+        program = autograd.trace(lambda a, b: (a**b).sum(), Tensor(x0), Tensor(y0))
+        assert program(x0, y0)[1][0].tolist() == expected
+        for i in (0, 2):  # single numbers: the float code (math.pow) and its numpy fallback
+            program = autograd.trace(lambda a, b: a**b, Value(1.0), Value(1.0))
+            assert program(float(x0[i]), float(y0[i]))[1][0] == expected[i]
+
+
 # --- attributes -----------------------------------------------------------------------------
 def test_data_is_mutable_in_place() -> None:
     w = Tensor([1.0, 2.0, 3.0])
