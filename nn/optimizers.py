@@ -240,7 +240,10 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """v ← momentum·v − lr·∂L/∂W;  W ← W + v  (a ball rolling downhill, with friction)."""
+    """v ← momentum·v − lr·∂L/∂W;  W ← W + v  (a ball rolling downhill, with friction).
+
+    lr is inside the velocity, as in the book: torch.optim.SGD(momentum=...) multiplies it
+    outside, the same steps while lr is fixed, different ones after lr changes."""
 
     momentum = Hyperparameter(0.0, 1.0, "the share of the velocity kept; at 1 it never slows")
     _state = ("v",)
@@ -306,7 +309,8 @@ class RMSprop(Optimizer):
 
 class Adam(Optimizer):
     """Momentum on g (m) and RMSprop on g² (v), with the book's bias-corrected step size
-    lr_t = lr·√(1−β₂ᵗ)/(1−β₁ᵗ)."""
+    lr_t = lr·√(1−β₂ᵗ)/(1−β₁ᵗ): W ← W − lr_t·m/(√v + ε). ε is added before the correction, so
+    this is torch.optim.Adam with ε/√(1−β₂ᵗ) in place of ε."""
 
     beta1 = Hyperparameter(0.0, 1.0, _FORGET + ", and the bias correction divides by 1 − β₁ᵗ")
     beta2 = Hyperparameter(0.0, 1.0, _FORGET)
