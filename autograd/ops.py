@@ -913,6 +913,17 @@ def _scatter_forward(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.nd
     return full
 
 
+def _explain_getitem(shape: tuple[int, ...], index: Any) -> str:
+    """Which index does not fit, and numpy's reason (a float index read only as "does not
+    fit"); found again on an empty view of the shape, which costs no memory."""
+    found = f"index {index!r} does not fit shape {shape}"
+    try:
+        np.broadcast_to(np.empty((), dtype=bool), shape)[index]
+    except (IndexError, TypeError, ValueError) as exc:
+        return f"{found}: {exc}"
+    return found
+
+
 def _getitem_forward(x: np.ndarray, index: Any) -> np.ndarray:
     return x[index]  # a view for basic indexing, as reshape and transpose give (numpy's rule)
 
@@ -924,7 +935,7 @@ GETITEM = defop(
     [lambda g, out, x, index: unary(SCATTER, g, {"index": index, "shape": x.shape})],
     local=["1 at the picked entries"],
     rule=["{g} scattered back (repeats add)"],
-    explain=lambda shape, index: f"index {index!r} does not fit shape {shape}",
+    explain=lambda shape, index: _explain_getitem(shape, index),
     code="{x}[{index}]",
 )
 SCATTER = defop(

@@ -99,6 +99,29 @@ def test_an_empty_batch_has_no_mean_loss(target: Any) -> None:
     _raises(ValueError, lambda: softmax_cross_entropy(Tensor(np.zeros((2, 0, 3))), labels))
 
 
+@pytest.mark.parametrize(
+    "index,reason",
+    [
+        (1.5, "only integers, slices"),
+        ([0.5], "must be of integer (or boolean) type"),
+        (slice(0.5, 2), "slice indices must be integers"),
+        ((Ellipsis, Ellipsis), "a single ellipsis"),
+        (5, "index 5 is out of bounds for axis 0 with size 2"),
+    ],
+)
+def test_a_bad_index_is_named_with_numpy_s_reason(index: Any, reason: str) -> None:
+    """A float index read only "getitem: index 1.5 does not fit shape (2, 3)": the reason
+    (positions are whole numbers) was dropped with numpy's message."""
+    t = Tensor(np.zeros((2, 3)))
+    message = str(_raises((IndexError, TypeError), lambda: t[index]))
+    assert message.startswith(f"getitem: index {_plain_repr(index)} does not fit shape (2, 3): ")
+    assert reason in message
+
+
+def _plain_repr(index: Any) -> str:
+    return repr(np.asarray(index)) if isinstance(index, list) else repr(index)
+
+
 def test_labels_out_of_range_are_named_as_given() -> None:
     """The range quoted the labels' intp cast: 1e30 and 2**63 read as -9223372036854775808,
     and a float past intp's range warned `invalid value encountered in cast` first."""
