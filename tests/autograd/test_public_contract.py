@@ -538,7 +538,7 @@ def test_softmax_cross_entropy_says_what_labels_must_be(labels, error, words) ->
 
 @pytest.mark.parametrize(
     "shape",
-    [(16, 10), (200, 10), (100, 32), (40, 33), (15, 10), (5, 3), (3, 20, 10), (10,), (0, 10)],
+    [(16, 10), (200, 10), (100, 32), (40, 33), (15, 10), (5, 3), (3, 20, 10), (10,)],
 )
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("target", ["one-hot", "soft", "soft strided", "labels"])
@@ -564,7 +564,7 @@ def test_softmax_cross_entropy_loss_and_gradient_against_the_formula(shape, dtyp
     z64 = z.astype(np.float64)
     log_y = z64 - z64.max(axis=-1, keepdims=True)
     log_y -= np.log(np.exp(log_y).sum(axis=-1, keepdims=True))
-    rows = max(z.size // shape[-1], 1)
+    rows = z.size // shape[-1]  # (an empty batch is refused: test_errors)
     tol = 1e-12 if dtype == np.float64 else 2e-6
     assert loss.dtype == dtype and np.isfinite(loss.data)
     np.testing.assert_allclose(loss.data, -(t * log_y).sum() / rows, rtol=tol, atol=tol)
