@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import operator
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -265,6 +266,26 @@ def test_pow_keeps_the_sign_of_negative_zero_in_its_base_gradient() -> None:
         for i in (0, 2):  # single numbers: the float code (math.pow) and its numpy fallback
             program = autograd.trace(lambda a, b: a**b, Value(1.0), Value(1.0))
             assert program(float(x0[i]), float(y0[i]))[1][0] == expected[i]
+
+
+def test_the_conventions_the_readme_states_where_a_derivative_has_no_single_value() -> None:
+    """README (The engine): PyTorch's choices at kinks and ties, and where NaN inputs differ."""
+
+    def slope(fn: Callable[[Tensor], Tensor], *at: float) -> list[float]:
+        x = Tensor(np.array(at))
+        fn(x).sum().backward()
+        return x.grad.data.tolist()
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert slope(lambda x: x.relu(), 0.0, -0.0, math.nan) == [0.0, 0.0, 0.0]
+        assert slope(lambda x: x.abs(), 0.0, -0.0) == [0.0, 0.0]
+        assert np.isnan(slope(lambda x: x.abs(), math.nan)).all()
+        assert slope(lambda x: x.max(), 1.0, 3.0, 3.0) == [0.0, 0.5, 0.5]
+        assert slope(lambda x: x**0, 0.0, -0.0) == [0.0, 0.0]
+        assert np.isnan(slope(lambda x: x**0, math.nan)).all()
+        zero_base = lambda y: Tensor(np.zeros(3), requires_grad=False) ** y
+        found = slope(zero_base, 2.0, 0.0, -1.0)
+        assert found[:2] == [0.0, 0.0] and math.isnan(found[2])
 
 
 # --- attributes -----------------------------------------------------------------------------
