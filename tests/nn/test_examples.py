@@ -69,6 +69,11 @@ def test_optimizer_compare_example(mnist_loader, monkeypatch, tmp_path):
     assert len({round(value, 12) for value in first.values()}) == 1
     late = {name: np.mean(losses[-10:]) for name, losses in result["train_loss"].items()}
     assert late["Adam"] < late["SGD"] and late["AdaGrad"] < late["SGD"]
+    # every curve ends inside the plot: after 30 steps SGD is above the book's top of 1 (the
+    # picture was cut at 1 and showed SGD in the legend only); the bottom stays the book's 0
+    bottom, top = result["figure"].axes[0].get_ylim()
+    ends = [example.smooth(losses)[-1] for losses in result["train_loss"].values()]
+    assert max(ends) > 1 and bottom == 0 and top > max(ends)
 
 
 @pytest.mark.parametrize(
