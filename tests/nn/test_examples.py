@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import io
 import runpy
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -33,6 +35,16 @@ def test_gradient_check_example(mnist_loader, monkeypatch, capsys):
     assert all(error < 1e-6 for error in errors.values())
     out = capsys.readouterr().out
     assert "numerical gradient:" in out and "faster" in out
+
+
+def test_gradient_check_example_on_an_ascii_terminal(mnist_loader, monkeypatch):
+    """Its heading printed `−` and died of UnicodeEncodeError where `PYTHONIOENCODING=ascii`."""
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    load_example("gradient_check", mnist_loader, monkeypatch).main(["--hidden", "2"])
+    stdout.flush()
+    text = stdout.buffer.getvalue().decode("ascii")  # type: ignore[attr-defined]
+    assert text.startswith("mean |backprop - numerical| per parameter")
 
 
 @pytest.mark.parametrize(
