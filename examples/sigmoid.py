@@ -11,7 +11,7 @@ from pathlib import Path
 
 from autograd import Value
 from viz import Drawing, draw, number
-from viz.book import print_gradients, save_all
+from viz.book import print_gradients, save_all, script_main
 from viz.format import printable
 
 
@@ -45,4 +45,4 @@ def main(out_dir: str | Path = "out", x0: float = 1.0) -> Drawing:
 
 
 if __name__ == "__main__":
-    main()
+    script_main(main, __doc__)

@@ -14,7 +14,7 @@ import numpy as np
 import autograd
 from autograd import Tensor
 from viz import Drawing, draw
-from viz.book import save_all
+from viz.book import save_all, script_main
 from viz.format import printable
 
 
@@ -36,4 +36,4 @@ def main(out_dir: str | Path = "out") -> Drawing:
 
 
 if __name__ == "__main__":
-    main()
+    script_main(main, __doc__)

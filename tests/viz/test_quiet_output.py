@@ -81,6 +81,20 @@ def test_an_example_script_runs_with_pythonioencoding_ascii(tmp_path, script, li
     assert line in done.stdout and ("wrote out" in done.stdout or "saved" in done.stdout)
 
 
+@pytest.mark.parametrize("script", ["apple.py", "xor.py"])
+def test_help_on_an_ascii_terminal(tmp_path, script) -> None:
+    """`xor.py --help` died of UnicodeEncodeError on its docstring's `½ Σ` (argparse prints the
+    description as given)."""
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / script), "--help"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, encoding="ascii", check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith(f"usage: {script}")
+    assert "1/2 sum (y_o - y_true)^2" in done.stdout or "100 x 2 x 1.1 = 220" in done.stdout
+
+
 def test_printable_keeps_what_the_stream_can_show() -> None:
     utf8 = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     latin1 = io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
