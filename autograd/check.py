@@ -127,6 +127,11 @@ class LayerReport:
     def __repr__(self) -> str:
         return f"<LayerReport {self.layer}: {'ok' if self.ok else 'FAILED'}>"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython and Jupyter show the table for `check_layer(...)` as a cell's last line,
+        not the one-line repr that says only FAILED."""
+        printer.text(str(self))
+
 
 def _cells(row: Row) -> list[str]:
     def value(array: np.ndarray | None) -> str:

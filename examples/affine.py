@@ -13,7 +13,8 @@ import numpy as np
 
 from autograd import Tensor
 from viz import Drawing, draw
-from viz.book import save_all
+from viz.book import save_all, script_main
+from viz.format import printable
 
 
 def main(out_dir: str | Path = "out") -> Drawing:
@@ -25,11 +26,12 @@ def main(out_dir: str | Path = "out") -> Drawing:
     dY = np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 0.0]])  # ∂L/∂Y, from the layers above
     Y.backward(dY)
     for name, t in (("X", X), ("W", W), ("B", B)):
-        print(f"∂L/∂{name} =", np.round(t.grad.data, 6).tolist())  # type: ignore[union-attr]
+        grad = np.round(t.grad.data, 6).tolist()  # type: ignore[union-attr]
+        print(printable(f"∂L/∂{name} = {grad}"))
     drawing = draw(Y, title="Fig. 5-27: the batch Affine layer")
     save_all(drawing, out_dir, "affine")
     return drawing
 
 
 if __name__ == "__main__":
-    main()
+    script_main(main, __doc__)

@@ -17,7 +17,7 @@ Run from the repository root: python examples/apple_orange.py  (writes out/apple
 from pathlib import Path
 
 from viz import Drawing, draw
-from viz.book import apple_orange, print_gradients, save_all
+from viz.book import apple_orange, print_gradients, save_all, script_main
 
 
 def main(out_dir: str | Path = "out") -> Drawing:
@@ -30,4 +30,4 @@ def main(out_dir: str | Path = "out") -> Drawing:
 
 
 if __name__ == "__main__":
-    main()
+    script_main(main, __doc__)

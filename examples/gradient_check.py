@@ -13,6 +13,7 @@ import numpy as np
 
 from nn import TwoLayerNet
 from nn.datasets import load_mnist
+from viz.format import printable
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     backprop_seconds = (time.perf_counter() - start) / repeats
 
     errors = {}
-    print("mean |backprop − numerical| per parameter (the book reports 1e-13 to 1e-7):")
+    print(printable("mean |backprop − numerical| per parameter (the book reports 1e-13 to 1e-7):"))
     for key in grad_numerical:
         errors[key] = float(np.average(np.abs(grad_backprop[key] - grad_numerical[key])))
         print(f"  {key}: {errors[key]:.3e}")

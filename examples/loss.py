@@ -13,7 +13,7 @@ from pathlib import Path
 
 from autograd import Value
 from viz import Drawing, draw
-from viz.book import print_gradients, save_all
+from viz.book import print_gradients, save_all, script_main
 
 
 def main(out_dir: str | Path = "out") -> Drawing:
@@ -33,4 +33,4 @@ def main(out_dir: str | Path = "out") -> Drawing:
 
 
 if __name__ == "__main__":
-    main()
+    script_main(main, __doc__)

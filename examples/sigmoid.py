@@ -11,7 +11,8 @@ from pathlib import Path
 
 from autograd import Value
 from viz import Drawing, draw, number
-from viz.book import print_gradients, save_all
+from viz.book import print_gradients, save_all, script_main
+from viz.format import printable
 
 
 def main(out_dir: str | Path = "out", x0: float = 1.0) -> Drawing:
@@ -31,12 +32,12 @@ def main(out_dir: str | Path = "out", x0: float = 1.0) -> Drawing:
 
     steps.backward()
     y_op.backward()
-    print("four ops (×−1, exp, +1, 1/·):")
+    print(printable("four ops (×−1, exp, +1, 1/·):"))
     print_gradients(steps, {"x": x})
-    print("one op (σ):")
+    print(printable("one op (σ):"))
     print_gradients(y_op, {"x": x_op})
     y = steps.item()
-    print(f"y(1 − y) = {number(y * (1 - y))}  (the same number from both graphs)")
+    print(printable(f"y(1 − y) = {number(y * (1 - y))}  (the same number from both graphs)"))
 
     drawing = draw([steps, y_op], title=f"sigmoid at x = {number(x0)}: ∂y/∂x = y(1−y)")
     save_all(drawing, out_dir, "sigmoid")
@@ -44,4 +45,4 @@ def main(out_dir: str | Path = "out", x0: float = 1.0) -> Drawing:
 
 
 if __name__ == "__main__":
-    main()
+    script_main(main, __doc__)

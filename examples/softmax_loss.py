@@ -14,7 +14,8 @@ import numpy as np
 import autograd
 from autograd import Tensor
 from viz import Drawing, draw
-from viz.book import save_all
+from viz.book import save_all, script_main
+from viz.format import printable
 
 
 def main(out_dir: str | Path = "out") -> Drawing:
@@ -27,11 +28,12 @@ def main(out_dir: str | Path = "out") -> Drawing:
         y = autograd.softmax(a).data
     print("L =", round(L.item(), 6))
     print("y =", np.round(y, 3).tolist())
-    print("∂L/∂a = (y − t)/2 =", np.round(a.grad.data, 3).tolist())  # type: ignore[union-attr]
+    dL_da = np.round(a.grad.data, 3).tolist()  # type: ignore[union-attr]
+    print(printable(f"∂L/∂a = (y − t)/2 = {dL_da}"))
     drawing = draw(L, title="Fig. 5-30: Softmax-with-Loss, backward (y − t)/N")
     save_all(drawing, out_dir, "softmax_loss")
     return drawing
 
 
 if __name__ == "__main__":
-    main()
+    script_main(main, __doc__)

@@ -13,7 +13,7 @@ import numpy as np
 
 from nn import TwoLayerNet
 from viz import Drawing, draw
-from viz.book import save_all
+from viz.book import save_all, script_main
 
 
 def main(out_dir: str | Path = "out") -> tuple[Drawing, Drawing]:
@@ -33,4 +33,4 @@ def main(out_dir: str | Path = "out") -> tuple[Drawing, Drawing]:
 
 
 if __name__ == "__main__":
-    main()
+    script_main(main, __doc__)

@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from nn import MLP
+from viz.format import printable
 
 LAYERS = 10
 WIDTH = 100
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     t = rng.integers(0, 10, size=200)
     sizes = {name: gradient_sizes(name, x, t) for name in ("sigmoid", "relu")}
 
-    print("mean |dL/dW| per layer (layer 1 is next to the input):")
+    print(printable("mean |∂L/∂W| per layer (layer 1 is next to the input):"))
     print(f"{'layer':>5}  {'sigmoid':>10}  {'relu':>10}")
     for i in range(LAYERS):
         print(f"{i + 1:>5}  {sizes['sigmoid'][i]:>10.3e}  {sizes['relu'][i]:>10.3e}")

@@ -23,6 +23,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from autograd import Tensor
+from viz.format import printable
 
 X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 Y_TRUE = np.array([[0.0], [1.0], [1.0], [0.0]])
@@ -70,7 +71,7 @@ def train(params: dict[str, Tensor], steps: int, lr: float) -> tuple[list[float]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=printable(__doc__.split("\n\n")[0]))
     parser.add_argument("--steps", type=int, default=4000)
     parser.add_argument("--lr", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=2)

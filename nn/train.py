@@ -73,13 +73,13 @@ class History:
         book's Fig. 4-11 and 4-12. Saved to `path` when given (missing folders are created); in
         Jupyter it shows inline."""
         try:
-            from matplotlib.figure import Figure
+            from nn.plotting import InlineFigure
         except ImportError:  # pragma: no cover - matplotlib is in the `plots` extra
             raise ImportError(
                 "History.plot needs matplotlib: pip install 'scratchgrad[plots]'"
             ) from None
         measured = bool(self.epoch)  # eval_every=0: the loss alone, in one panel
-        fig = Figure(figsize=(10 if measured else 5.5, 3.8), layout="constrained")
+        fig = InlineFigure(figsize=(10 if measured else 5.5, 3.8), layout="constrained")
         axes = fig.subplots(1, 2 if measured else 1, squeeze=False)[0]
         axes[0].plot(np.arange(1, self.steps + 1), self.loss, linewidth=0.6)
         axes[0].set(xlabel="iteration", ylabel="loss", title="training loss (minibatch)")

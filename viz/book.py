@@ -6,7 +6,8 @@ in the installed package, once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import argparse
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from autograd import Tensor, Value
@@ -42,3 +43,16 @@ def save_all(
     paths = [drawing.save(Path(out_dir) / f"{stem}.{fmt}") for fmt in formats]
     print(printable("wrote " + ", ".join(str(p) for p in paths)))
     return paths
+
+
+def script_main(main: Callable[[str], object], doc: str | None) -> None:
+    """The command line of the figure scripts in examples/: `--help` prints the script's
+    docstring instead of drawing (it used to be ignored, and the figure written), and
+    `--out DIR` picks the folder (default: out)."""
+    parser = argparse.ArgumentParser(
+        description=printable(doc or ""), formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--out", default="out", metavar="DIR", help="folder for the .svg and .png (default: out)"
+    )
+    main(parser.parse_args().out)

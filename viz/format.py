@@ -38,7 +38,7 @@ __all__ = [
 
 # what people type for our symbols where a terminal cannot show them
 ASCII_STAND_INS = {"∂": "d", "−": "-", "×": "x", "·": "*", "²": "^2", "ᵀ": "^T", "Σ": "sum ",
-                   "…": "..."}  # fmt: skip
+                   "…": "...", "σ": "sigmoid", "½": "1/2"}  # fmt: skip
 
 
 def printable(text: str, stream: TextIO | None = None) -> str:

@@ -102,8 +102,12 @@ class Result:
 
 
 def _environment(quick: bool, notebook: bool = False) -> dict[str, str]:
-    """Scripts draw without a display (Agg); notebooks say `%matplotlib inline` themselves."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    """Scripts draw without a display (Agg); notebooks say `%matplotlib inline` themselves.
+    Both import this checkout, as the builder does: they run in another folder, where a
+    relative `PYTHONPATH=.` names nothing and a venv's editable install of another checkout
+    would be imported instead."""
+    path = [str(EXAMPLES.parent), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=os.pathsep.join(path))
     if not notebook:
         env["MPLBACKEND"] = "Agg"
     if quick:

@@ -427,6 +427,16 @@ def test_the_readme_example_prints_what_the_readme_shows(capsys) -> None:
     assert capsys.readouterr().out == shown
 
 
+def test_a_report_as_a_cells_last_line_shows_the_table() -> None:
+    """In Jupyter `check_layer(layer, shape=...)` as the last line showed only
+    `<LayerReport MulLayer: FAILED>`; IPython's printer now gets the table `print` shows."""
+    from IPython.lib.pretty import pretty
+
+    report = check_layer(book.MulLayerSwapped(), shape=(2, 3))
+    assert pretty(report) == str(report) and str(report).startswith("check_layer(")
+    assert repr(report) == "<LayerReport MulLayerSwapped: FAILED>"  # plain Python keeps the line
+
+
 def test_arrays_forward_assigns_are_state_not_parameters() -> None:
     """A layer used before keeps self.out; with a self.dout beside it, it is still no parameter."""
 

@@ -96,6 +96,19 @@ def test_notebook_runs_top_to_bottom(path, tmp_path, request, monkeypatch, book_
     assert all(float(difference) < 1e-9 for _, difference in checks), checks
 
 
+def test_the_kernel_imports_this_checkout(tmp_path, book_build):
+    """The kernel runs in another folder: with the venv of another checkout (an editable install
+    of it) and `PYTHONPATH=.`, it imported that checkout's packages, so the notebooks ran code
+    other than the code under test."""
+    source = (
+        "import os\nimport autograd, nn, viz\n"
+        "os.write(2, '\\n'.join(m.__file__ for m in (autograd, nn, viz)).encode())"
+    )
+    root = Path(__file__).resolve().parents[2]
+    imported = [Path(line) for line in _run_probe(book_build, tmp_path, source).splitlines()]
+    assert imported == [root / name / "__init__.py" for name in ("autograd", "nn", "viz")]
+
+
 ZMQ_ABORT = "Assertion failed: pfd.revents & POLLIN (src/signaler.cpp:238)"
 
 

@@ -177,6 +177,20 @@ def test_plot_is_a_figure_and_saves_a_png(tmp_path, assert_png):
     assert_png(tmp_path / "new" / "folder" / "h.png")
 
 
+def test_plot_shows_inline_in_a_kernel_that_never_imported_pyplot():
+    """The README's `history.plot("curves.png")  # shown inline in Jupyter` showed the text
+    `<Figure size 1000x380 with 2 Axes>` in a fresh kernel: a pyplot-free Figure has no picture
+    for IPython until `%matplotlib inline` or a pyplot import registers one. A formatter with
+    nothing registered (that fresh kernel's) now gets the PNG from the figure itself."""
+    from IPython.core.formatters import PNGFormatter
+    from PIL import Image
+
+    fig = History(loss=[1.0, 0.5], epoch=[1.0], train_acc=[0.5], test_acc=[0.4]).plot()
+    png = PNGFormatter()(fig)
+    assert png is not None and png.startswith(b"\x89PNG")
+    assert Image.open(io.BytesIO(png)).size == (1000, 380)  # figsize at dpi 100, as saved
+
+
 def test_a_plot_that_fails_to_save_keeps_the_old_picture(tmp_path, monkeypatch):
     """savefig wrote in place: a full disk left half a PNG where the last one was."""
     history = nn.train(TwoLayerNet(4, 8, 3, rng=0), _data(), iters=5, progress=False)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import io
 import runpy
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -33,6 +35,16 @@ def test_gradient_check_example(mnist_loader, monkeypatch, capsys):
     assert all(error < 1e-6 for error in errors.values())
     out = capsys.readouterr().out
     assert "numerical gradient:" in out and "faster" in out
+
+
+def test_gradient_check_example_on_an_ascii_terminal(mnist_loader, monkeypatch):
+    """Its heading printed `−` and died of UnicodeEncodeError where `PYTHONIOENCODING=ascii`."""
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    load_example("gradient_check", mnist_loader, monkeypatch).main(["--hidden", "2"])
+    stdout.flush()
+    text = stdout.buffer.getvalue().decode("ascii")  # type: ignore[attr-defined]
+    assert text.startswith("mean |backprop - numerical| per parameter")
 
 
 @pytest.mark.parametrize(
@@ -69,6 +81,11 @@ def test_optimizer_compare_example(mnist_loader, monkeypatch, tmp_path):
     assert len({round(value, 12) for value in first.values()}) == 1
     late = {name: np.mean(losses[-10:]) for name, losses in result["train_loss"].items()}
     assert late["Adam"] < late["SGD"] and late["AdaGrad"] < late["SGD"]
+    # every curve ends inside the plot: after 30 steps SGD is above the book's top of 1 (the
+    # picture was cut at 1 and showed SGD in the legend only); the bottom stays the book's 0
+    bottom, top = result["figure"].axes[0].get_ylim()
+    ends = [example.smooth(losses)[-1] for losses in result["train_loss"].values()]
+    assert max(ends) > 1 and bottom == 0 and top > max(ends)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import runpy
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +15,7 @@ import autograd
 from autograd import Tensor, Value
 from viz import draw, group
 
-from .conftest import EXAMPLES, check_golden, load_example
+from .conftest import EXAMPLES, ROOT, check_golden, load_example
 
 NUMBERS = {
     "apple": ["price = 220", "∂price/∂apple = 2.2", "∂price/∂num = 110", "∂price/∂tax = 200"],
@@ -70,6 +73,28 @@ def test_example_runs_prints_and_matches_golden(
         assert text in drawing.source
     assert not re.search(r"[>\s(\[,=]-[\d.]", drawing.source)  # one minus sign: U+2212
     check_golden(name, drawing.source)
+
+
+@pytest.mark.parametrize("name", [*EXAMPLES, "two_layer_graph"])
+def test_a_figure_script_answers_help_and_out(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python examples/apple.py --help` ignored its arguments and drew into out/ (so did
+    `--out figs`); it now prints its docstring and writes nothing, and --out picks the folder."""
+    monkeypatch.chdir(tmp_path)
+    script = str(ROOT / "examples" / f"{name}.py")
+    monkeypatch.setattr(sys, "argv", [script, "--help"])
+    with pytest.raises(SystemExit) as done:
+        runpy.run_path(script, run_name="__main__")
+    assert done.value.code == 0
+    shown = capsys.readouterr().out
+    doc = ast.get_docstring(ast.parse(Path(script).read_text("utf-8")))
+    assert doc and shown.startswith(f"usage: {name}.py [-h] [--out DIR]\n\n{doc.splitlines()[0]}")
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(sys, "argv", [script, "--out", "figs"])
+    runpy.run_path(script, run_name="__main__")
+    assert [p.name for p in tmp_path.iterdir()] == ["figs"]
+    assert {p.suffix for p in (tmp_path / "figs").iterdir()} == {".svg", ".png"}
 
 
 def test_two_layer_net_plain_and_collapsed(tmp_path: Path) -> None:

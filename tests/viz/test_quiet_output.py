@@ -49,10 +49,26 @@ def test_print_gradients_on_an_ascii_terminal_falls_back_to_d(monkeypatch) -> No
     ]
 
 
-def test_an_example_script_runs_with_pythonioencoding_ascii(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(ROOT)}
+@pytest.mark.parametrize(
+    ("script", "line"),
+    [
+        ("apple_orange.py", "  dprice/dapple = 2.2"),
+        # these printed their own ∂, −, × and σ and died of UnicodeEncodeError
+        ("sigmoid.py", "four ops (x-1, exp, +1, 1/*):"),
+        ("sigmoid.py", "one op (sigmoid):"),
+        ("affine.py", "dL/dX = [[-0.4, -0.4], [0.65, 0.9]]"),
+        ("softmax_loss.py", "dL/da = (y - t)/2 = [[0.009, 0.123, -0.132], [-0.213, 0.174, 0.039]]"),
+        ("vanishing_gradient.py", "mean |dL/dW| per layer (layer 1 is next to the input):"),
+        ("book/ch04/gradient_method.py", "multiplying x by 1 - 2*lr = -19 every step)"),
+    ],
+    ids=lambda value: value if value.endswith(".py") else "",
+)  # fmt: skip
+def test_an_example_script_runs_with_pythonioencoding_ascii(tmp_path, script, line) -> None:
+    """The README: on a terminal that cannot show `∂`, gradients print as `dL/dx`, from the
+    commands and from the example scripts alike."""
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "apple_orange.py")],
+        [sys.executable, str(ROOT / "examples" / script)],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -62,7 +78,21 @@ def test_an_example_script_runs_with_pythonioencoding_ascii(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
-    assert "  dprice/dapple = 2.2\n" in done.stdout and "wrote out" in done.stdout
+    assert line in done.stdout and ("wrote out" in done.stdout or "saved" in done.stdout)
+
+
+@pytest.mark.parametrize("script", ["apple.py", "xor.py"])
+def test_help_on_an_ascii_terminal(tmp_path, script) -> None:
+    """`xor.py --help` died of UnicodeEncodeError on its docstring's `½ Σ` (argparse prints the
+    description as given)."""
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / script), "--help"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, encoding="ascii", check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith(f"usage: {script}")
+    assert "1/2 sum (y_o - y_true)^2" in done.stdout or "100 x 2 x 1.1 = 220" in done.stdout
 
 
 def test_printable_keeps_what_the_stream_can_show() -> None:

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from autograd import Tensor, numerical_gradient
+from viz.format import printable
 
 
 def function_2(x):
@@ -44,7 +45,7 @@ for lr in (0.1, 10.0, 1e-10):
     print(f"lr={lr:g}, 100 steps:\n  numerical {x!r}\n  engine    {exact!r}")
     if lr == 10.0:  # the two disagree by 115 orders of magnitude: say why, where it shows
         print("  (they part: once x + h rounds to x the numerical gradient is 0 and x stops;")
-        print("   the exact gradient keeps multiplying x by 1 − 2·lr = −19 every step)")
+        print(printable("   the exact gradient keeps multiplying x by 1 − 2·lr = −19 every step)"))
 
 init_x = np.array([-3.0, 4.0])
 lr = 0.1
