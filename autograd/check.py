@@ -348,14 +348,25 @@ def _swapped(params: list[_Param], values: list[Any]) -> Iterator[None]:
 
 @contextmanager
 def _preserved(layer: Any) -> Iterator[None]:
-    """Undo what extra forward/backward calls did to the layer's attributes."""
+    """Undo what extra forward/backward calls did to the layer's attributes, and to the arrays
+    they hold (`self.dW += ...` changes dW itself; `params` / `grads` dicts are kept too)."""
     state = _state(layer)
     saved = dict(state)
+    dicts = {id(v): (v, dict(v)) for v in saved.values() if isinstance(v, dict)}
+    arrays = [v for v in saved.values() if isinstance(v, np.ndarray)]
+    arrays += [a for _, d in dicts.values() for a in d.values() if isinstance(a, np.ndarray)]
+    contents = {id(a): (a, a.copy()) for a in arrays if a.flags.writeable}
     try:
         yield
     finally:
         state.clear()
         state.update(saved)
+        for mapping, items in dicts.values():
+            mapping.clear()
+            mapping.update(items)
+        for array, content in contents.values():
+            if array.shape == content.shape and array.dtype == content.dtype:
+                np.copyto(array, content)
 
 
 _QUIET = threading.RLock()  # sys.stdout and the warning filters are per process: one at a time
@@ -463,6 +474,15 @@ def check_layer(
         if not differentiated and not params:
             raise LayerCheckError(f"{label}: no input or parameter to differentiate")
         out64 = _output(probe, f"{label}.forward")
+        precision = np.dtype(getattr(probe, "dtype", np.float64))
+        if precision.kind == "f" and precision.itemsize < 8:
+            raise LayerCheckError(
+                f"{label}.forward returns {precision} for float64 inputs (an "
+                f".astype(np.{precision}) or a {precision} array inside it): {precision} keeps "
+                f"about {np.finfo(precision).precision} digits, too few for central differences "
+                "(f(x + h) - f(x - h) would be mostly rounding); check the layer in float64 and "
+                f"train it in {precision} afterwards"
+            )
         if not np.all(np.isfinite(out64)):
             raise LayerCheckError(
                 f"{label}.forward returned {out64[_first_nonfinite(out64)]} at output element "
@@ -509,6 +529,8 @@ def check_layer(
     aliased = {k for k, g in enumerate(returned) if args and _shares(g, args[0])}
     actuals = _input_gradients(result, [names[i] for i in differentiated])
     actuals += [_gradient_array(p.read_grad()) for p in params]
+    repeated = _second_call(layer, forward, backward, values, dout_real,
+                            [names[i] for i in differentiated], params)  # fmt: skip
 
     checked = [(names[i], "input", f"d{names[i]}", values[i]) for i in differentiated]
     checked += [(p.name, "parameter", p.grad_name, p.value) for p in params]
@@ -550,10 +572,12 @@ def check_layer(
             row.fail(f"forward changed {row.name} in place: work on a copy ({row.name}.copy())")
     if dout_changed:
         for row in [input_rows[k] for k in sorted(aliased) if k < len(input_rows)] or rows[:1]:
-            row.fail(
-                "backward changed dout in place: copy it first (dx = dout.copy()) before "
-                "changing elements"
+            row.notes.append(
+                "backward changed dout in place (as the book's Relu does: dout[self.mask] = 0): "
+                "harmless when each dout goes to one layer, as in the book's networks; if "
+                "another layer also reads that dout, copy it first: dx = dout.copy()"
             )
+    _compare_second_call(rows, actuals, repeated)
     with _preserved(layer):
         _explain(rows, values, differentiated, layer, backward, out_real, dout_real, atol, rtol)
 
@@ -568,6 +592,59 @@ def check_layer(
         ),
         f"|backward - true| <= {atol:g} + {rtol:g} * |true| for every element",
     )
+
+
+def _second_call(
+    layer: Any,
+    forward: Callable[..., Any],
+    backward: Callable[..., Any],
+    values: list[Any],
+    dout_real: Any,
+    names: list[str],
+    params: list[_Param],
+) -> list[tuple[np.ndarray | None, str | None]] | str:
+    """The gradients of a second forward and backward of the same inputs, or what it raised;
+    the layer is left as after the first call. In training each minibatch is such a call."""
+    with _preserved(layer), _quiet():
+        try:
+            forward(*[_copy(v) for v in values])
+            result = backward(*_backward_args(backward, dout_real))
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return _input_gradients(result, names) + [_gradient_array(p.read_grad()) for p in params]
+
+
+def _compare_second_call(
+    rows: list[Row],
+    first: list[tuple[np.ndarray | None, str | None]],
+    second: list[tuple[np.ndarray | None, str | None]] | str,
+) -> None:
+    """A gradient that changes from call to call (self.dW += ...) is right only once."""
+    if isinstance(second, str):
+        rows[0].fail(
+            f"a second forward and backward of the same inputs raised {second}: the layer must "
+            "work for every minibatch, not only the first"
+        )
+        return
+    for row, (a, _), (b, _) in zip(rows, first, second, strict=True):
+        if a is None or b is None or a.shape != b.shape:
+            continue
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        if np.allclose(a64, b64, rtol=1e-9, atol=0, equal_nan=True):
+            continue
+        with np.errstate(all="ignore"):
+            where = np.unravel_index(np.nanargmax(np.abs(a64 - b64)), a.shape) if a.ndim else ()
+        where = tuple(int(j) for j in where)
+        keeps = (
+            f"does backward add to what the last call left ({row.grad_name} += ...)? Set it "
+            f"instead: self.{row.grad_name} = ..."
+            if row.kind == "parameter"
+            else "does backward use something it kept from the last call?"
+        )
+        row.fail(
+            f"a second forward and backward of the same inputs gives another {row.grad_name} "
+            f"(at {where}: {float(a64[where]):.6g}, then {float(b64[where]):.6g}): {keeps}"
+        )
 
 
 def _dout(
@@ -795,6 +872,8 @@ def _explain(
                     "the sum over the batch is missing: add up the rows, as in "
                     f"{row.grad_name} = np.sum(dout, axis=0)"
                 )
+            elif a.ndim == 2 and a.shape == t.shape[::-1] and close(a.T, t):
+                row.fail(_transposed(row))
             elif a.size == t.size and close(a.reshape(t.shape), t):
                 row.fail(
                     f"the right numbers in the wrong shape: return "
@@ -811,6 +890,14 @@ def _explain(
                 )
         if (
             not row.diagnoses
+            and a.ndim == 2
+            and a.shape[0] == a.shape[1]
+            and close(a.T, t)
+            and not close(t.T, t)
+        ):
+            row.fail(_transposed(row))
+        if (
+            not row.diagnoses
             and isinstance(dout_real, np.ndarray)
             and dout_real.shape == a.shape
             and close(a * dout_real, t)
@@ -819,6 +906,9 @@ def _explain(
                 f"looks like backward ignores dout: multiply by it ({row.grad_name} = dout * ...)"
             )
         am, tm = _on(row.checked, a), _on(row.checked, t)
+        if not row.diagnoses and not np.any(am):
+            where = "self." + row.grad_name if row.kind == "parameter" else row.grad_name
+            row.fail(f"{row.grad_name} is all 0: does backward compute and set {where}?")
         norm = float(np.sum(tm * tm))
         if norm > 0 and not row.diagnoses:
             factor = float(np.sum(am * tm)) / norm
@@ -837,9 +927,53 @@ def _explain(
                     row.fail(f"the sign of {row.grad_name} is flipped")
                 else:
                     row.fail(f"{row.grad_name} is {factor:.4g} times the true gradient")
+        if not row.diagnoses:
+            _zeroed(row, atol, rtol)
     if len(inputs) == 1 and not inputs[0].ok and not inputs[0].diagnoses:
         _input_for_output(inputs[0], values[differentiated[0]], layer, backward, out_real,
                           dout_real, closeness(inputs[0]))  # fmt: skip
+
+
+def _transposed(row: Row) -> str:
+    """Rows and columns swapped: an Affine's dW = dout.T · x instead of xᵀ · dout."""
+    how = (
+        "an Affine's is self.dW = np.dot(self.x.T, dout) (5.6.1: ∂L/∂W = Xᵀ · ∂L/∂Y)"
+        if row.kind == "parameter"
+        else "a .T too many or too few, or the factors of an np.dot swapped?"
+    )
+    return f"{row.grad_name} is transposed: {row.grad_name}.T holds the true numbers; {how}"
+
+
+def _zeroed(row: Row, atol: float, rtol: float) -> None:
+    """Right wherever it is not 0, wrong only by zeros in the wrong places: a Relu's mask made
+    from dout or from a later array instead of kept from forward's x."""
+    a, t = row.actual.astype(np.float64), row.expected  # type: ignore[union-attr]
+    checked = np.ones(a.shape, dtype=bool) if row.checked is None else row.checked
+    wrong = checked & (mismatch(a, t, atol, rtol) > 0)
+    zero_a, zero_t = np.abs(a) <= atol, np.abs(t) <= atol
+    if not wrong.any():
+        return
+    if not np.all((zero_a ^ zero_t)[wrong]) or not np.any(checked & ~zero_a & ~wrong):
+        return
+    lost, leaked = wrong & zero_a, wrong & zero_t
+    parts = []
+    if lost.any():
+        where = tuple(int(j) for j in np.argwhere(lost)[0])
+        parts.append(
+            f"backward gives 0 at {int(lost.sum())} element(s) where the true {row.grad_name} is "
+            f"not 0 (at {where}: true {float(t[where]):.6g})"
+        )
+    if leaked.any():
+        where = tuple(int(j) for j in np.argwhere(leaked)[0])
+        parts.append(
+            f"it is not 0 at {int(leaked.sum())} element(s) where the true one is 0 (at {where}: "
+            f"backward {float(a[where]):.6g})"
+        )
+    row.fail(
+        f"{' and '.join(parts)}: it zeroes the wrong elements; a mask must be made in forward "
+        "from its input and kept, as the book's Relu does: self.mask = (x <= 0) in forward, "
+        "dx[self.mask] = 0 in backward"
+    )
 
 
 def _input_for_output(
