@@ -24,7 +24,13 @@ from typing import Any
 import numpy as np
 
 from autograd.grad_mode import enable_grad
-from autograd.numeric import central_differences, fixed_weights, mismatch, tolerance_problem
+from autograd.numeric import (
+    central_differences,
+    fixed_weights,
+    mismatch,
+    tolerance_problem,
+    vanishing_step,
+)
 from autograd.tensor import Tensor, grad
 
 __all__ = ["LayerCheckError", "LayerReport", "Row", "check_layer"]
@@ -544,6 +550,11 @@ def check_layer(
         )
         if engine is not None and not engine_differs:
             truth, mask = engine[k], None  # exact, and for every element
+        elif (problem := vanishing_step("eps", _on(mask, slots[k]), eps)) is not None:
+            raise LayerCheckError(
+                f"{label}: central differences cannot check {name}: {problem}; use a larger "
+                "eps (the default is 1e-6) or inputs nearer 1"
+            )
         row = Row(name, grad_name, kind, tuple(np.shape(value)), truth, checked=mask)
         _compare(row, *actuals[k], atol, rtol)
         if mask is not None:

@@ -43,6 +43,14 @@ def numerical_gradient(
             "rounds to 1, so the gradient would be 0); use float64: x.astype(np.float64)"
         )
 
+    if h < np.finfo(array.dtype).eps:  # (a large x can still swamp h: the book's lr=10 run)
+        raise ValueError(
+            f"numerical_gradient: h={h:g} is below {array.dtype}'s precision "
+            f"({np.finfo(array.dtype).eps:.2g}): x + h rounds to x for every x of size 1 or "
+            "more, so f(x + h) - f(x - h) is 0 and the gradient would be 0 (the rounding error "
+            "the book warns of in 4.1.1); use the book's h=1e-4"
+        )
+
     def loss() -> float:
         value = f(x)
         try:
@@ -85,6 +93,22 @@ def central_differences(
             array[idx] = original
         grad[idx] = (f_plus - f_minus) / (2 * h)
     return grad
+
+
+def vanishing_step(name: str, array: np.ndarray, h: float) -> str | None:
+    """Where x + h and x - h round to the same number (eps=1e-50 beside 3.0, or 1e-6 beside
+    1e12): the difference there is 0 whatever f is, a silently wrong gradient."""
+    with np.errstate(all="ignore"):
+        vanished = np.isfinite(array) & ((array + h) == (array - h))
+    if not np.any(vanished):
+        return None
+    where = tuple(int(j) for j in np.argwhere(vanished)[0])
+    value = float(array[where])
+    return (
+        f"{name}={h:g} is too small for the element {where} = {value:g}: in {array.dtype}, "
+        f"{value:g} + {h:g} and {value:g} - {h:g} round to the same number, so "
+        "f(x + h) - f(x - h) is 0 there and the gradient would be 0"
+    )
 
 
 def tolerance_problem(name: str, value: Any, *, zero: bool) -> str | None:
@@ -146,6 +170,10 @@ def gradcheck(
         result = fn(*values)
         return float(np.sum(np.asarray(result.data, dtype=np.float64) * weights))
 
+    for i in checked:
+        if (problem := vanishing_step("eps", promoted[i].data, eps)) is not None:
+            label = promoted[i].name or f"input {i}"
+            raise ValueError(f"gradcheck: {label}: {problem}; use a larger eps (default 1e-6)")
     for i in checked:
         promoted[i].grad = None
     if out.requires_grad:

@@ -619,3 +619,11 @@ def test_a_gradient_never_set_is_said_to_be_all_zero() -> None:
     report = check_layer(affine(ForgetsDW), shape=(2, 3))
     assert failed(report) == ["W"]
     assert words(report, "W") == "dW is all 0: does backward compute and set self.dW?"
+
+
+def test_a_step_too_small_for_the_inputs_is_refused_where_the_engine_cannot_help() -> None:
+    """eps=1e-50 gave 'true' gradients of 0 for a numpy-only layer: every row FAILED."""
+    with pytest.raises(LayerCheckError, match=r"AffineOnArrays: central differences cannot "
+                       r"check x: eps=1e-50 is too small for the element"):  # fmt: skip
+        check_layer(affine(AffineOnArrays), shape=(2, 3), eps=1e-50)
+    assert check_layer(book.MulLayer(), 1e10, 2.0).ok  # the engine's gradients there
