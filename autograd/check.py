@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import io
 import math
+import textwrap
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -471,7 +472,15 @@ def check_layer(
 
     with _preserved(layer):
         with _swapped(params, params64), _quiet():
-            probe = _call(forward, [_copy(v) for v in values64], f"{label}.forward")
+            try:
+                probe = _call(forward, [_copy(v) for v in values64], f"{label}.forward")
+            except LayerCheckError as exc:
+                hint = _label_problem(names, values, differentiated) or _flatten_hint(
+                    values, differentiated, params
+                )
+                if hint is None:
+                    raise
+                raise LayerCheckError(f"{exc}\n  {hint}") from exc.__cause__
             # an array forward assigns (self.out beside a self.dout) is state, not a parameter
             kept = [
                 k for k, p in enumerate(params) if all(m[key] is params64[k] for m, key in p.places)
@@ -563,8 +572,13 @@ def check_layer(
                 "(sample=None checks all)"
             )
         if engine_differs:
+            overflow = np.argwhere(~np.isfinite(engine[k]) & np.isfinite(numeric[k]))
             row.notes.append(
-                "the engine's gradient differs from central differences here (forward may "
+                f"the engine's gradient is {engine[k][tuple(overflow[0])]} at "
+                f"{tuple(int(j) for j in overflow[0])} (forward overflows there, as np.exp of a "
+                "large number does) while central differences are finite; checked against them"
+                if len(overflow)
+                else "the engine's gradient differs from central differences here (forward may "
                 "leave the engine through .data or numpy); checked against central differences"
             )
         rows.append(row)
@@ -590,7 +604,14 @@ def check_layer(
             )
     _compare_second_call(rows, actuals, repeated)
     with _preserved(layer):
-        _explain(rows, values, differentiated, layer, backward, out_real, dout_real, atol, rtol)
+        _explain(
+            rows, values, differentiated, params, layer, backward, out_real, dout_real, atol, rtol
+        )
+    labels = _label_problem(names, values, differentiated)
+    if labels is not None:
+        for row in input_rows:
+            if not row.ok:
+                row.fail(labels)
 
     return LayerReport(
         label,
@@ -603,6 +624,49 @@ def check_layer(
         ),
         f"|backward - true| <= {atol:g} + {rtol:g} * |true| for every element",
     )
+
+
+def _flatten_hint(values: list[Any], differentiated: list[int], params: list[_Param]) -> str | None:
+    """An image-shaped x given to an Affine written for 2-D input (5.6.2's version)."""
+    x = values[differentiated[0]] if differentiated else None
+    if np.ndim(x) <= 2 or not any(p.value.ndim == 2 for p in params):
+        return None
+    return (
+        f"x has {np.ndim(x)} axes {np.shape(x)}: an Affine takes 2-D input (N, features); "
+        "flatten it in forward as the book's Affine does (self.original_x_shape = x.shape; "
+        "x = x.reshape(x.shape[0], -1)) and return dx.reshape(*self.original_x_shape)"
+    )
+
+
+def _label_problem(names: list[str], values: list[Any], differentiated: list[int]) -> str | None:
+    """What is odd about a loss layer's labels next to its scores x, in the book's terms."""
+    x = values[differentiated[0]] if differentiated else None
+    if not isinstance(x, np.ndarray) or x.ndim < 1:
+        return None
+    classes, rows = x.shape[-1], x.shape[:-1]
+    for name, value in zip(names, values, strict=True):
+        if name not in TARGET_NAMES or not isinstance(value, np.ndarray) or value.shape == x.shape:
+            continue
+        if value.shape != rows:
+            reshape = (
+                f" ({name}.reshape(-1) makes them so)" if value.size == math.prod(rows) else ""
+            )
+            return (
+                f"labels {name} have shape {value.shape} beside x of shape {x.shape}: the book's "
+                f"labels are class numbers of shape {rows}{reshape} or one-hot rows of shape "
+                f"{x.shape}"
+            )
+        if value.dtype.kind == "f":
+            return (
+                f"labels {name} are class numbers stored as {value.dtype}; numpy indexes with "
+                f"integers only: {name}.astype(int)"
+            )
+        if value.size and (value.min() < 0 or value.max() >= classes):
+            return (
+                f"labels {name} hold class numbers from {value.min()} to {value.max()}, but x "
+                f"has {classes} classes (0 to {classes - 1})"
+            )
+    return None
 
 
 def _second_call(
@@ -857,6 +921,7 @@ def _explain(
     rows: list[Row],
     values: list[Any],
     differentiated: list[int],
+    params: list[_Param],
     layer: Any,
     backward: Callable[..., Any],
     out_real: Any,
@@ -872,13 +937,16 @@ def _explain(
     first = values[differentiated[0]] if differentiated else None
     batch = np.shape(first)[0] if np.ndim(first) >= 2 else 1
     inputs = rows[: len(differentiated)]
+    flattens = _flatten_hint(values, differentiated, params)
     for row in rows:
         if row.ok or row.actual is None:
             continue
         a, t = row.actual.astype(np.float64), row.expected
         close = closeness(row)
         if a.shape != t.shape:
-            if a.shape == (batch, *t.shape) and batch > 1 and close(a.sum(axis=0), t):
+            if row.kind == "parameter" and flattens is not None:
+                row.fail(flattens)
+            elif a.shape == (batch, *t.shape) and batch > 1 and close(a.sum(axis=0), t):
                 row.fail(
                     "the sum over the batch is missing: add up the rows, as in "
                     f"{row.grad_name} = np.sum(dout, axis=0)"
@@ -1045,7 +1113,9 @@ def _engine_gradients(
         with _preserved(layer), _swapped(params, param_leaves), enable_grad(), _quiet():
             out = forward(*args)
     except Exception as exc:
-        reason = str(exc).splitlines()[0][:80] if str(exc) else ""
+        reason = (
+            textwrap.shorten(str(exc).splitlines()[0], 100, placeholder=" ...") if str(exc) else ""
+        )
         return None, f"forward on Tensors raised {type(exc).__name__}: {reason}"
     wanted = [leaves[i] for i in differentiated] + param_leaves
     if not isinstance(out, Tensor) or not out.requires_grad:

@@ -627,3 +627,76 @@ def test_a_step_too_small_for_the_inputs_is_refused_where_the_engine_cannot_help
                        r"check x: eps=1e-50 is too small for the element"):  # fmt: skip
         check_layer(affine(AffineOnArrays), shape=(2, 3), eps=1e-50)
     assert check_layer(book.MulLayer(), 1e10, 2.0).ok  # the engine's gradients there
+
+
+def test_labels_of_another_shape_or_dtype_are_named() -> None:
+    """(N, 1) labels FAILED with no word of why (the layer was right); float class numbers and
+    one-hot rows of another width were numpy's 'arrays used as indices must be of integer'."""
+    x = rng.standard_normal((3, 4))
+    report = check_layer(book.SoftmaxWithLoss(), x, np.array([[0], [3], [1]]))
+    assert failed(report) == ["x"]
+    assert words(report, "x") == (
+        "labels t have shape (3, 1) beside x of shape (3, 4): the book's labels are class "
+        "numbers of shape (3,) (t.reshape(-1) makes them so) or one-hot rows of shape (3, 4)"
+    )
+    with pytest.raises(LayerCheckError, match=r"integer \(or boolean\) type\n  labels t are "
+                       r"class numbers stored as float64; .*: t.astype\(int\)$"):  # fmt: skip
+        check_layer(book.SoftmaxWithLoss(), x, np.array([0.0, 3.0, 1.0]))
+    with pytest.raises(LayerCheckError, match=r"labels t have shape \(3, 5\) beside x of shape"):
+        check_layer(book.SoftmaxWithLoss(), x, np.eye(5)[[0, 3, 1]])
+    with pytest.raises(LayerCheckError, match=r"from 0 to 4, but x has 4 classes \(0 to 3\)"):
+        check_layer(book.SoftmaxWithLoss(), x, np.array([0, 4, 1]))
+    assert check_layer(book.SoftmaxWithLoss(), x, np.array([0, 3, 1])).ok
+
+
+class Affine2D(book.Affine):
+    """5.6.2's Affine, before it learns to flatten image-shaped input."""
+
+    def forward(self, x):
+        self.x = x
+        return np.dot(x, self.W) + self.b
+
+    def backward(self, dout):
+        dx = np.dot(dout, self.W.T)
+        self.dW = np.dot(self.x.T, dout)
+        self.db = np.sum(dout, axis=0)
+        return dx
+
+
+def test_an_image_shaped_x_for_a_two_d_affine_says_to_flatten() -> None:
+    """x of shape (2, 2, 3): db = np.sum(dout, axis=0) was told 'the sum over the batch is
+    missing' (it is there), and a W of 6 rows got only numpy's 'shapes not aligned'."""
+    report = check_layer(affine(Affine2D, 3, 4), shape=(2, 2, 3))
+    assert failed(report) == ["W", "b"]
+    for name in ("W", "b"):
+        assert "x has 3 axes (2, 2, 3): an Affine takes 2-D input" in words(report, name)
+        assert "x.reshape(x.shape[0], -1)" in words(report, name)
+    assert "sum over the batch" not in str(report)
+    with pytest.raises(LayerCheckError, match=r"not aligned.*\n  x has 3 axes \(2, 2, 3\)"):
+        check_layer(affine(Affine2D, 6, 4), shape=(2, 2, 3))
+    assert check_layer(affine(book.Affine, 6, 4), shape=(2, 2, 3)).ok  # the book's flattens
+
+
+def test_an_engine_gradient_that_overflows_is_named_as_such() -> None:
+    """Sigmoid at -800: the engine's NaN was put down to 'forward may leave the engine through
+    .data or numpy', which the book's sigmoid does not."""
+    with pytest.warns(RuntimeWarning, match="overflow encountered in exp"):  # the real run's
+        report = check_layer(book.Sigmoid(), np.array([-800.0, 1.0]))
+    assert report.ok
+    assert report["x"].notes == [
+        "the engine's gradient is nan at (0,) (forward overflows there, as np.exp of a large "
+        "number does) while central differences are finite; checked against them"
+    ]
+
+
+def test_why_the_engine_was_not_used_ends_at_a_word() -> None:
+    """The reason was cut at 80 characters, mid-word ('... requires grad, and i')."""
+
+    class Chatty(book.Sigmoid):
+        def forward(self, x):
+            if isinstance(x, autograd.Tensor):
+                raise TypeError("this layer wants numpy arrays " + "and nothing else " * 8)
+            return super().forward(x)
+
+    reason = check_layer(Chatty(), shape=(2, 3)).truth.splitlines()[1]
+    assert reason.endswith("and nothing else and nothing ..."), reason
