@@ -767,6 +767,11 @@ def _input_gradients(result: Any, names: list[str]) -> list[tuple[np.ndarray | N
     if n == 1:
         if isinstance(result, (tuple, list)) and len(result) == 1:
             result = result[0]
+        if isinstance(result, tuple):  # (a list may be the numbers of dx)
+            return [(None, (
+                f"backward returned {len(result)} values for 1 input: return {wanted} alone "
+                "(a parameter's gradient is kept on the layer, as the book's self.dW and self.db)"
+            ))]  # fmt: skip
         return [_gradient_array(result)]
     count = len(result) if isinstance(result, (tuple, list)) else 1
     if count != n:
@@ -938,6 +943,9 @@ def _explain(
     batch = np.shape(first)[0] if np.ndim(first) >= 2 else 1
     inputs = rows[: len(differentiated)]
     flattens = _flatten_hint(values, differentiated, params)
+    scalar_dout = (
+        float(np.asarray(dout_real)) if np.ndim(dout_real) == 0 and dout_real is not None else None
+    )
     for row in rows:
         if row.ok or row.actual is None:
             continue
@@ -992,7 +1000,15 @@ def _explain(
         if norm > 0 and not row.diagnoses:
             factor = float(np.sum(am * tm)) / norm
             if close(a, factor * t) and not math.isclose(factor, 1.0, rel_tol=rtol):
-                if batch > 1 and math.isclose(factor, batch, rel_tol=rtol):
+                if scalar_dout not in (None, 0.0) and math.isclose(
+                    factor, 1 / scalar_dout, rel_tol=rtol
+                ):
+                    row.fail(
+                        f"looks like backward ignores dout = {scalar_dout:g}: multiply by it "
+                        f"({row.grad_name} = dout * ...; the book's loss layers skip it because "
+                        "their dout is always 1)"
+                    )
+                elif batch > 1 and math.isclose(factor, batch, rel_tol=rtol):
                     row.fail(
                         f"off by a factor of the batch size: {row.grad_name} is {batch} times "
                         f"the true gradient (divide by batch_size = {inputs[0].name}.shape[0])"

@@ -700,3 +700,26 @@ def test_why_the_engine_was_not_used_ends_at_a_word() -> None:
 
     reason = check_layer(Chatty(), shape=(2, 3)).truth.splitlines()[1]
     assert reason.endswith("and nothing else and nothing ..."), reason
+
+
+def test_a_loss_layer_ignoring_a_given_dout_is_not_blamed_on_the_batch_size() -> None:
+    """check_layer(SoftmaxWithLoss(), x, t, dout=2.0) with 2 samples: the book's backward, which
+    ignores dout, was told it 'divided by batch_size once too often'."""
+    x = rng.standard_normal((2, 3))
+    report = check_layer(book.SoftmaxWithLoss(), x, np.array([0, 2]), dout=2.0)
+    assert words(report, "x").startswith("looks like backward ignores dout = 2: multiply by it")
+    assert check_layer(book.SoftmaxWithLoss(), x, np.array([0, 2])).ok  # dout=1, as the book
+
+
+def test_an_affine_returning_its_parameter_gradients_too() -> None:
+    class ReturnsAll(book.Affine):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            return dx, self.dW, self.db
+
+    report = check_layer(affine(ReturnsAll), shape=(2, 3))
+    assert failed(report) == ["x"]
+    assert words(report, "x") == (
+        "backward returned 3 values for 1 input: return dx alone (a parameter's gradient is "
+        "kept on the layer, as the book's self.dW and self.db)"
+    )
