@@ -134,6 +134,10 @@ class LayerReport:
     def __repr__(self) -> str:
         return f"<LayerReport {self.layer}: {'ok' if self.ok else 'FAILED'}>"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """A notebook cell ending in check_layer(...) shows the table, not only the verdict."""
+        printer.text(str(self))
+
 
 def _cells(row: Row) -> list[str]:
     def value(array: np.ndarray | None) -> str:

@@ -723,3 +723,12 @@ def test_an_affine_returning_its_parameter_gradients_too() -> None:
         "backward returned 3 values for 1 input: return dx alone (a parameter's gradient is "
         "kept on the layer, as the book's self.dW and self.db)"
     )
+
+
+def test_a_notebook_cell_ending_in_check_layer_shows_the_table() -> None:
+    """Jupyter showed `<LayerReport Relu: FAILED>` and nothing of why, unless printed."""
+    pretty = pytest.importorskip("IPython.lib.pretty")
+    report = check_layer(book.MulLayerSwapped(), 100.0, 2.0)
+    assert pretty.pretty(report) == str(report)
+    assert "looks like x and y are swapped" in pretty.pretty(report)
+    assert repr(report) == "<LayerReport MulLayerSwapped: FAILED>"  # in lists, debuggers
