@@ -484,7 +484,7 @@ def check_layer(
                 )
                 if hint is None:
                     raise
-                raise LayerCheckError(f"{exc}\n  {hint}") from exc.__cause__
+                raise LayerCheckError(f"{exc}; {hint}") from exc.__cause__
             # an array forward assigns (self.out beside a self.dout) is state, not a parameter
             kept = [
                 k for k, p in enumerate(params) if all(m[key] is params64[k] for m, key in p.places)

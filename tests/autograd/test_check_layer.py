@@ -639,7 +639,7 @@ def test_labels_of_another_shape_or_dtype_are_named() -> None:
         "labels t have shape (3, 1) beside x of shape (3, 4): the book's labels are class "
         "numbers of shape (3,) (t.reshape(-1) makes them so) or one-hot rows of shape (3, 4)"
     )
-    with pytest.raises(LayerCheckError, match=r"integer \(or boolean\) type\n  labels t are "
+    with pytest.raises(LayerCheckError, match=r"integer \(or boolean\) type; labels t are "
                        r"class numbers stored as float64; .*: t.astype\(int\)$"):  # fmt: skip
         check_layer(book.SoftmaxWithLoss(), x, np.array([0.0, 3.0, 1.0]))
     with pytest.raises(LayerCheckError, match=r"labels t have shape \(3, 5\) beside x of shape"):
@@ -672,7 +672,7 @@ def test_an_image_shaped_x_for_a_two_d_affine_says_to_flatten() -> None:
         assert "x has 3 axes (2, 2, 3): an Affine takes 2-D input" in words(report, name)
         assert "x.reshape(x.shape[0], -1)" in words(report, name)
     assert "sum over the batch" not in str(report)
-    with pytest.raises(LayerCheckError, match=r"not aligned.*\n  x has 3 axes \(2, 2, 3\)"):
+    with pytest.raises(LayerCheckError, match=r"not aligned.*; x has 3 axes \(2, 2, 3\)"):
         check_layer(affine(Affine2D, 6, 4), shape=(2, 2, 3))
     assert check_layer(affine(book.Affine, 6, 4), shape=(2, 2, 3)).ok  # the book's flattens
 
