@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -247,6 +248,18 @@ def test_a_loss_that_becomes_nan_stops_training_with_the_history():
     assert exc.value.step == 4 and len(exc.value.history.loss) == 4
     assert np.isfinite(exc.value.history.loss[:3]).all()
     assert all(np.isfinite(p).all() for p in net.params.values())  # no NaN step was taken
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_a_learning_rate_so_large_it_gives_nan_says_so_without_numpy_warnings(compile):
+    """SGD(lr=1e200): numpy's 'overflow encountered in matmul' at autograd/ops.py printed
+    before TrainingDiverged said what happened (the learner's code has no matmul there)."""
+    net = TwoLayerNet(4, 8, 3, weight_init_std=0.5, rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(nn.TrainingDiverged, match="learning rate is probably too large"):
+            nn.train(net, _data(), optimizer=SGD(lr=1e200), iters=20, progress=False,
+                     compile=compile)  # fmt: skip
 
 
 def test_an_optimizer_class_or_another_models_optimizer_is_refused_before_any_step():
