@@ -607,6 +607,15 @@ def check_layer(
                 "another layer also reads that dout, copy it first: dx = dout.copy()"
             )
     _compare_second_call(rows, actuals, repeated)
+    for j in range(1, min(len(returned), len(input_rows))):
+        k = next((k for k in range(j) if _shares(returned[k], returned[j])), None)
+        if k is not None:
+            first, second = input_rows[k].grad_name, input_rows[j].grad_name
+            input_rows[j].notes.append(
+                f"{first} and {second} are one array: a later backward that changes its dout in "
+                "place, as the book's Relu does, would change both; the book's AddLayer returns "
+                "dout * 1 for each"
+            )
     with _preserved(layer):
         _explain(
             rows, values, differentiated, params, layer, backward, out_real, dout_real, atol, rtol

@@ -732,3 +732,17 @@ def test_a_notebook_cell_ending_in_check_layer_shows_the_table() -> None:
     assert pretty.pretty(report) == str(report)
     assert "looks like x and y are swapped" in pretty.pretty(report)
     assert repr(report) == "<LayerReport MulLayerSwapped: FAILED>"  # in lists, debuggers
+
+
+def test_an_add_layer_returning_dout_twice_gets_a_note() -> None:
+    """return dout, dout passes (the numbers are right) but a Relu below that changes its dout
+    in place, as the book's does, would change the other branch's gradient too."""
+
+    class AddTwice(book.AddLayer):
+        def backward(self, dout):
+            return dout, dout
+
+    report = check_layer(AddTwice(), shape=(2, 3))
+    assert report.ok
+    assert "dx and dy are one array" in " | ".join(report["y"].notes)
+    assert not check_layer(book.AddLayer(), shape=(2, 3))["y"].notes
