@@ -1021,6 +1021,18 @@ def _explain(
                         f"({row.grad_name} = dout * ...; the book's loss layers skip it because "
                         "their dout is always 1)"
                     )
+                elif (
+                    np.ndim(first) == 1
+                    and len(first) > 1
+                    and math.isclose(factor, 1 / len(first), rel_tol=rtol)
+                ):
+                    row.fail(
+                        f"{row.grad_name} is the true gradient divided by {len(first)}, the "
+                        f"length of the one sample {inputs[0].name}: backward divides by "
+                        "batch_size = t.shape[0], which for a 1-D t counts classes, not "
+                        f"samples; the book's batches are 2-D: check with "
+                        f"{inputs[0].name}.reshape(1, -1) and t.reshape(1, -1)"
+                    )
                 elif batch > 1 and math.isclose(factor, batch, rel_tol=rtol):
                     row.fail(
                         f"off by a factor of the batch size: {row.grad_name} is {batch} times "

@@ -746,3 +746,16 @@ def test_an_add_layer_returning_dout_twice_gets_a_note() -> None:
     assert report.ok
     assert "dx and dy are one array" in " | ".join(report["y"].notes)
     assert not check_layer(book.AddLayer(), shape=(2, 3))["y"].notes
+
+
+def test_the_books_softmax_with_loss_on_one_1d_sample_says_why_it_is_off() -> None:
+    """A 1-D x and t (one sample): the book's backward divides by t.shape[0], the number of
+    classes; the row said only 'dx is 0.3333 times the true gradient'."""
+    x, t = np.array([0.3, 2.9, 4.0]), np.array([0.0, 0.0, 1.0])
+    report = check_layer(book.SoftmaxWithLoss(), x, t)
+    assert words(report, "x").startswith(
+        "dx is the true gradient divided by 3, the length of the one sample x: backward divides "
+        "by batch_size = t.shape[0]"
+    )
+    assert "x.reshape(1, -1) and t.reshape(1, -1)" in words(report, "x")
+    assert check_layer(book.SoftmaxWithLoss(), x.reshape(1, -1), t.reshape(1, -1)).ok
