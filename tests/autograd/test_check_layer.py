@@ -759,3 +759,14 @@ def test_the_books_softmax_with_loss_on_one_1d_sample_says_why_it_is_off() -> No
     )
     assert "x.reshape(1, -1) and t.reshape(1, -1)" in words(report, "x")
     assert check_layer(book.SoftmaxWithLoss(), x.reshape(1, -1), t.reshape(1, -1)).ok
+
+    class Double:  # no labels: not a loss layer, so no word of t
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, dout):
+            return dout
+
+    assert words(check_layer(Double(), np.array([1.0, 2.0])), "x") == (
+        "dx is 0.5 times the true gradient"
+    )
