@@ -770,3 +770,17 @@ def test_the_books_softmax_with_loss_on_one_1d_sample_says_why_it_is_off() -> No
     assert words(check_layer(Double(), np.array([1.0, 2.0])), "x") == (
         "dx is 0.5 times the true gradient"
     )
+
+
+def test_the_books_softmax_with_loss_on_confident_wrong_predictions_passes() -> None:
+    """Logits of size 30: where y at the label is below 1e-7, forward's log(y + 1e-7) is flat
+    and its true gradient near 0, so the book's (y - t) / batch_size FAILED by 0.25."""
+    x = 30 * np.random.default_rng(0).standard_normal((4, 3))
+    t = np.array([2, 0, 1, 1])
+    report = check_layer(book.SoftmaxWithLoss(), x, t)
+    assert report.ok, str(report)
+    assert "forward's cross_entropy_error adds delta = 1e-7" in report["x"].notes[0]
+    assert check_layer(book.SoftmaxWithLoss(), x, np.eye(3)[t]).ok
+    no_batch = check_layer(book.SoftmaxWithLossNoBatchSize(), x, np.eye(3)[t])
+    assert words(no_batch, "x").startswith("off by a factor of the batch size: dx is y - t, 4")
+    assert failed(check_layer(book.SigmoidUsingX(), x)) == ["x"]  # (not a loss layer)
