@@ -474,6 +474,7 @@ def check_layer(
             out = _call(forward, [_copy(v) for v in values64], f"{label}.forward")
         return _output(out, f"{label}.forward")
 
+    unlisted = _unlisted_arrays(layer, params)
     with _preserved(layer):
         with _swapped(params, params64), _quiet():
             try:
@@ -521,6 +522,8 @@ def check_layer(
         def weighted() -> float:
             return float(np.sum(forward64() * dout64))
 
+        unchecked = _used_arrays(layer, unlisted, forward64, out64)
+
         slots = [values64[i] for i in differentiated] + params64
         chosen = [_sampled(s.shape, sample, seed) for s in slots]
         numeric = [
@@ -533,6 +536,7 @@ def check_layer(
     # the real run, with the user's own values and dtypes: the layer keeps this state
     real_inputs = [_copy(v) for v in values]
     out_real = _call(forward, real_inputs, f"{label}.forward")
+    after_forward = dict(_state(layer))
     forward_changed = {
         i
         for i in differentiated
@@ -647,6 +651,7 @@ def check_layer(
             if not row.ok:
                 row.fail(labels)
 
+    rows += _gradientless_rows(layer, unchecked, after_forward)
     return LayerReport(
         label,
         rows,
@@ -756,6 +761,70 @@ def _label_problem(names: list[str], values: list[Any], differentiated: list[int
                 f"has {classes} classes (0 to {classes - 1})"
             )
     return None
+
+
+def _unlisted_arrays(layer: Any, params: list[_Param]) -> dict[str, np.ndarray]:
+    """Float arrays on the layer that are not parameters check_layer found (self.W beside a
+    self.grad_W rather than the book's self.dW): the ones forward keeps may be parameters."""
+    listed = {id(p.value) for p in params}
+    return {
+        name: value
+        for name, value in _state(layer).items()
+        if isinstance(value, np.ndarray)
+        and value.dtype.kind == "f"
+        and value.size
+        and id(value) not in listed
+    }
+
+
+def _used_arrays(
+    layer: Any,
+    unlisted: dict[str, np.ndarray],
+    forward64: Callable[[], np.ndarray],
+    out64: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Those of `unlisted` that forward kept and whose values change its output."""
+    state = _state(layer)
+    used = {}
+    for name, value in unlisted.items():
+        if state.get(name) is not value:  # forward assigned it: state such as self.x, self.out
+            continue
+        nudged = value.astype(np.float64) + 1e-3 * (1 + np.abs(value))
+        state[name] = nudged
+        try:
+            changed = not np.allclose(forward64(), out64, rtol=1e-12, atol=0)
+        except LayerCheckError:
+            changed = False
+        finally:
+            state[name] = value
+        if changed:
+            used[name] = value
+    return used
+
+
+def _gradientless_rows(
+    layer: Any, unchecked: dict[str, np.ndarray], after_forward: dict[str, Any]
+) -> list[Row]:
+    """A failing row for each array forward uses that has no gradient check_layer can find."""
+    state = _state(layer)
+    set_by_backward = [
+        name
+        for name, value in state.items()
+        if isinstance(value, np.ndarray) and after_forward.get(name) is not value
+    ]
+    rows = []
+    for name, value in unchecked.items():
+        row = Row(name, f"d{name}", "parameter", value.shape, np.full(value.shape, np.nan))
+        alike = [k for k in set_by_backward if state[k].shape == value.shape]
+        alike.sort(key=lambda k: name not in k)  # grad_W before another array of W's shape
+        hint = f"; backward sets self.{alike[0]} of its shape: name it d{name}" if alike else ""
+        row.fail(
+            f"forward uses {name}, but check_layer finds no gradient for it, so it is not "
+            f"checked: keep it in self.d{name} as the book does (or a params / grads dict "
+            f"pair){hint}"
+        )
+        rows.append(row)
+    return rows
 
 
 def _second_call(

@@ -784,3 +784,34 @@ def test_the_books_softmax_with_loss_on_confident_wrong_predictions_passes() -> 
     no_batch = check_layer(book.SoftmaxWithLossNoBatchSize(), x, np.eye(3)[t])
     assert words(no_batch, "x").startswith("off by a factor of the batch size: dx is y - t, 4")
     assert failed(check_layer(book.SigmoidUsingX(), x)) == ["x"]  # (not a loss layer)
+
+
+def test_a_parameter_whose_gradient_has_another_name_is_not_passed_unchecked() -> None:
+    """self.grad_W, self.grad_b (not the book's dW, db): W and b were left out of the table and
+    the layer was 'ok', its grad_b twice the true one."""
+
+    class AffineGrad:
+        def __init__(self, W, b):
+            self.W, self.b = W, b
+
+        def forward(self, x):
+            self.x = x
+            return np.dot(x, self.W) + self.b
+
+        def backward(self, dout):
+            self.grad_W = np.dot(self.x.T, dout)
+            self.grad_b = 2 * np.sum(dout, axis=0)
+            return np.dot(dout, self.W.T)
+
+    layer = affine(AffineGrad)
+    layer.forward(np.ones((2, 3)))  # state from an earlier call (self.x) is not a parameter
+    report = check_layer(layer, shape=(2, 3))
+    assert failed(report) == ["W", "b"]
+    assert words(report, "W") == (
+        "forward uses W, but check_layer finds no gradient for it, so it is not checked: keep "
+        "it in self.dW as the book does (or a params / grads dict pair); backward sets "
+        "self.grad_W of its shape: name it dW"
+    )
+    book_affine = affine()
+    book_affine.forward(np.ones((2, 3)))
+    assert [row.name for row in check_layer(book_affine, shape=(2, 3)).rows] == ["x", "W", "b"]
