@@ -38,6 +38,7 @@ __all__ = ["LayerCheckError", "LayerReport", "Row", "check_layer"]
 
 #: Names of forward's arguments that hold labels: passed through, never differentiated.
 TARGET_NAMES = frozenset({"t", "target", "targets", "label", "labels"})
+_WIDTH = 96  # a diagnosis wraps there, under its first word (a terminal, a notebook cell)
 _KINK_ELEMENTS = 32  # failing elements examined for a kink (beyond that it is not one kink)
 
 
@@ -128,7 +129,15 @@ class LayerReport:
             )
             if k:
                 row = self.rows[k - 1]
-                lines += [f"      {row.grad_name}: {text}" for text in row.diagnoses + row.notes]
+                for text in row.diagnoses + row.notes:
+                    lines += textwrap.wrap(
+                        f"{row.grad_name}: {text}",
+                        width=_WIDTH,
+                        initial_indent=" " * 6,
+                        subsequent_indent=" " * (8 + len(row.grad_name)),
+                        break_long_words=False,
+                        break_on_hyphens=False,
+                    )
         return "\n".join(lines)
 
     def __repr__(self) -> str:

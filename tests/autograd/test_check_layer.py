@@ -293,7 +293,7 @@ def test_the_books_relu_changing_dout_in_place_passes_with_a_note() -> None:
     report = check_layer(book.Relu(), shape=(2, 3))
     assert report.ok, str(report)
     assert "backward changed dout in place" in " | ".join(report["x"].notes)
-    assert "dx = dout.copy()" in str(report)
+    assert "dx = dout.copy()" in report["x"].notes[-1]
 
 
 def test_a_transposed_dW_is_named_whatever_the_shape_of_W() -> None:
@@ -815,3 +815,14 @@ def test_a_parameter_whose_gradient_has_another_name_is_not_passed_unchecked() -
     book_affine = affine()
     book_affine.forward(np.ones((2, 3)))
     assert [row.name for row in check_layer(book_affine, shape=(2, 3)).rows] == ["x", "W", "b"]
+
+
+def test_long_diagnoses_wrap_under_their_first_word() -> None:
+    """A diagnosis was one line of up to 400 characters: past a terminal's or a notebook's
+    width it wrapped at the edge, or scrolled, away from its row."""
+    text = str(check_layer(book.ReluMaskFromDout(), shape=(3, 4)))
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("      dx: backward gives"))
+    wrapped = lines[start + 1 :]
+    assert len(wrapped) >= 2 and all(line.startswith(" " * 10) for line in wrapped), text
+    assert all(len(line) <= 96 for line in lines[start:]), text
