@@ -483,6 +483,7 @@ def check_layer(
             out = _call(forward, [_copy(v) for v in values64], f"{label}.forward")
         return _output(out, f"{label}.forward")
 
+    _refuse_nonfinite(label, [(f"input {names[i]}", values64[i]) for i in differentiated])
     unlisted = _unlisted_arrays(layer, params)
     with _preserved(layer):
         with _swapped(params, params64), _quiet():
@@ -500,6 +501,9 @@ def check_layer(
                 k for k, p in enumerate(params) if all(m[key] is params64[k] for m, key in p.places)
             ]
         params, params64 = [params[k] for k in kept], [params64[k] for k in kept]
+        _refuse_nonfinite(
+            label, [(f"parameter {p.name}", a) for p, a in zip(params, params64, strict=True)]
+        )
         if not differentiated and not params:
             raise LayerCheckError(f"{label}: no input or parameter to differentiate")
         out64 = _output(probe, f"{label}.forward")
@@ -770,6 +774,18 @@ def _label_problem(names: list[str], values: list[Any], differentiated: list[int
                 f"has {classes} classes (0 to {classes - 1})"
             )
     return None
+
+
+def _refuse_nonfinite(label: str, arrays: list[tuple[str, np.ndarray]]) -> None:
+    """NaN in x or W is not forward's doing: say where it is."""
+    for what, array in arrays:
+        if not np.all(np.isfinite(array)):
+            where = _first_nonfinite(array)
+            raise LayerCheckError(
+                f"{label}: {what} holds {array[where]} at {where}: a gradient check needs "
+                "finite values (a training run that diverged leaves NaN in the weights: make "
+                "the layer again)"
+            )
 
 
 def _unlisted_arrays(layer: Any, params: list[_Param]) -> dict[str, np.ndarray]:

@@ -826,3 +826,12 @@ def test_long_diagnoses_wrap_under_their_first_word() -> None:
     wrapped = lines[start + 1 :]
     assert len(wrapped) >= 2 and all(line.startswith(" " * 10) for line in wrapped), text
     assert all(len(line) <= 96 for line in lines[start:]), text
+
+
+def test_a_nan_input_or_weight_is_named_not_blamed_on_forward() -> None:
+    """NaN in x or W was 'forward returned nan ...: look at log, exp and divisions in forward'."""
+    with pytest.raises(LayerCheckError, match=r"Relu: input x holds nan at \(0,\)"):
+        check_layer(book.Relu(), np.array([np.nan, 1.0]))
+    broken = book.Affine(np.array([[1.0, np.inf]]), np.zeros(2))
+    with pytest.raises(LayerCheckError, match=r"parameter W holds inf at \(0, 1\): .*diverged"):
+        check_layer(broken, np.ones((2, 1)))
