@@ -260,6 +260,13 @@ def train(
 
     Raises `TrainingDiverged` (with the history so far) when the loss becomes NaN or infinite.
     """
+    if not callable(getattr(model, "parameters", None)):
+        raise TypeError(
+            f"train: {type(model).__name__} is not an nn model (it has no parameters()); train "
+            "runs nn's TwoLayerNet, MLP and Sequential. A network of your own, as the book's, "
+            "trains with the book's loop: grads = net.gradient(x_batch, t_batch); "
+            "optimizer.update(net.params, grads)"
+        )
     (x, t), test = _split(data)
     iters, epochs = _count(iters, "iters"), _count(epochs, "epochs")
     eval_every = _count(eval_every, "eval_every", least=0)

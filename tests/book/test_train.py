@@ -262,6 +262,29 @@ def test_a_learning_rate_so_large_it_gives_nan_says_so_without_numpy_warnings(co
                      compile=compile)  # fmt: skip
 
 
+def test_a_network_of_the_learners_own_is_refused_with_the_books_loop():
+    """The book's ch. 5 TwoLayerNet (numpy, params dict, gradient()) given to train failed with
+    "'TwoLayerNet' object has no attribute 'parameters'" once eval_every=0 was given."""
+
+    class BookNet:  # what a reader of chapter 5 has: params, loss, gradient, accuracy
+        def __init__(self):
+            self.params = {"W1": np.zeros((4, 3)), "b1": np.zeros(3)}
+
+        def loss(self, x, t):
+            return 0.0
+
+        def accuracy(self, x, t):
+            return 0.0
+
+        def gradient(self, x, t):
+            return {key: np.zeros_like(value) for key, value in self.params.items()}
+
+    for eval_every in (None, 0):
+        with pytest.raises(TypeError, match=r"BookNet is not an nn model .*optimizer\.update\("
+                           r"net\.params, grads\)"):  # fmt: skip
+            nn.train(BookNet(), _data(), iters=2, eval_every=eval_every, progress=False)
+
+
 def test_an_optimizer_class_or_another_models_optimizer_is_refused_before_any_step():
     net = TwoLayerNet(4, 8, 3, rng=0)
     before = net.params["W1"].copy()
