@@ -484,6 +484,22 @@ def check_layer(
         return _output(out, f"{label}.forward")
 
     _refuse_nonfinite(label, [(f"input {names[i]}", values64[i]) for i in differentiated])
+    drawn_labels = (
+        [i for i, n in enumerate(names) if n in TARGET_NAMES] if shape is not None else []
+    )
+    labels_text = ""
+    classes = [np.argmax(v, axis=-1) if i in drawn_labels else v for i, v in enumerate(values64)]
+    if (
+        drawn_labels
+        and not _takes(layer, forward, params, params64, values64)
+        and _takes(layer, forward, params, params64, classes)
+    ):  # a loss layer written for class numbers only (dx[np.arange(N), t] -= 1): give those
+        for i in drawn_labels:
+            values[i] = values64[i] = classes[i]
+        labels_text = (
+            f"; labels {', '.join(names[i] for i in drawn_labels)} drawn as class numbers "
+            "(forward refused one-hot rows)"
+        )
     unlisted = _unlisted_arrays(layer, params)
     with _preserved(layer):
         with _swapped(params, params64), _quiet():
@@ -531,6 +547,7 @@ def check_layer(
                 "forward reuses one mask"
             )
         dout64, dout_real, dout_text = _dout(dout, out64, is_loss, seed, label)
+        dout_text += labels_text
 
         def weighted() -> float:
             return float(np.sum(forward64() * dout64))
@@ -774,6 +791,22 @@ def _label_problem(names: list[str], values: list[Any], differentiated: list[int
                 f"has {classes} classes (0 to {classes - 1})"
             )
     return None
+
+
+def _takes(
+    layer: Any,
+    forward: Callable[..., Any],
+    params: list[_Param],
+    params64: list[np.ndarray],
+    values64: list[Any],
+) -> bool:
+    """Whether forward runs on these inputs (the layer is left as it was)."""
+    with _preserved(layer), _swapped(params, params64), _quiet():
+        try:
+            forward(*[_copy(v) for v in values64])
+        except Exception:
+            return False
+    return True
 
 
 def _refuse_nonfinite(label: str, arrays: list[tuple[str, np.ndarray]]) -> None:

@@ -835,3 +835,21 @@ def test_a_nan_input_or_weight_is_named_not_blamed_on_forward() -> None:
     broken = book.Affine(np.array([[1.0, np.inf]]), np.zeros(2))
     with pytest.raises(LayerCheckError, match=r"parameter W holds inf at \(0, 1\): .*diverged"):
         check_layer(broken, np.ones((2, 1)))
+
+
+def test_random_labels_are_class_numbers_for_a_layer_that_takes_only_those() -> None:
+    """shape= (and check-layer --shape) drew one-hot labels only: a SoftmaxWithLoss written for
+    class numbers (dx[np.arange(N), t] -= 1) could not be checked at all (numpy's 'arrays used
+    as indices must be of integer')."""
+
+    class ClassNumbersOnly(book.SoftmaxWithLoss):
+        def forward(self, x, t):
+            self.t, self.y = t, book.softmax(x)
+            return -np.sum(np.log(self.y[np.arange(x.shape[0]), t] + 1e-7)) / x.shape[0]
+
+    report = check_layer(ClassNumbersOnly(), shape=(3, 4))
+    assert report.ok, str(report)
+    assert report.dout.endswith("labels t drawn as class numbers (forward refused one-hot rows)")
+    assert check_layer(book.SoftmaxWithLoss(), shape=(3, 4)).dout == (
+        "none: backward() called as the book does (dout=1)"
+    )
