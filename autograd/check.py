@@ -1277,9 +1277,10 @@ def _zeroed(row: Row, atol: float, rtol: float) -> None:
     zero_a, zero_t = np.abs(a) <= atol, np.abs(t) <= atol
     if not wrong.any():
         return
-    if not np.all((zero_a ^ zero_t)[wrong]) or not np.any(checked & ~zero_a & ~wrong):
+    if not np.all((zero_a ^ zero_t)[wrong]) or not np.any(checked & ~zero_a):
         return
     lost, leaked = wrong & zero_a, wrong & zero_t
+    inverted = lost.any() and leaked.any() and not np.any(checked & ~zero_a & ~wrong)
     parts = []
     if lost.any():
         where = tuple(int(j) for j in np.argwhere(lost)[0])
@@ -1293,9 +1294,10 @@ def _zeroed(row: Row, atol: float, rtol: float) -> None:
             f"it is not 0 at {int(leaked.sum())} element(s) where the true one is 0 (at {where}: "
             f"backward {float(a[where]):.6g})"
         )
+    what = "the opposite elements (an inverted mask?)" if inverted else "the wrong elements"
     row.fail(
-        f"{' and '.join(parts)}: it zeroes the wrong elements; a mask must be made in forward "
-        "from its input and kept, as the book's Relu does: self.mask = (x <= 0) in forward, "
+        f"{' and '.join(parts)}: it zeroes {what}; a mask must be made in forward from its "
+        "input and kept, as the book's Relu does: self.mask = (x <= 0) in forward, "
         "dx[self.mask] = 0 in backward"
     )
 

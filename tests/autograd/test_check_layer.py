@@ -853,3 +853,21 @@ def test_random_labels_are_class_numbers_for_a_layer_that_takes_only_those() -> 
     assert check_layer(book.SoftmaxWithLoss(), shape=(3, 4)).dout == (
         "none: backward() called as the book does (dout=1)"
     )
+
+
+def test_an_inverted_relu_mask_is_named() -> None:
+    """self.mask = (x > 0) with dx[self.mask] = 0: every element wrong, and no word of why."""
+
+    class Inverted(book.Relu):
+        def forward(self, x):
+            self.mask = x > 0
+            out = x.copy()
+            out[x <= 0] = 0
+            return out
+
+    report = check_layer(Inverted(), shape=(3, 4))
+    assert failed(report) == ["x"]
+    assert "it zeroes the opposite elements (an inverted mask?)" in words(report, "x")
+    assert "self.mask = (x <= 0)" in words(report, "x")
+    mixed = words(check_layer(book.ReluMaskFromDout(), shape=(3, 4)), "x")
+    assert "it zeroes the wrong elements" in mixed
