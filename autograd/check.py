@@ -1256,6 +1256,53 @@ def _explain(
     if len(inputs) == 1 and not inputs[0].ok and not inputs[0].diagnoses:
         _input_for_output(inputs[0], values[differentiated[0]], layer, backward, out_real,
                           dout_real, closeness(inputs[0]))  # fmt: skip
+    for row in rows:
+        if (
+            not row.ok
+            and row.actual is not None
+            and all(d.startswith("wrong shape") for d in row.diagnoses)
+        ):
+            _book_formula(row, closeness(row), first, params, dout_real, out_real)
+
+
+def _book_formula(
+    row: Row,
+    close: Callable[[np.ndarray, np.ndarray], bool],
+    x: Any,
+    params: list[_Param],
+    dout: Any,
+    out: Any,
+) -> None:
+    """Chapter 5's formulas, for a row no other diagnosis explains: the .T missing from an
+    Affine's dx, its db summed along the wrong axis, a sigmoid's y(1 - y)."""
+    a = row.actual.astype(np.float64)  # type: ignore[union-attr]
+    weights = [p.value for p in params if p.value.ndim == 2]
+    if isinstance(dout, np.ndarray) and dout.ndim == 2:
+        d = dout.astype(np.float64)
+        if row.kind == "input" and weights and weights[0].shape[1] == d.shape[1]:
+            W = weights[0].astype(np.float64)
+            if W.shape[0] == d.shape[1] and a.shape == row.expected.shape and close(a, d @ W):
+                row.fail(
+                    f"{row.grad_name} = dout · W: the .T is missing: {row.grad_name} = "
+                    "np.dot(dout, self.W.T) (5.6.1: ∂L/∂X = ∂L/∂Y · Wᵀ)"
+                )
+                return
+        if row.kind == "parameter" and len(row.shape) == 1 and row.shape[0] == d.shape[1]:
+            for summed, how in ((d.sum(axis=1), "over axis 1"), (d.sum(), "over every element")):
+                if a.shape == np.shape(summed) and np.allclose(a, summed, rtol=1e-9, atol=1e-12):
+                    row.fail(
+                        f"{row.grad_name} sums dout {how}; the batch is axis 0: "
+                        f"{row.grad_name} = np.sum(dout, axis=0)"
+                    )
+                    return
+    if row.kind == "input" and isinstance(x, np.ndarray) and np.shape(out) == x.shape:
+        with np.errstate(all="ignore"):
+            sigmoid = np.allclose(out, 1 / (1 + np.exp(-x.astype(np.float64))))
+        if sigmoid:
+            row.fail(
+                "forward is the sigmoid, whose derivative is y(1 - y) with y its output (5.5.2): "
+                f"{row.grad_name} = dout * (1.0 - self.out) * self.out"
+            )
 
 
 def _transposed(row: Row) -> str:

@@ -871,3 +871,39 @@ def test_an_inverted_relu_mask_is_named() -> None:
     assert "self.mask = (x <= 0)" in words(report, "x")
     mixed = words(check_layer(book.ReluMaskFromDout(), shape=(3, 4)), "x")
     assert "it zeroes the wrong elements" in mixed
+
+
+def test_chapter_five_formulas_gone_wrong_are_named() -> None:
+    """dx = dout · W (square W), db summed over axis 1 or over everything, a sigmoid's backward
+    without its y: each FAILED with no word of why (or only 'wrong shape')."""
+
+    class NoT(book.Affine):
+        def backward(self, dout):
+            super().backward(dout)
+            return np.dot(dout, self.W)
+
+    class DbAxis1(book.Affine):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            self.db = np.sum(dout, axis=1)
+            return dx
+
+    class DbAll(DbAxis1):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            self.db = np.sum(dout)
+            return dx
+
+    class ForgotY(book.Sigmoid):
+        def backward(self, dout):
+            return dout * (1.0 - self.out)
+
+    assert "the .T is missing: dx = np.dot(dout, self.W.T)" in words(
+        check_layer(affine(NoT, 4, 4), shape=(3, 4)), "x"
+    )
+    cases = [(DbAxis1, 4, (4, 4), "over axis 1"), (DbAxis1, 5, (3, 4), "over axis 1"),
+             (DbAll, 5, (3, 4), "over every element")]  # fmt: skip
+    for cls, n_out, shape, how in cases:
+        said = words(check_layer(affine(cls, 4, n_out), shape=shape), "b")
+        assert f"db sums dout {how}; the batch is axis 0: db = np.sum(dout, axis=0)" in said
+    assert "whose derivative is y(1 - y)" in words(check_layer(ForgotY(), shape=(3, 4)), "x")
