@@ -174,9 +174,15 @@ def _cells(row: Row) -> list[str]:
 def _method(layer: Any, name: str, label: str) -> Callable[..., Any]:
     method = getattr(layer, name, None)
     if not callable(method):
+        engine = (
+            " (nn's layers have none: autograd differentiates their forward, so there is "
+            "nothing of yours to check)"
+            if name == "backward" and callable(getattr(layer, "parameters", None))
+            else ""
+        )
         raise LayerCheckError(
             f"{label} has no {name} method: check_layer needs a layer object with "
-            "forward(*inputs) and backward(dout), as in the book's chapter 5"
+            f"forward(*inputs) and backward(dout), as in the book's chapter 5{engine}"
         )
     return method
 
