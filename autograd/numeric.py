@@ -95,6 +95,33 @@ def central_differences(
     return grad
 
 
+def _kink(
+    f: Callable[[], float],
+    array: np.ndarray,
+    idx: tuple[Any, ...],
+    eps: float,
+    atol: float,
+    rtol: float,
+) -> str:
+    """Why central differences and backward part at a kink (relu's 0): their one-sided slopes."""
+    original = array[idx]
+    try:
+        center = f()
+        array[idx] = original + eps
+        right = (f() - center) / eps
+        array[idx] = original - eps
+        left = (center - f()) / eps
+    finally:
+        array[idx] = original
+    if abs(right - left) <= 10 * (atol + rtol * max(abs(left), abs(right))):
+        return ""
+    return (
+        f"; x = {float(original):g} there is at a kink of fn (slope {left:.4g} on the left, "
+        f"{right:.4g} on the right), where central differences average the two: check at "
+        "inputs away from it, e.g. agt.arrays(..., away_from=0) for relu"
+    )
+
+
 def vanishing_step(name: str, array: np.ndarray, h: float) -> str | None:
     """Where x + h and x - h round to the same number (eps=1e-50 beside 3.0, or 1e-6 beside
     1e12): the difference there is 0 whatever f is, a silently wrong gradient."""
@@ -192,5 +219,6 @@ def gradcheck(
                 f"backward gives {float(analytic[worst])!r}, central differences give "
                 f"{float(numeric[worst])!r} "
                 f"(atol={atol}, rtol={rtol})"
+                + _kink(lambda: weighted(promoted), x.data, worst, eps, atol, rtol)
             )
     return True

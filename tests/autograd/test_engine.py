@@ -748,3 +748,14 @@ def test_a_step_too_small_for_x_is_refused_not_a_zero_gradient() -> None:
                        + rounds):  # fmt: skip
         gradcheck(lambda t: (t * t).sum(), Tensor([3.0, 4.0], name="x"), eps=1e-50)
     assert numerical_gradient(f, np.array([0.0, 4.0]), h=1e-4) == pytest.approx([0.0, 8.0])
+
+
+def test_gradcheck_at_a_kink_says_so() -> None:
+    """relu at 0: 'backward gives 0.0, central differences give 0.738' and nothing else, as if
+    relu's backward were wrong."""
+    with pytest.raises(GradcheckError, match=r"x = 0 there is at a kink of fn \(slope 0 on the "
+                       r"left, .* on the right\).*away_from=0"):  # fmt: skip
+        gradcheck(lambda t: t.relu().sum(), Tensor([0.0, 1.0], name="x"))
+    with pytest.raises(GradcheckError) as smooth:
+        gradcheck(lambda t: t * Tensor(t.data), Tensor([0.5, 2.0], name="x"))
+    assert "kink" not in str(smooth.value)
