@@ -563,7 +563,8 @@ def check_layer(
         slots = [values64[i] for i in differentiated] + params64
         chosen = [_sampled(s.shape, sample, seed) for s in slots]
         numeric = [
-            central_differences(weighted, s, eps, c) for s, c in zip(slots, chosen, strict=True)
+            central_differences(forward64, s, eps, c, taken_step=True, weights=dout64)
+            for s, c in zip(slots, chosen, strict=True)
         ]
         engine, engine_note = _engine_gradients(
             layer, forward, names, values64, differentiated, params, params64, dout64, out64

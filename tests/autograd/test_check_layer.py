@@ -86,6 +86,16 @@ def test_large_values_do_not_fail_a_right_layer_on_rounding() -> None:
     assert failed(check_layer(book.MulLayerSwapped(), 1e10, 2.0)) == ["x", "y"]
 
 
+def test_large_values_do_not_fail_a_right_layer_the_engine_cannot_follow() -> None:
+    """The book's Relu (x.copy(): central differences alone) at 1e10 FAILED against a 'true'
+    1.907 for 1.012: x ± 1e-6 rounds to a step of 3.8e-6, not 2e-6; and the 3.0 beside it
+    against -0.954 for -0.644: the sum with 1e10 in it rounds away its change of 1e-6."""
+    report = check_layer(book.Relu(), np.array([1e10, -1e10, 3.0]))
+    assert report.ok, str(report)
+    assert report.truth.startswith("central differences")
+    assert check_layer(book.Relu(), np.array([[3e9, 1.0], [-2.0, 1e-3]])).ok
+
+
 def test_a_random_forward_is_refused_not_failed_with_noise() -> None:
     """The book's Dropout (a new mask each forward) FAILED with a "true" gradient of -326349:
     central differences of a random function."""
