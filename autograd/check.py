@@ -831,13 +831,14 @@ def _refuse_nonfinite(label: str, arrays: list[tuple[str, np.ndarray]]) -> None:
 def _unlisted_arrays(layer: Any, params: list[_Param]) -> dict[str, np.ndarray]:
     """Float arrays on the layer that are not parameters check_layer found (self.W beside a
     self.grad_W rather than the book's self.dW): the ones forward keeps may be parameters."""
+    listed = {id(p.value) for p in params}
     return {
         name: value
         for name, value in _state(layer).items()
         if isinstance(value, np.ndarray)
         and value.dtype.kind == "f"
         and value.size
-        and not any(np.may_share_memory(value, p.value) for p in params)  # W itself, or W.T
+        and id(value) not in listed
     }
 
 
