@@ -152,7 +152,7 @@ def _cells(row: Row) -> list[str]:
     def value(array: np.ndarray | None) -> str:
         if array is None or row.worst is None or array.shape != row.expected.shape:
             return "-"
-        return f"{float(array[row.worst]):.6g}"
+        return f"{float(array[row.worst]) + 0.0:.6g}"  # (-0.0 shows as 0)
 
     def error(e: float | None) -> str:
         return "-" if e is None else f"{e:.2g}"

@@ -917,3 +917,10 @@ def test_chapter_five_formulas_gone_wrong_are_named() -> None:
         said = words(check_layer(affine(cls, 4, n_out), shape=shape), "b")
         assert f"db sums dout {how}; the batch is axis 0: db = np.sum(dout, axis=0)" in said
     assert "whose derivative is y(1 - y)" in words(check_layer(ForgotY(), shape=(3, 4)), "x")
+
+
+def test_a_negative_zero_shows_as_zero() -> None:
+    """dout * y with y = 0 is -0.0: the table showed 'backward -0, true -0'."""
+    report = check_layer(book.MulLayer(), np.ones((2, 3)), np.array([0.0, 1.0, 2.0]))
+    x_row = str(report).splitlines()[6]
+    assert x_row.split()[:2] == ["x", "(2,"] and "-0 " not in x_row + " ", x_row
