@@ -539,10 +539,18 @@ def check_layer(
                 f"train it in {precision} afterwards"
             )
         if not np.all(np.isfinite(out64)):
+            big = max((float(np.max(np.abs(values64[i]), initial=0)) for i in differentiated),
+                      default=0.0)  # fmt: skip
+            softmax = (
+                f"; x reaches {big:g}, and np.exp overflows past 709: a softmax needs "
+                "x - np.max(x) first (3.5.2)"
+                if is_loss and big > 709
+                else ""
+            )
             raise LayerCheckError(
                 f"{label}.forward returned {out64[_first_nonfinite(out64)]} at output element "
                 f"{_first_nonfinite(out64)}; a gradient check needs finite values: choose inputs "
-                "inside the layer's domain (look at log, exp and divisions in forward)"
+                f"inside the layer's domain (look at log, exp and divisions in forward){softmax}"
             )
         again = forward64()  # a random forward: central differences would measure its noise
         if again.shape != out64.shape or not np.allclose(again, out64, rtol=1e-12, atol=0):

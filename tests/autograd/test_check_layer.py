@@ -924,3 +924,18 @@ def test_a_negative_zero_shows_as_zero() -> None:
     report = check_layer(book.MulLayer(), np.ones((2, 3)), np.array([0.0, 1.0, 2.0]))
     x_row = str(report).splitlines()[6]
     assert x_row.split()[:2] == ["x", "(2,"] and "-0 " not in x_row + " ", x_row
+
+
+def test_a_softmax_without_the_max_trick_says_so_when_it_overflows() -> None:
+    """exp(1000) made the loss NaN: 'look at log, exp and divisions' and no word of 3.5.2."""
+
+    class NaiveSoftmax(book.SoftmaxWithLoss):
+        def forward(self, x, t):
+            e = np.exp(x)
+            self.t, self.y = t, e / np.sum(e, axis=1, keepdims=True)
+            return book.cross_entropy_error(self.y, t)
+
+    with pytest.raises(LayerCheckError, match=r"x reaches 1000, and np\.exp overflows past 709: "
+                       r"a softmax needs x - np\.max\(x\) first \(3\.5\.2\)"):  # fmt: skip
+        check_layer(NaiveSoftmax(), np.array([[1000.0, 0.0], [1.0, 2.0]]), np.array([0, 1]))
+    assert check_layer(book.SoftmaxWithLoss(), np.array([[1000.0, 0.0]]), np.array([0])).ok
