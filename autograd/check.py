@@ -1186,9 +1186,18 @@ def _explain(
             if row.kind == "parameter" and flattens is not None:
                 row.fail(flattens)
             elif a.shape == (batch, *t.shape) and batch > 1 and close(a.sum(axis=0), t):
+                is_dout = (
+                    isinstance(dout_real, np.ndarray)
+                    and dout_real.shape == a.shape
+                    and np.allclose(a, dout_real, rtol=1e-12, atol=0)
+                )
                 row.fail(
                     "the sum over the batch is missing: add up the rows, as in "
-                    f"{row.grad_name} = np.sum(dout, axis=0)"
+                    + (
+                        f"{row.grad_name} = np.sum(dout, axis=0)"
+                        if is_dout
+                        else f"np.sum(..., axis=0) of what {row.grad_name} is now"
+                    )
                 )
             elif a.ndim == 2 and a.shape == t.shape[::-1] and close(a.T, t):
                 row.fail(_transposed(row))

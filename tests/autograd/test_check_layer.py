@@ -939,3 +939,19 @@ def test_a_softmax_without_the_max_trick_says_so_when_it_overflows() -> None:
                        r"a softmax needs x - np\.max\(x\) first \(3\.5\.2\)"):  # fmt: skip
         check_layer(NaiveSoftmax(), np.array([[1000.0, 0.0], [1.0, 2.0]]), np.array([0, 1]))
     assert check_layer(book.SoftmaxWithLoss(), np.array([[1000.0, 0.0]]), np.array([0])).ok
+
+
+def test_a_missing_sum_suggests_summing_what_the_gradient_is() -> None:
+    """BatchNormalization's dgamma = self.xn * dout without the sum was told to write
+    'dgamma = np.sum(dout, axis=0)', the formula of an Affine's db, not of dgamma."""
+
+    class NoSumGamma(book.BatchNormalization):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            self.dgamma = self.xn * dout
+            return dx
+
+    said = words(check_layer(NoSumGamma(np.ones(3), np.zeros(3)), shape=(4, 3)), "gamma")
+    assert "add up the rows, as in np.sum(..., axis=0) of what dgamma is now" in said
+    no_sum = check_layer(affine(book.AffineNoSum), shape=(2, 3))
+    assert "db = np.sum(dout, axis=0)" in words(no_sum, "b")
