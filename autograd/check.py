@@ -589,7 +589,12 @@ def check_layer(
         and not np.array_equal(real_inputs[i], values[i], equal_nan=True)
     }
     args = _backward_args(backward, dout_real)
-    result = _call(backward, args, f"{label}.backward")
+    try:
+        result = _call(backward, args, f"{label}.backward")
+    except LayerCheckError as exc:
+        if (hint := _flatten_hint(values, differentiated, params)) is None:
+            raise
+        raise LayerCheckError(f"{exc}; {hint}") from exc.__cause__
     dout_changed = isinstance(dout_real, np.ndarray) and not np.array_equal(
         args[0], dout_real, equal_nan=True
     )
@@ -766,9 +771,17 @@ def _softmax_with_delta(
 
 
 def _flatten_hint(values: list[Any], differentiated: list[int], params: list[_Param]) -> str | None:
-    """An image-shaped x given to an Affine written for 2-D input (5.6.2's version)."""
+    """An image-shaped x given to an Affine written for 2-D input (5.6.2's version), or one
+    sample as a 1-D x (np.dot(self.x.T, dout) then is no outer product)."""
     x = values[differentiated[0]] if differentiated else None
-    if np.ndim(x) <= 2 or not any(p.value.ndim == 2 for p in params):
+    if np.ndim(x) == 2 or not any(p.value.ndim == 2 for p in params):
+        return None
+    if np.ndim(x) == 1:
+        return (
+            f"x is one sample of shape {np.shape(x)}: an Affine takes a batch (N, features), "
+            "and np.dot(self.x.T, dout) needs 2-D x: check it with x.reshape(1, -1)"
+        )
+    if np.ndim(x) < 2:
         return None
     return (
         f"x has {np.ndim(x)} axes {np.shape(x)}: an Affine takes 2-D input (N, features); "

@@ -955,3 +955,16 @@ def test_a_missing_sum_suggests_summing_what_the_gradient_is() -> None:
     assert "add up the rows, as in np.sum(..., axis=0) of what dgamma is now" in said
     no_sum = check_layer(affine(book.AffineNoSum), shape=(2, 3))
     assert "db = np.sum(dout, axis=0)" in words(no_sum, "b")
+
+
+def test_one_sample_as_a_1d_x_for_an_affine_says_to_make_a_batch() -> None:
+    """x = np.array([1.0, 0.5]) (chapter 3's one sample): backward raised numpy's 'shapes (2,)
+    and (3,) not aligned', or dW came out as a number, with no word of the batch axis."""
+    x = np.array([1.0, 0.5])
+    with pytest.raises(LayerCheckError, match=r"not aligned.*; x is one sample of shape \(2,\): "
+                       r"an Affine takes a batch .*x\.reshape\(1, -1\)"):  # fmt: skip
+        check_layer(affine(book.Affine, 2, 3), x.reshape(1, -1)[0])
+    square = check_layer(affine(Affine2D, 2, 2), x)
+    assert failed(square) == ["W", "b"]
+    assert "x is one sample of shape (2,)" in words(square, "W")
+    assert check_layer(affine(Affine2D, 2, 3), x.reshape(1, -1)).ok
