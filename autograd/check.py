@@ -453,6 +453,8 @@ def check_layer(
     dout fails. `shape=(2, 3)` draws random inputs of that shape (one shape per input also works).
     Central differences cost two forward calls per element: of an array with more than `sample`
     elements, that many are checked, chosen at random from `seed` (`sample=None`: all of them).
+    `forward` and `backward` then run once more on the same inputs, as for a second minibatch:
+    a gradient that changes (`self.dW += ...`) fails. The layer is left as after the first.
 
     Returns a `LayerReport`; raises `LayerCheckError` when the layer cannot be checked at all.
     """
