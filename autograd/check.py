@@ -39,6 +39,10 @@ __all__ = ["LayerCheckError", "LayerReport", "Row", "check_layer"]
 #: Names of forward's arguments that hold labels: passed through, never differentiated.
 TARGET_NAMES = frozenset({"t", "target", "targets", "label", "labels"})
 _WIDTH = 96  # a diagnosis wraps there, under its first word (a terminal, a notebook cell)
+# arrays up to this size have their contents restored after extra calls (a dW += ...); a
+# larger one is an input forward kept (self.x = x_train after predicting the training set),
+# which no book layer changes in place, and copying it at every restore would cost gigabytes
+_KEPT = 2**24
 _KINK_ELEMENTS = 32  # failing elements examined for a kink (beyond that it is not one kink)
 
 
@@ -381,7 +385,7 @@ def _preserved(layer: Any) -> Iterator[None]:
     dicts = {id(v): (v, dict(v)) for v in saved.values() if isinstance(v, dict)}
     arrays = [v for v in saved.values() if isinstance(v, np.ndarray)]
     arrays += [a for _, d in dicts.values() for a in d.values() if isinstance(a, np.ndarray)]
-    contents = {id(a): (a, a.copy()) for a in arrays if a.flags.writeable}
+    contents = {id(a): (a, a.copy()) for a in arrays if a.flags.writeable and a.size <= _KEPT}
     try:
         yield
     finally:

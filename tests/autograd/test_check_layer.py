@@ -968,3 +968,20 @@ def test_one_sample_as_a_1d_x_for_an_affine_says_to_make_a_batch() -> None:
     assert failed(square) == ["W", "b"]
     assert "x is one sample of shape (2,)" in words(square, "W")
     assert check_layer(affine(Affine2D, 2, 3), x.reshape(1, -1)).ok
+
+
+def test_a_large_input_a_layer_kept_is_not_copied_at_every_restore(monkeypatch) -> None:
+    """After predict(x_train) the book's Affine keeps self.x = x_train (376 MB for MNIST); each
+    restore of the layer copied it (here: an 8 MB x, with the threshold lowered to match)."""
+    import tracemalloc
+
+    monkeypatch.setattr("autograd.check._KEPT", 10_000)
+    layer = affine(book.Affine, 100, 4)
+    layer.forward(np.zeros((10_000, 100)))  # 1e6 elements kept as self.x
+    tracemalloc.start()
+    try:
+        report = check_layer(layer, np.ones((2, 100)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.ok and peak < 4e6, peak
