@@ -1222,8 +1222,12 @@ def _explain(
                 row.fail(_transposed(row))
             elif a.size == t.size and close(a.reshape(t.shape), t):
                 row.fail(
-                    f"the right numbers in the wrong shape: return "
-                    f"{row.grad_name}.reshape(*{row.name}.shape)"
+                    "the right numbers in the wrong shape: "
+                    + (
+                        f"self.{row.grad_name} = {row.grad_name}.reshape(*self.{row.name}.shape)"
+                        if row.kind == "parameter"
+                        else f"return {row.grad_name}.reshape(*{row.name}.shape)"
+                    )
                 )
             continue
         if not np.all(np.isfinite(a)):

@@ -985,3 +985,18 @@ def test_a_large_input_a_layer_kept_is_not_copied_at_every_restore(monkeypatch) 
     finally:
         tracemalloc.stop()
     assert report.ok and peak < 4e6, peak
+
+
+def test_right_numbers_in_the_wrong_shape_say_how_to_reshape() -> None:
+    """A b of shape (1, 4) with db = np.sum(dout, axis=0): 'return db.reshape(*b.shape)', though
+    db is not returned; the input's hint stays a return."""
+    report = check_layer(book.Affine(rng.standard_normal((3, 4)), np.zeros((1, 4))), shape=(2, 3))
+    assert "the right numbers in the wrong shape: self.db = db.reshape(*self.b.shape)" in words(
+        report, "b"
+    )
+
+    class FlatDx(book.Relu):
+        def backward(self, dout):
+            return super().backward(dout).reshape(-1)
+
+    assert "return dx.reshape(*x.shape)" in words(check_layer(FlatDx(), shape=(2, 3)), "x")
