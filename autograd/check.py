@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import io
 import math
+import textwrap
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -24,13 +25,24 @@ from typing import Any
 import numpy as np
 
 from autograd.grad_mode import enable_grad
-from autograd.numeric import central_differences, fixed_weights, mismatch, tolerance_problem
+from autograd.numeric import (
+    central_differences,
+    fixed_weights,
+    mismatch,
+    tolerance_problem,
+    vanishing_step,
+)
 from autograd.tensor import Tensor, grad
 
 __all__ = ["LayerCheckError", "LayerReport", "Row", "check_layer"]
 
 #: Names of forward's arguments that hold labels: passed through, never differentiated.
 TARGET_NAMES = frozenset({"t", "target", "targets", "label", "labels"})
+_WIDTH = 96  # a diagnosis wraps there, under its first word (a terminal, a notebook cell)
+# arrays up to this size have their contents restored after extra calls (a dW += ...); a
+# larger one is an input forward kept (self.x = x_train after predicting the training set),
+# which no book layer changes in place, and copying it at every restore would cost gigabytes
+_KEPT = 2**24
 _KINK_ELEMENTS = 32  # failing elements examined for a kink (beyond that it is not one kink)
 
 
@@ -121,15 +133,22 @@ class LayerReport:
             )
             if k:
                 row = self.rows[k - 1]
-                lines += [f"      {row.grad_name}: {text}" for text in row.diagnoses + row.notes]
+                for text in row.diagnoses + row.notes:
+                    lines += textwrap.wrap(
+                        f"{row.grad_name}: {text}",
+                        width=_WIDTH,
+                        initial_indent=" " * 6,
+                        subsequent_indent=" " * (8 + len(row.grad_name)),
+                        break_long_words=False,
+                        break_on_hyphens=False,
+                    )
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         return f"<LayerReport {self.layer}: {'ok' if self.ok else 'FAILED'}>"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        """IPython and Jupyter show the table for `check_layer(...)` as a cell's last line,
-        not the one-line repr that says only FAILED."""
+        """A notebook cell ending in check_layer(...) shows the table, not only the verdict."""
         printer.text(str(self))
 
 
@@ -137,7 +156,7 @@ def _cells(row: Row) -> list[str]:
     def value(array: np.ndarray | None) -> str:
         if array is None or row.worst is None or array.shape != row.expected.shape:
             return "-"
-        return f"{float(array[row.worst]):.6g}"
+        return f"{float(array[row.worst]) + 0.0:.6g}"  # (-0.0 shows as 0)
 
     def error(e: float | None) -> str:
         return "-" if e is None else f"{e:.2g}"
@@ -159,9 +178,15 @@ def _cells(row: Row) -> list[str]:
 def _method(layer: Any, name: str, label: str) -> Callable[..., Any]:
     method = getattr(layer, name, None)
     if not callable(method):
+        engine = (
+            " (nn's layers have none: autograd differentiates their forward, so there is "
+            "nothing of yours to check)"
+            if name == "backward" and callable(getattr(layer, "parameters", None))
+            else ""
+        )
         raise LayerCheckError(
             f"{label} has no {name} method: check_layer needs a layer object with "
-            "forward(*inputs) and backward(dout), as in the book's chapter 5"
+            f"forward(*inputs) and backward(dout), as in the book's chapter 5{engine}"
         )
     return method
 
@@ -353,14 +378,25 @@ def _swapped(params: list[_Param], values: list[Any]) -> Iterator[None]:
 
 @contextmanager
 def _preserved(layer: Any) -> Iterator[None]:
-    """Undo what extra forward/backward calls did to the layer's attributes."""
+    """Undo what extra forward/backward calls did to the layer's attributes, and to the arrays
+    they hold (`self.dW += ...` changes dW itself; `params` / `grads` dicts are kept too)."""
     state = _state(layer)
     saved = dict(state)
+    dicts = {id(v): (v, dict(v)) for v in saved.values() if isinstance(v, dict)}
+    arrays = [v for v in saved.values() if isinstance(v, np.ndarray)]
+    arrays += [a for _, d in dicts.values() for a in d.values() if isinstance(a, np.ndarray)]
+    contents = {id(a): (a, a.copy()) for a in arrays if a.flags.writeable and a.size <= _KEPT}
     try:
         yield
     finally:
         state.clear()
         state.update(saved)
+        for mapping, items in dicts.values():
+            mapping.clear()
+            mapping.update(items)
+        for array, content in contents.values():
+            if array.shape == content.shape and array.dtype == content.dtype:
+                np.copyto(array, content)
 
 
 _QUIET = threading.RLock()  # sys.stdout and the warning filters are per process: one at a time
@@ -421,6 +457,8 @@ def check_layer(
     dout fails. `shape=(2, 3)` draws random inputs of that shape (one shape per input also works).
     Central differences cost two forward calls per element: of an array with more than `sample`
     elements, that many are checked, chosen at random from `seed` (`sample=None`: all of them).
+    `forward` and `backward` then run once more on the same inputs, as for a second minibatch:
+    a gradient that changes (`self.dW += ...`) fails. The layer is left as after the first.
 
     Returns a `LayerReport`; raises `LayerCheckError` when the layer cannot be checked at all.
     """
@@ -457,22 +495,68 @@ def check_layer(
             out = _call(forward, [_copy(v) for v in values64], f"{label}.forward")
         return _output(out, f"{label}.forward")
 
+    _refuse_nonfinite(label, [(f"input {names[i]}", values64[i]) for i in differentiated])
+    drawn_labels = (
+        [i for i, n in enumerate(names) if n in TARGET_NAMES] if shape is not None else []
+    )
+    labels_text = ""
+    classes = [np.argmax(v, axis=-1) if i in drawn_labels else v for i, v in enumerate(values64)]
+    if (
+        drawn_labels
+        and not _takes(layer, forward, params, params64, values64)
+        and _takes(layer, forward, params, params64, classes)
+    ):  # a loss layer written for class numbers only (dx[np.arange(N), t] -= 1): give those
+        for i in drawn_labels:
+            values[i] = values64[i] = classes[i]
+        labels_text = (
+            f"; labels {', '.join(names[i] for i in drawn_labels)} drawn as class numbers "
+            "(forward refused one-hot rows)"
+        )
+    unlisted = _unlisted_arrays(layer, params)
     with _preserved(layer):
         with _swapped(params, params64), _quiet():
-            probe = _call(forward, [_copy(v) for v in values64], f"{label}.forward")
+            try:
+                probe = _call(forward, [_copy(v) for v in values64], f"{label}.forward")
+            except LayerCheckError as exc:
+                hint = _label_problem(names, values, differentiated) or _flatten_hint(
+                    values, differentiated, params
+                )
+                if hint is None:
+                    raise
+                raise LayerCheckError(f"{exc}; {hint}") from exc.__cause__
             # an array forward assigns (self.out beside a self.dout) is state, not a parameter
             kept = [
                 k for k, p in enumerate(params) if all(m[key] is params64[k] for m, key in p.places)
             ]
         params, params64 = [params[k] for k in kept], [params64[k] for k in kept]
+        _refuse_nonfinite(
+            label, [(f"parameter {p.name}", a) for p, a in zip(params, params64, strict=True)]
+        )
         if not differentiated and not params:
             raise LayerCheckError(f"{label}: no input or parameter to differentiate")
         out64 = _output(probe, f"{label}.forward")
+        precision = np.dtype(getattr(probe, "dtype", np.float64))
+        if precision.kind == "f" and precision.itemsize < 8:
+            raise LayerCheckError(
+                f"{label}.forward returns {precision} for float64 inputs (an "
+                f".astype(np.{precision}) or a {precision} array inside it): {precision} keeps "
+                f"about {np.finfo(precision).precision} digits, too few for central differences "
+                "(f(x + h) - f(x - h) would be mostly rounding); check the layer in float64 and "
+                f"train it in {precision} afterwards"
+            )
         if not np.all(np.isfinite(out64)):
+            big = max((float(np.max(np.abs(values64[i]), initial=0)) for i in differentiated),
+                      default=0.0)  # fmt: skip
+            softmax = (
+                f"; x reaches {big:g}, and np.exp overflows past 709: a softmax needs "
+                "x - np.max(x) first (3.5.2)"
+                if is_loss and big > 709
+                else ""
+            )
             raise LayerCheckError(
                 f"{label}.forward returned {out64[_first_nonfinite(out64)]} at output element "
                 f"{_first_nonfinite(out64)}; a gradient check needs finite values: choose inputs "
-                "inside the layer's domain (look at log, exp and divisions in forward)"
+                f"inside the layer's domain (look at log, exp and divisions in forward){softmax}"
             )
         again = forward64()  # a random forward: central differences would measure its noise
         if again.shape != out64.shape or not np.allclose(again, out64, rtol=1e-12, atol=0):
@@ -483,14 +567,18 @@ def check_layer(
                 "forward reuses one mask"
             )
         dout64, dout_real, dout_text = _dout(dout, out64, is_loss, seed, label)
+        dout_text += labels_text
 
         def weighted() -> float:
             return float(np.sum(forward64() * dout64))
 
+        unchecked = _used_arrays(layer, unlisted, forward64, out64)
+
         slots = [values64[i] for i in differentiated] + params64
         chosen = [_sampled(s.shape, sample, seed) for s in slots]
         numeric = [
-            central_differences(weighted, s, eps, c) for s, c in zip(slots, chosen, strict=True)
+            central_differences(forward64, s, eps, c, taken_step=True, weights=dout64)
+            for s, c in zip(slots, chosen, strict=True)
         ]
         engine, engine_note = _engine_gradients(
             layer, forward, names, values64, differentiated, params, params64, dout64, out64
@@ -499,6 +587,7 @@ def check_layer(
     # the real run, with the user's own values and dtypes: the layer keeps this state
     real_inputs = [_copy(v) for v in values]
     out_real = _call(forward, real_inputs, f"{label}.forward")
+    after_forward = dict(_state(layer))
     forward_changed = {
         i
         for i in differentiated
@@ -506,7 +595,12 @@ def check_layer(
         and not np.array_equal(real_inputs[i], values[i], equal_nan=True)
     }
     args = _backward_args(backward, dout_real)
-    result = _call(backward, args, f"{label}.backward")
+    try:
+        result = _call(backward, args, f"{label}.backward")
+    except LayerCheckError as exc:
+        if (hint := _flatten_hint(values, differentiated, params)) is None:
+            raise
+        raise LayerCheckError(f"{exc}; {hint}") from exc.__cause__
     dout_changed = isinstance(dout_real, np.ndarray) and not np.array_equal(
         args[0], dout_real, equal_nan=True
     )
@@ -514,6 +608,8 @@ def check_layer(
     aliased = {k for k, g in enumerate(returned) if args and _shares(g, args[0])}
     actuals = _input_gradients(result, [names[i] for i in differentiated])
     actuals += [_gradient_array(p.read_grad()) for p in params]
+    repeated = _second_call(layer, forward, backward, values, dout_real,
+                            [names[i] for i in differentiated], params)  # fmt: skip
 
     checked = [(names[i], "input", f"d{names[i]}", values[i]) for i in differentiated]
     checked += [(p.name, "parameter", p.grad_name, p.value) for p in params]
@@ -527,6 +623,11 @@ def check_layer(
         )
         if engine is not None and not engine_differs:
             truth, mask = engine[k], None  # exact, and for every element
+        elif (problem := vanishing_step("eps", _on(mask, slots[k]), eps)) is not None:
+            raise LayerCheckError(
+                f"{label}: central differences cannot check {name}: {problem}; use a larger "
+                "eps (the default is 1e-6) or inputs nearer 1"
+            )
         row = Row(name, grad_name, kind, tuple(np.shape(value)), truth, checked=mask)
         _compare(row, *actuals[k], atol, rtol)
         if mask is not None:
@@ -535,8 +636,13 @@ def check_layer(
                 "(sample=None checks all)"
             )
         if engine_differs:
+            overflow = np.argwhere(~np.isfinite(engine[k]) & np.isfinite(numeric[k]))
             row.notes.append(
-                "the engine's gradient differs from central differences here (forward may "
+                f"the engine's gradient is {engine[k][tuple(overflow[0])]} at "
+                f"{tuple(int(j) for j in overflow[0])} (forward overflows there, as np.exp of a "
+                "large number does) while central differences are finite; checked against them"
+                if len(overflow)
+                else "the engine's gradient differs from central differences here (forward may "
                 "leave the engine through .data or numpy); checked against central differences"
             )
         rows.append(row)
@@ -555,13 +661,53 @@ def check_layer(
             row.fail(f"forward changed {row.name} in place: work on a copy ({row.name}.copy())")
     if dout_changed:
         for row in [input_rows[k] for k in sorted(aliased) if k < len(input_rows)] or rows[:1]:
-            row.fail(
-                "backward changed dout in place: copy it first (dx = dout.copy()) before "
-                "changing elements"
+            row.notes.append(
+                "backward changed dout in place (as the book's Relu does: dout[self.mask] = 0): "
+                "harmless when each dout goes to one layer, as in the book's networks; if "
+                "another layer also reads that dout, copy it first: dx = dout.copy()"
             )
+    _compare_second_call(rows, actuals, repeated)
+    for j in range(1, min(len(returned), len(input_rows))):
+        k = next((k for k in range(j) if _shares(returned[k], returned[j])), None)
+        if k is not None:
+            first, second = input_rows[k].grad_name, input_rows[j].grad_name
+            input_rows[j].notes.append(
+                f"{first} and {second} are one array: a later backward that changes its dout in "
+                "place, as the book's Relu does, would change both; the book's AddLayer returns "
+                "dout * 1 for each"
+            )
+    book_dout = dout_real is None  # backward() as the book calls it: dout = 1
+    exact = None
+    if book_dout and len(differentiated) < len(values) and input_rows and not input_rows[0].ok:
+        exact = _softmax_with_delta(
+            input_rows[0], names, values, differentiated, out_real, atol, rtol
+        )
     with _preserved(layer):
-        _explain(rows, values, differentiated, layer, backward, out_real, dout_real, atol, rtol)
+        _explain(
+            rows, values, differentiated, params, layer, backward, out_real, dout_real, atol, rtol
+        )
+    first = input_rows[0] if input_rows else None
+    if exact is not None and first is not None and not first.ok and not first.diagnoses:
+        n = exact.shape[0]
+        a = first.actual.astype(np.float64) if first.actual is not None else None
+        if (
+            a is not None
+            and a.shape == exact.shape
+            and n > 1
+            and _close(_on(first.checked, a), _on(first.checked, n * exact), atol, rtol)
+        ):
+            first.fail(
+                f"off by a factor of the batch size: {first.grad_name} is y - t, {n} times "
+                "the gradient of softmax with cross-entropy (divide by batch_size = "
+                f"{first.name}.shape[0])"
+            )
+    labels = _label_problem(names, values, differentiated)
+    if labels is not None:
+        for row in input_rows:
+            if not row.ok:
+                row.fail(labels)
 
+    rows += _gradientless_rows(layer, unchecked, after_forward)
     return LayerReport(
         label,
         rows,
@@ -573,6 +719,257 @@ def check_layer(
         ),
         f"|backward - true| <= {atol:g} + {rtol:g} * |true| for every element",
     )
+
+
+_BOOK_DELTA = 1e-7  # cross_entropy_error's log(y + delta) (4.2.2)
+
+
+def _softmax_with_delta(
+    row: Row,
+    names: list[str],
+    values: list[Any],
+    differentiated: list[int],
+    out_real: Any,
+    atol: float,
+    rtol: float,
+) -> np.ndarray | None:
+    """The book's SoftmaxWithLoss on confident wrong predictions: backward's (y - t) / N is the
+    exact gradient of softmax with cross-entropy, but forward's log(y + 1e-7) is flat where y at
+    the label is below 1e-7, so its own gradient is near 0 there. The layer is right."""
+    x = values[differentiated[0]]
+    labels = [v for n, v in zip(names, values, strict=True) if n in TARGET_NAMES]
+    if len(labels) != 1 or not isinstance(x, np.ndarray) or x.ndim != 2 or row.actual is None:
+        return None
+    t, (n, classes) = np.asarray(labels[0]), x.shape
+    if t.shape == x.shape:
+        onehot = t.astype(np.float64)
+    elif t.shape == (n,) and t.dtype.kind in "iu" and t.size and 0 <= t.min() <= t.max() < classes:
+        onehot = np.eye(classes)[t]
+    else:
+        return None
+    z = x.astype(np.float64)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    y = e / e.sum(axis=1, keepdims=True)
+    picked = np.sum(y * onehot, axis=1)
+    try:
+        loss = float(np.asarray(out_real, dtype=np.float64))
+    except (TypeError, ValueError):
+        return None
+    book = -float(np.sum(np.log(picked + _BOOK_DELTA))) / n
+    exact = (y - onehot) / n
+    if not math.isclose(loss, book, rel_tol=1e-4, abs_tol=1e-9):
+        return None
+    a = row.actual.astype(np.float64)
+    if a.shape != exact.shape:
+        return None
+    if not _close(_on(row.checked, a), _on(row.checked, exact), atol, rtol):
+        return exact
+    flat = int(np.sum(picked < 100 * _BOOK_DELTA))
+    row.ok = True
+    row.notes.append(
+        f"backward is the exact gradient of softmax with cross-entropy, (y - t) / batch_size; "
+        f"forward's cross_entropy_error adds delta = 1e-7 inside the log, which makes it flat "
+        f"where y at the label is about 1e-7 or less ({flat} of {n} samples here: very "
+        "confident wrong predictions), so the gradient of forward itself is near 0 there; the "
+        "layer is right (smaller inputs, e.g. x * 0.1, show no difference)"
+    )
+    return exact
+
+
+def _flatten_hint(values: list[Any], differentiated: list[int], params: list[_Param]) -> str | None:
+    """An image-shaped x given to an Affine written for 2-D input (5.6.2's version), or one
+    sample as a 1-D x (np.dot(self.x.T, dout) then is no outer product)."""
+    x = values[differentiated[0]] if differentiated else None
+    if np.ndim(x) == 2 or not any(p.value.ndim == 2 for p in params):
+        return None
+    if np.ndim(x) == 1:
+        return (
+            f"x is one sample of shape {np.shape(x)}: an Affine takes a batch (N, features), "
+            "and np.dot(self.x.T, dout) needs 2-D x: check it with x.reshape(1, -1)"
+        )
+    if np.ndim(x) < 2:
+        return None
+    return (
+        f"x has {np.ndim(x)} axes {np.shape(x)}: an Affine takes 2-D input (N, features); "
+        "flatten it in forward as the book's Affine does (self.original_x_shape = x.shape; "
+        "x = x.reshape(x.shape[0], -1)) and return dx.reshape(*self.original_x_shape)"
+    )
+
+
+def _label_problem(names: list[str], values: list[Any], differentiated: list[int]) -> str | None:
+    """What is odd about a loss layer's labels next to its scores x, in the book's terms."""
+    x = values[differentiated[0]] if differentiated else None
+    if not isinstance(x, np.ndarray) or x.ndim < 1:
+        return None
+    classes, rows = x.shape[-1], x.shape[:-1]
+    for name, value in zip(names, values, strict=True):
+        if name not in TARGET_NAMES or not isinstance(value, np.ndarray) or value.shape == x.shape:
+            continue
+        if value.shape != rows:
+            reshape = (
+                f" ({name}.reshape(-1) makes them so)" if value.size == math.prod(rows) else ""
+            )
+            return (
+                f"labels {name} have shape {value.shape} beside x of shape {x.shape}: the book's "
+                f"labels are class numbers of shape {rows}{reshape} or one-hot rows of shape "
+                f"{x.shape}"
+            )
+        if value.dtype.kind == "f":
+            return (
+                f"labels {name} are class numbers stored as {value.dtype}; numpy indexes with "
+                f"integers only: {name}.astype(int)"
+            )
+        if value.size and (value.min() < 0 or value.max() >= classes):
+            return (
+                f"labels {name} hold class numbers from {value.min()} to {value.max()}, but x "
+                f"has {classes} classes (0 to {classes - 1})"
+            )
+    return None
+
+
+def _takes(
+    layer: Any,
+    forward: Callable[..., Any],
+    params: list[_Param],
+    params64: list[np.ndarray],
+    values64: list[Any],
+) -> bool:
+    """Whether forward runs on these inputs (the layer is left as it was)."""
+    with _preserved(layer), _swapped(params, params64), _quiet():
+        try:
+            forward(*[_copy(v) for v in values64])
+        except Exception:
+            return False
+    return True
+
+
+def _refuse_nonfinite(label: str, arrays: list[tuple[str, np.ndarray]]) -> None:
+    """NaN in x or W is not forward's doing: say where it is."""
+    for what, array in arrays:
+        if not np.all(np.isfinite(array)):
+            where = _first_nonfinite(array)
+            raise LayerCheckError(
+                f"{label}: {what} holds {array[where]} at {where}: a gradient check needs "
+                "finite values (a training run that diverged leaves NaN in the weights: make "
+                "the layer again)"
+            )
+
+
+def _unlisted_arrays(layer: Any, params: list[_Param]) -> dict[str, np.ndarray]:
+    """Float arrays on the layer that are not parameters check_layer found (self.W beside a
+    self.grad_W rather than the book's self.dW): the ones forward keeps may be parameters."""
+    listed = {id(p.value) for p in params}
+    return {
+        name: value
+        for name, value in _state(layer).items()
+        if isinstance(value, np.ndarray)
+        and value.dtype.kind == "f"
+        and value.size
+        and id(value) not in listed
+    }
+
+
+def _used_arrays(
+    layer: Any,
+    unlisted: dict[str, np.ndarray],
+    forward64: Callable[[], np.ndarray],
+    out64: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Those of `unlisted` that forward kept and whose values change its output."""
+    state = _state(layer)
+    used = {}
+    for name, value in unlisted.items():
+        if state.get(name) is not value:  # forward assigned it: state such as self.x, self.out
+            continue
+        nudged = value.astype(np.float64) + 1e-3 * (1 + np.abs(value))
+        state[name] = nudged
+        try:
+            changed = not np.allclose(forward64(), out64, rtol=1e-12, atol=0)
+        except LayerCheckError:
+            changed = False
+        finally:
+            state[name] = value
+        if changed:
+            used[name] = value
+    return used
+
+
+def _gradientless_rows(
+    layer: Any, unchecked: dict[str, np.ndarray], after_forward: dict[str, Any]
+) -> list[Row]:
+    """A failing row for each array forward uses that has no gradient check_layer can find."""
+    state = _state(layer)
+    set_by_backward = [
+        name
+        for name, value in state.items()
+        if isinstance(value, np.ndarray) and after_forward.get(name) is not value
+    ]
+    rows = []
+    for name, value in unchecked.items():
+        row = Row(name, f"d{name}", "parameter", value.shape, np.full(value.shape, np.nan))
+        alike = [k for k in set_by_backward if state[k].shape == value.shape]
+        alike.sort(key=lambda k: name not in k)  # grad_W before another array of W's shape
+        hint = f"; backward sets self.{alike[0]} of its shape: name it d{name}" if alike else ""
+        row.fail(
+            f"forward uses {name}, but check_layer finds no gradient for it, so it is not "
+            f"checked: keep it in self.d{name} as the book does (or a params / grads dict "
+            f"pair){hint}"
+        )
+        rows.append(row)
+    return rows
+
+
+def _second_call(
+    layer: Any,
+    forward: Callable[..., Any],
+    backward: Callable[..., Any],
+    values: list[Any],
+    dout_real: Any,
+    names: list[str],
+    params: list[_Param],
+) -> list[tuple[np.ndarray | None, str | None]] | str:
+    """The gradients of a second forward and backward of the same inputs, or what it raised;
+    the layer is left as after the first call. In training each minibatch is such a call."""
+    with _preserved(layer), _quiet():
+        try:
+            forward(*[_copy(v) for v in values])
+            result = backward(*_backward_args(backward, dout_real))
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return _input_gradients(result, names) + [_gradient_array(p.read_grad()) for p in params]
+
+
+def _compare_second_call(
+    rows: list[Row],
+    first: list[tuple[np.ndarray | None, str | None]],
+    second: list[tuple[np.ndarray | None, str | None]] | str,
+) -> None:
+    """A gradient that changes from call to call (self.dW += ...) is right only once."""
+    if isinstance(second, str):
+        rows[0].fail(
+            f"a second forward and backward of the same inputs raised {second}: the layer must "
+            "work for every minibatch, not only the first"
+        )
+        return
+    for row, (a, _), (b, _) in zip(rows, first, second, strict=True):
+        if a is None or b is None or a.shape != b.shape:
+            continue
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        if np.allclose(a64, b64, rtol=1e-9, atol=0, equal_nan=True):
+            continue
+        with np.errstate(all="ignore"):
+            where = np.unravel_index(np.nanargmax(np.abs(a64 - b64)), a.shape) if a.ndim else ()
+        where = tuple(int(j) for j in where)
+        keeps = (
+            f"does backward add to what the last call left ({row.grad_name} += ...)? Set it "
+            f"instead: self.{row.grad_name} = ..."
+            if row.kind == "parameter"
+            else "does backward use something it kept from the last call?"
+        )
+        row.fail(
+            f"a second forward and backward of the same inputs gives another {row.grad_name} "
+            f"(at {where}: {float(a64[where]):.6g}, then {float(b64[where]):.6g}): {keeps}"
+        )
 
 
 def _dout(
@@ -620,6 +1017,11 @@ def _input_gradients(result: Any, names: list[str]) -> list[tuple[np.ndarray | N
     if n == 1:
         if isinstance(result, (tuple, list)) and len(result) == 1:
             result = result[0]
+        if isinstance(result, tuple):  # (a list may be the numbers of dx)
+            return [(None, (
+                f"backward returned {len(result)} values for 1 input: return {wanted} alone "
+                "(a parameter's gradient is kept on the layer, as the book's self.dW and self.db)"
+            ))]  # fmt: skip
         return [_gradient_array(result)]
     count = len(result) if isinstance(result, (tuple, list)) else 1
     if count != n:
@@ -774,6 +1176,7 @@ def _explain(
     rows: list[Row],
     values: list[Any],
     differentiated: list[int],
+    params: list[_Param],
     layer: Any,
     backward: Callable[..., Any],
     out_real: Any,
@@ -789,21 +1192,42 @@ def _explain(
     first = values[differentiated[0]] if differentiated else None
     batch = np.shape(first)[0] if np.ndim(first) >= 2 else 1
     inputs = rows[: len(differentiated)]
+    flattens = _flatten_hint(values, differentiated, params)
+    scalar_dout = (
+        float(np.asarray(dout_real)) if np.ndim(dout_real) == 0 and dout_real is not None else None
+    )
     for row in rows:
         if row.ok or row.actual is None:
             continue
         a, t = row.actual.astype(np.float64), row.expected
         close = closeness(row)
         if a.shape != t.shape:
-            if a.shape == (batch, *t.shape) and batch > 1 and close(a.sum(axis=0), t):
+            if row.kind == "parameter" and flattens is not None:
+                row.fail(flattens)
+            elif a.shape == (batch, *t.shape) and batch > 1 and close(a.sum(axis=0), t):
+                is_dout = (
+                    isinstance(dout_real, np.ndarray)
+                    and dout_real.shape == a.shape
+                    and np.allclose(a, dout_real, rtol=1e-12, atol=0)
+                )
                 row.fail(
                     "the sum over the batch is missing: add up the rows, as in "
-                    f"{row.grad_name} = np.sum(dout, axis=0)"
+                    + (
+                        f"{row.grad_name} = np.sum(dout, axis=0)"
+                        if is_dout
+                        else f"np.sum(..., axis=0) of what {row.grad_name} is now"
+                    )
                 )
+            elif a.ndim == 2 and a.shape == t.shape[::-1] and close(a.T, t):
+                row.fail(_transposed(row))
             elif a.size == t.size and close(a.reshape(t.shape), t):
                 row.fail(
-                    f"the right numbers in the wrong shape: return "
-                    f"{row.grad_name}.reshape(*{row.name}.shape)"
+                    "the right numbers in the wrong shape: "
+                    + (
+                        f"self.{row.grad_name} = {row.grad_name}.reshape(*self.{row.name}.shape)"
+                        if row.kind == "parameter"
+                        else f"return {row.grad_name}.reshape(*{row.name}.shape)"
+                    )
                 )
             continue
         if not np.all(np.isfinite(a)):
@@ -816,6 +1240,14 @@ def _explain(
                 )
         if (
             not row.diagnoses
+            and a.ndim == 2
+            and a.shape[0] == a.shape[1]
+            and close(a.T, t)
+            and not close(t.T, t)
+        ):
+            row.fail(_transposed(row))
+        if (
+            not row.diagnoses
             and isinstance(dout_real, np.ndarray)
             and dout_real.shape == a.shape
             and close(a * dout_real, t)
@@ -824,11 +1256,35 @@ def _explain(
                 f"looks like backward ignores dout: multiply by it ({row.grad_name} = dout * ...)"
             )
         am, tm = _on(row.checked, a), _on(row.checked, t)
+        if not row.diagnoses and not np.any(am):
+            where = "self." + row.grad_name if row.kind == "parameter" else row.grad_name
+            row.fail(f"{row.grad_name} is all 0: does backward compute and set {where}?")
         norm = float(np.sum(tm * tm))
         if norm > 0 and not row.diagnoses:
             factor = float(np.sum(am * tm)) / norm
             if close(a, factor * t) and not math.isclose(factor, 1.0, rel_tol=rtol):
-                if batch > 1 and math.isclose(factor, batch, rel_tol=rtol):
+                if scalar_dout not in (None, 0.0) and math.isclose(
+                    factor, 1 / scalar_dout, rel_tol=rtol
+                ):
+                    row.fail(
+                        f"looks like backward ignores dout = {scalar_dout:g}: multiply by it "
+                        f"({row.grad_name} = dout * ...; the book's loss layers skip it because "
+                        "their dout is always 1)"
+                    )
+                elif (
+                    len(differentiated) < len(values)  # a loss layer: it has labels
+                    and np.ndim(first) == 1
+                    and len(first) > 1
+                    and math.isclose(factor, 1 / len(first), rel_tol=rtol)
+                ):
+                    row.fail(
+                        f"{row.grad_name} is the true gradient divided by {len(first)}, the "
+                        f"length of the one sample {inputs[0].name}: backward divides by "
+                        "batch_size = t.shape[0], which for a 1-D t counts classes, not "
+                        f"samples; the book's batches are 2-D: check with "
+                        f"{inputs[0].name}.reshape(1, -1) and t.reshape(1, -1)"
+                    )
+                elif batch > 1 and math.isclose(factor, batch, rel_tol=rtol):
                     row.fail(
                         f"off by a factor of the batch size: {row.grad_name} is {batch} times "
                         f"the true gradient (divide by batch_size = {inputs[0].name}.shape[0])"
@@ -842,9 +1298,102 @@ def _explain(
                     row.fail(f"the sign of {row.grad_name} is flipped")
                 else:
                     row.fail(f"{row.grad_name} is {factor:.4g} times the true gradient")
+        if not row.diagnoses:
+            _zeroed(row, atol, rtol)
     if len(inputs) == 1 and not inputs[0].ok and not inputs[0].diagnoses:
         _input_for_output(inputs[0], values[differentiated[0]], layer, backward, out_real,
                           dout_real, closeness(inputs[0]))  # fmt: skip
+    for row in rows:
+        if (
+            not row.ok
+            and row.actual is not None
+            and all(d.startswith("wrong shape") for d in row.diagnoses)
+        ):
+            _book_formula(row, closeness(row), first, params, dout_real, out_real)
+
+
+def _book_formula(
+    row: Row,
+    close: Callable[[np.ndarray, np.ndarray], bool],
+    x: Any,
+    params: list[_Param],
+    dout: Any,
+    out: Any,
+) -> None:
+    """Chapter 5's formulas, for a row no other diagnosis explains: the .T missing from an
+    Affine's dx, its db summed along the wrong axis, a sigmoid's y(1 - y)."""
+    a = row.actual.astype(np.float64)  # type: ignore[union-attr]
+    weights = [p.value for p in params if p.value.ndim == 2]
+    if isinstance(dout, np.ndarray) and dout.ndim == 2:
+        d = dout.astype(np.float64)
+        if row.kind == "input" and weights and weights[0].shape[1] == d.shape[1]:
+            W = weights[0].astype(np.float64)
+            if W.shape[0] == d.shape[1] and a.shape == row.expected.shape and close(a, d @ W):
+                row.fail(
+                    f"{row.grad_name} = dout · W: the .T is missing: {row.grad_name} = "
+                    "np.dot(dout, self.W.T) (5.6.1: ∂L/∂X = ∂L/∂Y · Wᵀ)"
+                )
+                return
+        if row.kind == "parameter" and len(row.shape) == 1 and row.shape[0] == d.shape[1]:
+            for summed, how in ((d.sum(axis=1), "over axis 1"), (d.sum(), "over every element")):
+                if a.shape == np.shape(summed) and np.allclose(a, summed, rtol=1e-9, atol=1e-12):
+                    row.fail(
+                        f"{row.grad_name} sums dout {how}; the batch is axis 0: "
+                        f"{row.grad_name} = np.sum(dout, axis=0)"
+                    )
+                    return
+    if row.kind == "input" and isinstance(x, np.ndarray) and np.shape(out) == x.shape:
+        with np.errstate(all="ignore"):
+            sigmoid = np.allclose(out, 1 / (1 + np.exp(-x.astype(np.float64))))
+        if sigmoid:
+            row.fail(
+                "forward is the sigmoid, whose derivative is y(1 - y) with y its output (5.5.2): "
+                f"{row.grad_name} = dout * (1.0 - self.out) * self.out"
+            )
+
+
+def _transposed(row: Row) -> str:
+    """Rows and columns swapped: an Affine's dW = dout.T · x instead of xᵀ · dout."""
+    how = (
+        "an Affine's is self.dW = np.dot(self.x.T, dout) (5.6.1: ∂L/∂W = Xᵀ · ∂L/∂Y)"
+        if row.kind == "parameter"
+        else "a .T too many or too few, or the factors of an np.dot swapped?"
+    )
+    return f"{row.grad_name} is transposed: {row.grad_name}.T holds the true numbers; {how}"
+
+
+def _zeroed(row: Row, atol: float, rtol: float) -> None:
+    """Right wherever it is not 0, wrong only by zeros in the wrong places: a Relu's mask made
+    from dout or from a later array instead of kept from forward's x."""
+    a, t = row.actual.astype(np.float64), row.expected  # type: ignore[union-attr]
+    checked = np.ones(a.shape, dtype=bool) if row.checked is None else row.checked
+    wrong = checked & (mismatch(a, t, atol, rtol) > 0)
+    zero_a, zero_t = np.abs(a) <= atol, np.abs(t) <= atol
+    if not wrong.any():
+        return
+    if not np.all((zero_a ^ zero_t)[wrong]) or not np.any(checked & ~zero_a):
+        return
+    lost, leaked = wrong & zero_a, wrong & zero_t
+    inverted = lost.any() and leaked.any() and not np.any(checked & ~zero_a & ~wrong)
+    parts = []
+    if lost.any():
+        where = tuple(int(j) for j in np.argwhere(lost)[0])
+        parts.append(
+            f"backward gives 0 at {int(lost.sum())} element(s) where the true {row.grad_name} is "
+            f"not 0 (at {where}: true {float(t[where]):.6g})"
+        )
+    if leaked.any():
+        where = tuple(int(j) for j in np.argwhere(leaked)[0])
+        parts.append(
+            f"it is not 0 at {int(leaked.sum())} element(s) where the true one is 0 (at {where}: "
+            f"backward {float(a[where]):.6g})"
+        )
+    what = "the opposite elements (an inverted mask?)" if inverted else "the wrong elements"
+    row.fail(
+        f"{' and '.join(parts)}: it zeroes {what}; a mask must be made in forward from its "
+        "input and kept, as the book's Relu does: self.mask = (x <= 0) in forward, "
+        "dx[self.mask] = 0 in backward"
+    )
 
 
 def _input_for_output(
@@ -905,7 +1454,9 @@ def _engine_gradients(
         with _preserved(layer), _swapped(params, param_leaves), enable_grad(), _quiet():
             out = forward(*args)
     except Exception as exc:
-        reason = str(exc).splitlines()[0][:80] if str(exc) else ""
+        reason = (
+            textwrap.shorten(str(exc).splitlines()[0], 100, placeholder=" ...") if str(exc) else ""
+        )
         return None, f"forward on Tensors raised {type(exc).__name__}: {reason}"
     wanted = [leaves[i] for i in differentiated] + param_leaves
     if not isinstance(out, Tensor) or not out.requires_grad:

@@ -43,6 +43,14 @@ def numerical_gradient(
             "rounds to 1, so the gradient would be 0); use float64: x.astype(np.float64)"
         )
 
+    if h < np.finfo(array.dtype).eps:  # (a large x can still swamp h: the book's lr=10 run)
+        raise ValueError(
+            f"numerical_gradient: h={h:g} is below {array.dtype}'s precision "
+            f"({np.finfo(array.dtype).eps:.2g}): x + h rounds to x for every x of size 1 or "
+            "more, so f(x + h) - f(x - h) is 0 and the gradient would be 0 (the rounding error "
+            "the book warns of in 4.1.1); use the book's h=1e-4"
+        )
+
     def loss() -> float:
         value = f(x)
         try:
@@ -67,24 +75,81 @@ def central_differences(
     array: np.ndarray,
     h: float,
     indices: Iterable[tuple[int, ...]] | None = None,
+    *,
+    taken_step: bool = False,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """(f(a + h) - f(a - h)) / 2h for each element a of `array`, nudged in place and restored
     exactly afterwards, also when `f` raises. `f` takes no argument: it reads `array`.
 
-    With `indices`, only those elements are computed and the others are NaN.
+    With `indices`, only those elements are computed and the others are NaN. With `taken_step`
+    the difference is divided by the step the array could hold, (a + h) - (a - h) after
+    rounding, instead of 2h (the book's): beside 1e10 the step 1e-6 rounds to 3.8e-6, and the
+    book's quotient is 1.9 times the slope. A step that rounds away entirely gives 0 either way.
+    With `weights`, `f` returns an array and the difference is sum((f(a + h) - f(a - h)) *
+    weights), differenced element by element before the sum: beside an output of 1e10 the
+    sum's rounding (2e-6) would swamp a small element's change of 1e-6.
     """
     grad = np.zeros_like(array) if indices is None else np.full_like(array, np.nan)
     for idx in np.ndindex(array.shape) if indices is None else indices:
         original = array[idx]
         try:
             array[idx] = original + h
-            f_plus = float(f())
+            plus, f_plus = float(array[idx]), f()
             array[idx] = original - h
-            f_minus = float(f())
+            minus, f_minus = float(array[idx]), f()
         finally:
             array[idx] = original
-        grad[idx] = (f_plus - f_minus) / (2 * h)
+        step = plus - minus if taken_step and plus != minus else 2 * h
+        if weights is None:
+            difference = float(f_plus) - float(f_minus)
+        else:
+            difference = float(np.sum((np.asarray(f_plus) - np.asarray(f_minus)) * weights))
+        grad[idx] = difference / step
     return grad
+
+
+def _kink(
+    f: Callable[[], float],
+    array: np.ndarray,
+    idx: tuple[Any, ...],
+    eps: float,
+    atol: float,
+    rtol: float,
+) -> str:
+    """Why central differences and backward part at a kink (relu's 0): their one-sided slopes."""
+    original = array[idx]
+    try:
+        center = f()
+        array[idx] = original + eps
+        right = (f() - center) / eps
+        array[idx] = original - eps
+        left = (center - f()) / eps
+    finally:
+        array[idx] = original
+    if abs(right - left) <= 10 * (atol + rtol * max(abs(left), abs(right))):
+        return ""
+    return (
+        f"; x = {float(original):g} there is at a kink of fn (slope {left:.4g} on the left, "
+        f"{right:.4g} on the right), where central differences average the two: check at "
+        "inputs away from it, e.g. agt.arrays(..., away_from=0) for relu"
+    )
+
+
+def vanishing_step(name: str, array: np.ndarray, h: float) -> str | None:
+    """Where x + h and x - h round to the same number (eps=1e-50 beside 3.0, or 1e-6 beside
+    1e12): the difference there is 0 whatever f is, a silently wrong gradient."""
+    with np.errstate(all="ignore"):
+        vanished = np.isfinite(array) & ((array + h) == (array - h))
+    if not np.any(vanished):
+        return None
+    where = tuple(int(j) for j in np.argwhere(vanished)[0])
+    value = float(array[where])
+    return (
+        f"{name}={h:g} is too small for the element {where} = {value:g}: in {array.dtype}, "
+        f"{value:g} + {h:g} and {value:g} - {h:g} round to the same number, so "
+        "f(x + h) - f(x - h) is 0 there and the gradient would be 0"
+    )
 
 
 def tolerance_problem(name: str, value: Any, *, zero: bool) -> str | None:
@@ -147,6 +212,10 @@ def gradcheck(
         return float(np.sum(np.asarray(result.data, dtype=np.float64) * weights))
 
     for i in checked:
+        if (problem := vanishing_step("eps", promoted[i].data, eps)) is not None:
+            label = promoted[i].name or f"input {i}"
+            raise ValueError(f"gradcheck: {label}: {problem}; use a larger eps (default 1e-6)")
+    for i in checked:
         promoted[i].grad = None
     if out.requires_grad:
         out.backward(weights)
@@ -154,7 +223,7 @@ def gradcheck(
     for i in checked:
         x = promoted[i]
         analytic = np.zeros_like(x.data) if x.grad is None else np.asarray(x.grad.data)
-        numeric = central_differences(lambda: weighted(promoted), x.data, eps)
+        numeric = central_differences(lambda: weighted(promoted), x.data, eps, taken_step=True)
         excess = mismatch(analytic, numeric, atol, rtol)
         if excess.size and np.max(excess) > 0:
             worst = np.unravel_index(np.argmax(excess), x.shape)
@@ -164,5 +233,6 @@ def gradcheck(
                 f"backward gives {float(analytic[worst])!r}, central differences give "
                 f"{float(numeric[worst])!r} "
                 f"(atol={atol}, rtol={rtol})"
+                + _kink(lambda: weighted(promoted), x.data, worst, eps, atol, rtol)
             )
     return True

@@ -382,9 +382,10 @@ class Tensor:
         ):  # a question about the values (np.isnan(loss), np.all(t > 0)): bools, untracked
             return getattr(ufunc, method)(*arrays, **kwargs)
         name = f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method}"
+        book = _BOOK_UFUNCS.get(ufunc, "")
         raise TypeError(
             f"{name} on a Tensor is not recorded for backward: use the tensor's operators and "
-            f"methods (t.exp(), t @ W, t.sum()), or {name}(t.data) for an untracked array"
+            f"methods (t.exp(), t @ W, t.sum()){book}, or {name}(t.data) for an untracked array"
         )
 
     def __array_function__(
@@ -1253,6 +1254,11 @@ del _op
 _FLOAT64 = np.dtype(np.float64)
 
 # numpy ufuncs that are engine ops: `np.exp(t)` is `t.exp()`, recorded like it
+# ufuncs the book's functions use that the engine has as a method (shown when refused)
+_BOOK_UFUNCS = {
+    np.maximum: "; the book's relu, np.maximum(0, x), is x.relu()",
+}
+
 _UFUNC_OPS: dict[np.ufunc, Any] = {
     np.add: _ops.add,
     np.subtract: _ops.sub,

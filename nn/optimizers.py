@@ -204,6 +204,12 @@ def _check_update(opt: Optimizer, params: Mapping[str, Any], grads: Mapping[str,
             raise KeyError(
                 f"{where}: grads has no {key!r} (params has {', '.join(map(str, params))})"
             )
+        if grads[key] is None:
+            raise ValueError(
+                f"{where}: grads[{key!r}] is None: the gradient was never computed (the book's "
+                "Affine sets self.dW = None until its backward runs: call net.gradient(x, t), "
+                "or the layers' backward, before update)"
+            )
         if np.shape(grads[key]) != np.shape(value):
             raise ValueError(
                 f"{where}: grads[{key!r}] has shape {np.shape(grads[key])}, but params[{key!r}] "

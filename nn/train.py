@@ -260,6 +260,13 @@ def train(
 
     Raises `TrainingDiverged` (with the history so far) when the loss becomes NaN or infinite.
     """
+    if not callable(getattr(model, "parameters", None)):
+        raise TypeError(
+            f"train: {type(model).__name__} is not an nn model (it has no parameters()); train "
+            "runs nn's TwoLayerNet, MLP and Sequential. A network of your own, as the book's, "
+            "trains with the book's loop: grads = net.gradient(x_batch, t_batch); "
+            "optimizer.update(net.params, grads)"
+        )
     (x, t), test = _split(data)
     iters, epochs = _count(iters, "iters"), _count(epochs, "epochs")
     eval_every = _count(eval_every, "eval_every", least=0)
@@ -290,33 +297,36 @@ def train(
     start = time.perf_counter()
     bar = tqdm(total=total, unit="it", disable=not progress, mininterval=0.5, leave=True)
     try:
-        step = 0
-        while step < total:
-            for x_batch, t_batch in loader:
-                if compile:  # loss and every .grad at once
-                    optimizer.zero_grad()
-                    history.loss.append(model._compiled_step(x_batch, t_batch))
-                else:
-                    value = loss_fn(model, x_batch, t_batch)
-                    history.loss.append(float(value.item()))
-                step += 1
-                if not math.isfinite(history.loss[-1]):  # before the step: weights stay finite
-                    raise TrainingDiverged(step, history, _non_finite(x_batch))
-                if not compile:
-                    optimizer.zero_grad()  # after the forward, so the last gradients' memory
-                    value.backward()  # is free when the new ones are made
-                optimizer.step()
-                bar.update(1)
-                if every and (step % every == 0 or step == total):
-                    _evaluate(model, history, x, t, test, step / per_epoch)
-                    shown = {"loss": f"{history.loss[-1]:.3f}"}
-                    if history.test_acc:
-                        shown["test_acc"] = f"{history.test_acc[-1]:.4f}"
-                    bar.set_postfix(shown, refresh=False)
-                    if progress:
-                        bar.write(_report(history))
-                if step == total:
-                    break
+        # a diverging run's overflow is said by TrainingDiverged, not by numpy's warnings
+        # pointing into the engine's ops
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            step = 0
+            while step < total:
+                for x_batch, t_batch in loader:
+                    if compile:  # loss and every .grad at once
+                        optimizer.zero_grad()
+                        history.loss.append(model._compiled_step(x_batch, t_batch))
+                    else:
+                        value = loss_fn(model, x_batch, t_batch)
+                        history.loss.append(float(value.item()))
+                    step += 1
+                    if not math.isfinite(history.loss[-1]):  # before the step: weights stay finite
+                        raise TrainingDiverged(step, history, _non_finite(x_batch))
+                    if not compile:
+                        optimizer.zero_grad()  # after the forward, so the last gradients' memory
+                        value.backward()  # is free when the new ones are made
+                    optimizer.step()
+                    bar.update(1)
+                    if every and (step % every == 0 or step == total):
+                        _evaluate(model, history, x, t, test, step / per_epoch)
+                        shown = {"loss": f"{history.loss[-1]:.3f}"}
+                        if history.test_acc:
+                            shown["test_acc"] = f"{history.test_acc[-1]:.4f}"
+                        bar.set_postfix(shown, refresh=False)
+                        if progress:
+                            bar.write(_report(history))
+                    if step == total:
+                        break
     finally:
         bar.close()
         history.seconds = time.perf_counter() - start

@@ -47,8 +47,8 @@ class Relu:
         return out
 
     def backward(self, dout):
-        dx = dout.copy()
-        dx[self.mask] = 0
+        dout[self.mask] = 0
+        dx = dout
         return dx
 
 
@@ -221,11 +221,41 @@ class SoftmaxWithLossNoBatchSize(SoftmaxWithLoss):
         return self.y - self.t
 
 
-class ReluChangesDout(Relu):
+class AffineTransposedDW(Affine):
     def backward(self, dout):
-        dout[self.mask] = 0
-        dx = dout
+        dx = np.dot(dout, self.W.T)
+        self.dW = np.dot(dout.T, self.x)
+        self.db = np.sum(dout, axis=0)
+        return dx.reshape(*self.original_x_shape)
+
+
+class AffineAddsUp(Affine):
+    """Keeps its gradients from call to call: dW += ... (as for a parameter used twice)."""
+
+    def __init__(self, W, b):
+        super().__init__(W, b)
+        self.dW = np.zeros_like(W)
+        self.db = np.zeros_like(b)
+
+    def backward(self, dout):
+        dx = np.dot(dout, self.W.T)
+        self.dW += np.dot(self.x.T, dout)
+        self.db += np.sum(dout, axis=0)
+        return dx.reshape(*self.original_x_shape)
+
+
+class ReluMaskFromDout(Relu):
+    def backward(self, dout):
+        dx = dout.copy()
+        dx[dout <= 0] = 0
         return dx
+
+
+class SigmoidFloat32(Sigmoid):
+    def forward(self, x):
+        out = 1 / (1 + np.exp(-x.astype(np.float32)))
+        self.out = out
+        return out
 
 
 class SigmoidUsingX:

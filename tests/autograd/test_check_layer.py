@@ -86,6 +86,16 @@ def test_large_values_do_not_fail_a_right_layer_on_rounding() -> None:
     assert failed(check_layer(book.MulLayerSwapped(), 1e10, 2.0)) == ["x", "y"]
 
 
+def test_large_values_do_not_fail_a_right_layer_the_engine_cannot_follow() -> None:
+    """The book's Relu (x.copy(): central differences alone) at 1e10 FAILED against a 'true'
+    1.907 for 1.012: x ± 1e-6 rounds to a step of 3.8e-6, not 2e-6; and the 3.0 beside it
+    against -0.954 for -0.644: the sum with 1e10 in it rounds away its change of 1e-6."""
+    report = check_layer(book.Relu(), np.array([1e10, -1e10, 3.0]))
+    assert report.ok, str(report)
+    assert report.truth.startswith("central differences")
+    assert check_layer(book.Relu(), np.array([[3e9, 1.0], [-2.0, 1e-3]])).ok
+
+
 def test_a_random_forward_is_refused_not_failed_with_noise() -> None:
     """The book's Dropout (a new mask each forward) FAILED with a "true" gradient of -326349:
     central differences of a random function."""
@@ -287,11 +297,55 @@ def test_softmax_with_loss_without_dividing_by_the_batch_size() -> None:
     assert "4 times" in words(report, "x")
 
 
-def test_relu_backward_that_changes_dout_in_place() -> None:
-    report = check_layer(book.ReluChangesDout(), shape=(2, 3))
+def test_the_books_relu_changing_dout_in_place_passes_with_a_note() -> None:
+    """The book's own Relu.backward (dout[self.mask] = 0; dx = dout) FAILED: its numbers are
+    right, and in the book's networks each dout goes to one layer, so it is a remark."""
+    report = check_layer(book.Relu(), shape=(2, 3))
+    assert report.ok, str(report)
+    assert "backward changed dout in place" in " | ".join(report["x"].notes)
+    assert "dx = dout.copy()" in report["x"].notes[-1]
+
+
+def test_a_transposed_dW_is_named_whatever_the_shape_of_W() -> None:
+    """dW = np.dot(dout.T, self.x): a square W failed with no word of why."""
+    for n_in, n_out in [(3, 3), (3, 4)]:
+        report = check_layer(affine(book.AffineTransposedDW, n_in, n_out), shape=(2, 3))
+        assert failed(report) == ["W"], str(report)
+        assert "dW is transposed" in words(report, "W")
+        assert "np.dot(self.x.T, dout)" in words(report, "W")
+    relu = words(check_layer(book.ReluTransposed(), shape=(2, 3)), "x")
+    assert "dx is transposed" in relu
+
+
+def test_gradients_that_add_up_across_calls_fail() -> None:
+    """self.dW += ... is right for one call and wrong from the second minibatch on: it passed."""
+    layer = affine(book.AffineAddsUp)
+    x = rng.standard_normal((2, 3))
+    report = check_layer(layer, x)
+    assert failed(report) == ["W", "b"], str(report)
+    assert "a second forward and backward of the same inputs gives another dW" in words(report, "W")
+    assert "self.dW = ..." in words(report, "W")
+    assert report["x"].ok
+    # the layer is left as after one forward and backward, its arrays too
+    np.testing.assert_allclose(layer.dW, report["W"].expected)
+    np.testing.assert_allclose(layer.db, report["b"].expected)
+
+
+def test_a_forward_computing_in_float32_is_refused_not_failed_with_a_wrong_truth() -> None:
+    """forward casting to float32 made central differences rounding noise: the book's right
+    sigmoid derivative FAILED against a 'true' gradient off by 20%."""
+    with pytest.raises(LayerCheckError, match=r"SigmoidFloat32.forward returns float32 for "
+                       r"float64 inputs.*check the layer in float64"):  # fmt: skip
+        check_layer(book.SigmoidFloat32(), shape=(4, 3))
+    x32 = rng.standard_normal((4, 3)).astype(np.float32)
+    assert check_layer(book.Sigmoid(), x32).ok  # float32 inputs are checked in float64
+
+
+def test_a_relu_mask_taken_from_another_array_is_named() -> None:
+    report = check_layer(book.ReluMaskFromDout(), shape=(3, 4))
     assert failed(report) == ["x"]
-    assert "backward changed dout in place" in words(report, "x")
-    assert report["x"].max_abs < 1e-6  # the numbers are right: only the mutation is wrong
+    assert "backward gives 0 at" in words(report, "x")
+    assert "self.mask = (x <= 0)" in words(report, "x")
 
 
 def test_sigmoid_backward_using_x_instead_of_y() -> None:
@@ -313,7 +367,9 @@ def test_backward_that_ignores_dout() -> None:
 
 def test_backward_with_the_wrong_shape() -> None:
     report = check_layer(book.ReluTransposed(), shape=(2, 3))
-    assert words(report, "x") == "wrong shape: dx must have the shape of x (2, 3), got (3, 2)"
+    assert words(report, "x").startswith(
+        "wrong shape: dx must have the shape of x (2, 3), got (3, 2)"
+    )
 
 
 def test_backward_returning_the_wrong_number_of_values() -> None:
@@ -563,6 +619,394 @@ def test_diagnoses_work_on_sampled_rows() -> None:
 
 def test_sample_none_checks_every_element_and_bad_samples_are_refused() -> None:
     report = check_layer(book.Relu(), shape=(40, 30), sample=None)
-    assert report.ok and report["x"].checked is None and report["x"].notes == []
+    assert report.ok and report["x"].checked is None
+    assert not any("chosen at random" in note for note in report["x"].notes)
     with pytest.raises(LayerCheckError, match="sample must be a whole number >= 1 or None"):
         check_layer(book.Relu(), shape=(2,), sample=0)
+
+
+def test_a_gradient_never_set_is_said_to_be_all_zero() -> None:
+    class ForgetsDW(book.Affine):
+        def __init__(self, W, b):
+            super().__init__(W, b)
+            self.dW = np.zeros_like(W)
+
+        def backward(self, dout):
+            dx = np.dot(dout, self.W.T)
+            self.db = np.sum(dout, axis=0)
+            return dx
+
+    report = check_layer(affine(ForgetsDW), shape=(2, 3))
+    assert failed(report) == ["W"]
+    assert words(report, "W") == "dW is all 0: does backward compute and set self.dW?"
+
+
+def test_a_step_too_small_for_the_inputs_is_refused_where_the_engine_cannot_help() -> None:
+    """eps=1e-50 gave 'true' gradients of 0 for a numpy-only layer: every row FAILED."""
+    with pytest.raises(LayerCheckError, match=r"AffineOnArrays: central differences cannot "
+                       r"check x: eps=1e-50 is too small for the element"):  # fmt: skip
+        check_layer(affine(AffineOnArrays), shape=(2, 3), eps=1e-50)
+    assert check_layer(book.MulLayer(), 1e10, 2.0).ok  # the engine's gradients there
+
+
+def test_labels_of_another_shape_or_dtype_are_named() -> None:
+    """(N, 1) labels FAILED with no word of why (the layer was right); float class numbers and
+    one-hot rows of another width were numpy's 'arrays used as indices must be of integer'."""
+    x = rng.standard_normal((3, 4))
+    report = check_layer(book.SoftmaxWithLoss(), x, np.array([[0], [3], [1]]))
+    assert failed(report) == ["x"]
+    assert words(report, "x") == (
+        "labels t have shape (3, 1) beside x of shape (3, 4): the book's labels are class "
+        "numbers of shape (3,) (t.reshape(-1) makes them so) or one-hot rows of shape (3, 4)"
+    )
+    with pytest.raises(LayerCheckError, match=r"integer \(or boolean\) type; labels t are "
+                       r"class numbers stored as float64; .*: t.astype\(int\)$"):  # fmt: skip
+        check_layer(book.SoftmaxWithLoss(), x, np.array([0.0, 3.0, 1.0]))
+    with pytest.raises(LayerCheckError, match=r"labels t have shape \(3, 5\) beside x of shape"):
+        check_layer(book.SoftmaxWithLoss(), x, np.eye(5)[[0, 3, 1]])
+    with pytest.raises(LayerCheckError, match=r"from 0 to 4, but x has 4 classes \(0 to 3\)"):
+        check_layer(book.SoftmaxWithLoss(), x, np.array([0, 4, 1]))
+    assert check_layer(book.SoftmaxWithLoss(), x, np.array([0, 3, 1])).ok
+
+
+class Affine2D(book.Affine):
+    """5.6.2's Affine, before it learns to flatten image-shaped input."""
+
+    def forward(self, x):
+        self.x = x
+        return np.dot(x, self.W) + self.b
+
+    def backward(self, dout):
+        dx = np.dot(dout, self.W.T)
+        self.dW = np.dot(self.x.T, dout)
+        self.db = np.sum(dout, axis=0)
+        return dx
+
+
+def test_an_image_shaped_x_for_a_two_d_affine_says_to_flatten() -> None:
+    """x of shape (2, 2, 3): db = np.sum(dout, axis=0) was told 'the sum over the batch is
+    missing' (it is there), and a W of 6 rows got only numpy's 'shapes not aligned'."""
+    report = check_layer(affine(Affine2D, 3, 4), shape=(2, 2, 3))
+    assert failed(report) == ["W", "b"]
+    for name in ("W", "b"):
+        assert "x has 3 axes (2, 2, 3): an Affine takes 2-D input" in words(report, name)
+        assert "x.reshape(x.shape[0], -1)" in words(report, name)
+    assert "sum over the batch" not in str(report)
+    with pytest.raises(LayerCheckError, match=r"not aligned.*; x has 3 axes \(2, 2, 3\)"):
+        check_layer(affine(Affine2D, 6, 4), shape=(2, 2, 3))
+    assert check_layer(affine(book.Affine, 6, 4), shape=(2, 2, 3)).ok  # the book's flattens
+
+
+def test_an_engine_gradient_that_overflows_is_named_as_such() -> None:
+    """Sigmoid at -800: the engine's NaN was put down to 'forward may leave the engine through
+    .data or numpy', which the book's sigmoid does not."""
+    with pytest.warns(RuntimeWarning, match="overflow encountered in exp"):  # the real run's
+        report = check_layer(book.Sigmoid(), np.array([-800.0, 1.0]))
+    assert report.ok
+    assert report["x"].notes == [
+        "the engine's gradient is nan at (0,) (forward overflows there, as np.exp of a large "
+        "number does) while central differences are finite; checked against them"
+    ]
+
+
+def test_why_the_engine_was_not_used_ends_at_a_word() -> None:
+    """The reason was cut at 80 characters, mid-word ('... requires grad, and i')."""
+
+    class Chatty(book.Sigmoid):
+        def forward(self, x):
+            if isinstance(x, autograd.Tensor):
+                raise TypeError("this layer wants numpy arrays " + "and nothing else " * 8)
+            return super().forward(x)
+
+    reason = check_layer(Chatty(), shape=(2, 3)).truth.splitlines()[1]
+    assert reason.endswith("and nothing else and nothing ..."), reason
+
+
+def test_a_loss_layer_ignoring_a_given_dout_is_not_blamed_on_the_batch_size() -> None:
+    """check_layer(SoftmaxWithLoss(), x, t, dout=2.0) with 2 samples: the book's backward, which
+    ignores dout, was told it 'divided by batch_size once too often'."""
+    x = rng.standard_normal((2, 3))
+    report = check_layer(book.SoftmaxWithLoss(), x, np.array([0, 2]), dout=2.0)
+    assert words(report, "x").startswith("looks like backward ignores dout = 2: multiply by it")
+    assert check_layer(book.SoftmaxWithLoss(), x, np.array([0, 2])).ok  # dout=1, as the book
+
+
+def test_an_affine_returning_its_parameter_gradients_too() -> None:
+    class ReturnsAll(book.Affine):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            return dx, self.dW, self.db
+
+    report = check_layer(affine(ReturnsAll), shape=(2, 3))
+    assert failed(report) == ["x"]
+    assert words(report, "x") == (
+        "backward returned 3 values for 1 input: return dx alone (a parameter's gradient is "
+        "kept on the layer, as the book's self.dW and self.db)"
+    )
+
+
+def test_a_notebook_cell_ending_in_check_layer_shows_the_table() -> None:
+    """Jupyter showed `<LayerReport Relu: FAILED>` and nothing of why, unless printed."""
+    pretty = pytest.importorskip("IPython.lib.pretty")
+    report = check_layer(book.MulLayerSwapped(), 100.0, 2.0)
+    assert pretty.pretty(report) == str(report)
+    assert "looks like x and y are swapped" in pretty.pretty(report)
+    assert repr(report) == "<LayerReport MulLayerSwapped: FAILED>"  # in lists, debuggers
+
+
+def test_an_add_layer_returning_dout_twice_gets_a_note() -> None:
+    """return dout, dout passes (the numbers are right) but a Relu below that changes its dout
+    in place, as the book's does, would change the other branch's gradient too."""
+
+    class AddTwice(book.AddLayer):
+        def backward(self, dout):
+            return dout, dout
+
+    report = check_layer(AddTwice(), shape=(2, 3))
+    assert report.ok
+    assert "dx and dy are one array" in " | ".join(report["y"].notes)
+    assert not check_layer(book.AddLayer(), shape=(2, 3))["y"].notes
+
+
+def test_the_books_softmax_with_loss_on_one_1d_sample_says_why_it_is_off() -> None:
+    """A 1-D x and t (one sample): the book's backward divides by t.shape[0], the number of
+    classes; the row said only 'dx is 0.3333 times the true gradient'."""
+    x, t = np.array([0.3, 2.9, 4.0]), np.array([0.0, 0.0, 1.0])
+    report = check_layer(book.SoftmaxWithLoss(), x, t)
+    assert words(report, "x").startswith(
+        "dx is the true gradient divided by 3, the length of the one sample x: backward divides "
+        "by batch_size = t.shape[0]"
+    )
+    assert "x.reshape(1, -1) and t.reshape(1, -1)" in words(report, "x")
+    assert check_layer(book.SoftmaxWithLoss(), x.reshape(1, -1), t.reshape(1, -1)).ok
+
+    class Double:  # no labels: not a loss layer, so no word of t
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, dout):
+            return dout
+
+    assert words(check_layer(Double(), np.array([1.0, 2.0])), "x") == (
+        "dx is 0.5 times the true gradient"
+    )
+
+
+def test_the_books_softmax_with_loss_on_confident_wrong_predictions_passes() -> None:
+    """Logits of size 30: where y at the label is below 1e-7, forward's log(y + 1e-7) is flat
+    and its true gradient near 0, so the book's (y - t) / batch_size FAILED by 0.25."""
+    x = 30 * np.random.default_rng(0).standard_normal((4, 3))
+    t = np.array([2, 0, 1, 1])
+    report = check_layer(book.SoftmaxWithLoss(), x, t)
+    assert report.ok, str(report)
+    assert "forward's cross_entropy_error adds delta = 1e-7" in report["x"].notes[0]
+    assert check_layer(book.SoftmaxWithLoss(), x, np.eye(3)[t]).ok
+    no_batch = check_layer(book.SoftmaxWithLossNoBatchSize(), x, np.eye(3)[t])
+    assert words(no_batch, "x").startswith("off by a factor of the batch size: dx is y - t, 4")
+    assert failed(check_layer(book.SigmoidUsingX(), x)) == ["x"]  # (not a loss layer)
+
+
+def test_a_parameter_whose_gradient_has_another_name_is_not_passed_unchecked() -> None:
+    """self.grad_W, self.grad_b (not the book's dW, db): W and b were left out of the table and
+    the layer was 'ok', its grad_b twice the true one."""
+
+    class AffineGrad:
+        def __init__(self, W, b):
+            self.W, self.b = W, b
+
+        def forward(self, x):
+            self.x = x
+            return np.dot(x, self.W) + self.b
+
+        def backward(self, dout):
+            self.grad_W = np.dot(self.x.T, dout)
+            self.grad_b = 2 * np.sum(dout, axis=0)
+            return np.dot(dout, self.W.T)
+
+    layer = affine(AffineGrad)
+    layer.forward(np.ones((2, 3)))  # state from an earlier call (self.x) is not a parameter
+    report = check_layer(layer, shape=(2, 3))
+    assert failed(report) == ["W", "b"]
+    assert words(report, "W") == (
+        "forward uses W, but check_layer finds no gradient for it, so it is not checked: keep "
+        "it in self.dW as the book does (or a params / grads dict pair); backward sets "
+        "self.grad_W of its shape: name it dW"
+    )
+    book_affine = affine()
+    book_affine.forward(np.ones((2, 3)))
+    assert [row.name for row in check_layer(book_affine, shape=(2, 3)).rows] == ["x", "W", "b"]
+
+
+def test_long_diagnoses_wrap_under_their_first_word() -> None:
+    """A diagnosis was one line of up to 400 characters: past a terminal's or a notebook's
+    width it wrapped at the edge, or scrolled, away from its row."""
+    text = str(check_layer(book.ReluMaskFromDout(), shape=(3, 4)))
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("      dx: backward gives"))
+    wrapped = lines[start + 1 :]
+    assert len(wrapped) >= 2 and all(line.startswith(" " * 10) for line in wrapped), text
+    assert all(len(line) <= 96 for line in lines[start:]), text
+
+
+def test_a_nan_input_or_weight_is_named_not_blamed_on_forward() -> None:
+    """NaN in x or W was 'forward returned nan ...: look at log, exp and divisions in forward'."""
+    with pytest.raises(LayerCheckError, match=r"Relu: input x holds nan at \(0,\)"):
+        check_layer(book.Relu(), np.array([np.nan, 1.0]))
+    broken = book.Affine(np.array([[1.0, np.inf]]), np.zeros(2))
+    with pytest.raises(LayerCheckError, match=r"parameter W holds inf at \(0, 1\): .*diverged"):
+        check_layer(broken, np.ones((2, 1)))
+
+
+def test_random_labels_are_class_numbers_for_a_layer_that_takes_only_those() -> None:
+    """shape= (and check-layer --shape) drew one-hot labels only: a SoftmaxWithLoss written for
+    class numbers (dx[np.arange(N), t] -= 1) could not be checked at all (numpy's 'arrays used
+    as indices must be of integer')."""
+
+    class ClassNumbersOnly(book.SoftmaxWithLoss):
+        def forward(self, x, t):
+            self.t, self.y = t, book.softmax(x)
+            return -np.sum(np.log(self.y[np.arange(x.shape[0]), t] + 1e-7)) / x.shape[0]
+
+    report = check_layer(ClassNumbersOnly(), shape=(3, 4))
+    assert report.ok, str(report)
+    assert report.dout.endswith("labels t drawn as class numbers (forward refused one-hot rows)")
+    assert check_layer(book.SoftmaxWithLoss(), shape=(3, 4)).dout == (
+        "none: backward() called as the book does (dout=1)"
+    )
+
+
+def test_an_inverted_relu_mask_is_named() -> None:
+    """self.mask = (x > 0) with dx[self.mask] = 0: every element wrong, and no word of why."""
+
+    class Inverted(book.Relu):
+        def forward(self, x):
+            self.mask = x > 0
+            out = x.copy()
+            out[x <= 0] = 0
+            return out
+
+    report = check_layer(Inverted(), shape=(3, 4))
+    assert failed(report) == ["x"]
+    assert "it zeroes the opposite elements (an inverted mask?)" in words(report, "x")
+    assert "self.mask = (x <= 0)" in words(report, "x")
+    mixed = words(check_layer(book.ReluMaskFromDout(), shape=(3, 4)), "x")
+    assert "it zeroes the wrong elements" in mixed
+
+
+def test_chapter_five_formulas_gone_wrong_are_named() -> None:
+    """dx = dout · W (square W), db summed over axis 1 or over everything, a sigmoid's backward
+    without its y: each FAILED with no word of why (or only 'wrong shape')."""
+
+    class NoT(book.Affine):
+        def backward(self, dout):
+            super().backward(dout)
+            return np.dot(dout, self.W)
+
+    class DbAxis1(book.Affine):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            self.db = np.sum(dout, axis=1)
+            return dx
+
+    class DbAll(DbAxis1):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            self.db = np.sum(dout)
+            return dx
+
+    class ForgotY(book.Sigmoid):
+        def backward(self, dout):
+            return dout * (1.0 - self.out)
+
+    assert "the .T is missing: dx = np.dot(dout, self.W.T)" in words(
+        check_layer(affine(NoT, 4, 4), shape=(3, 4)), "x"
+    )
+    cases = [(DbAxis1, 4, (4, 4), "over axis 1"), (DbAxis1, 5, (3, 4), "over axis 1"),
+             (DbAll, 5, (3, 4), "over every element")]  # fmt: skip
+    for cls, n_out, shape, how in cases:
+        said = words(check_layer(affine(cls, 4, n_out), shape=shape), "b")
+        assert f"db sums dout {how}; the batch is axis 0: db = np.sum(dout, axis=0)" in said
+    assert "whose derivative is y(1 - y)" in words(check_layer(ForgotY(), shape=(3, 4)), "x")
+
+
+def test_a_negative_zero_shows_as_zero() -> None:
+    """dout * y with y = 0 is -0.0: the table showed 'backward -0, true -0'."""
+    report = check_layer(book.MulLayer(), np.ones((2, 3)), np.array([0.0, 1.0, 2.0]))
+    x_row = str(report).splitlines()[6]
+    assert x_row.split()[:2] == ["x", "(2,"] and "-0 " not in x_row + " ", x_row
+
+
+def test_a_softmax_without_the_max_trick_says_so_when_it_overflows() -> None:
+    """exp(1000) made the loss NaN: 'look at log, exp and divisions' and no word of 3.5.2."""
+
+    class NaiveSoftmax(book.SoftmaxWithLoss):
+        def forward(self, x, t):
+            e = np.exp(x)
+            self.t, self.y = t, e / np.sum(e, axis=1, keepdims=True)
+            return book.cross_entropy_error(self.y, t)
+
+    with pytest.raises(LayerCheckError, match=r"x reaches 1000, and np\.exp overflows past 709: "
+                       r"a softmax needs x - np\.max\(x\) first \(3\.5\.2\)"):  # fmt: skip
+        check_layer(NaiveSoftmax(), np.array([[1000.0, 0.0], [1.0, 2.0]]), np.array([0, 1]))
+    assert check_layer(book.SoftmaxWithLoss(), np.array([[1000.0, 0.0]]), np.array([0])).ok
+
+
+def test_a_missing_sum_suggests_summing_what_the_gradient_is() -> None:
+    """BatchNormalization's dgamma = self.xn * dout without the sum was told to write
+    'dgamma = np.sum(dout, axis=0)', the formula of an Affine's db, not of dgamma."""
+
+    class NoSumGamma(book.BatchNormalization):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            self.dgamma = self.xn * dout
+            return dx
+
+    said = words(check_layer(NoSumGamma(np.ones(3), np.zeros(3)), shape=(4, 3)), "gamma")
+    assert "add up the rows, as in np.sum(..., axis=0) of what dgamma is now" in said
+    no_sum = check_layer(affine(book.AffineNoSum), shape=(2, 3))
+    assert "db = np.sum(dout, axis=0)" in words(no_sum, "b")
+
+
+def test_one_sample_as_a_1d_x_for_an_affine_says_to_make_a_batch() -> None:
+    """x = np.array([1.0, 0.5]) (chapter 3's one sample): backward raised numpy's 'shapes (2,)
+    and (3,) not aligned', or dW came out as a number, with no word of the batch axis."""
+    x = np.array([1.0, 0.5])
+    with pytest.raises(LayerCheckError, match=r"not aligned.*; x is one sample of shape \(2,\): "
+                       r"an Affine takes a batch .*x\.reshape\(1, -1\)"):  # fmt: skip
+        check_layer(affine(book.Affine, 2, 3), x.reshape(1, -1)[0])
+    square = check_layer(affine(Affine2D, 2, 2), x)
+    assert failed(square) == ["W", "b"]
+    assert "x is one sample of shape (2,)" in words(square, "W")
+    assert check_layer(affine(Affine2D, 2, 3), x.reshape(1, -1)).ok
+
+
+def test_a_large_input_a_layer_kept_is_not_copied_at_every_restore(monkeypatch) -> None:
+    """After predict(x_train) the book's Affine keeps self.x = x_train (376 MB for MNIST); each
+    restore of the layer copied it (here: an 8 MB x, with the threshold lowered to match)."""
+    import tracemalloc
+
+    monkeypatch.setattr("autograd.check._KEPT", 10_000)
+    layer = affine(book.Affine, 100, 4)
+    layer.forward(np.zeros((10_000, 100)))  # 1e6 elements kept as self.x
+    tracemalloc.start()
+    try:
+        report = check_layer(layer, np.ones((2, 100)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.ok and peak < 4e6, peak
+
+
+def test_right_numbers_in_the_wrong_shape_say_how_to_reshape() -> None:
+    """A b of shape (1, 4) with db = np.sum(dout, axis=0): 'return db.reshape(*b.shape)', though
+    db is not returned; the input's hint stays a return."""
+    report = check_layer(book.Affine(rng.standard_normal((3, 4)), np.zeros((1, 4))), shape=(2, 3))
+    assert "the right numbers in the wrong shape: self.db = db.reshape(*self.b.shape)" in words(
+        report, "b"
+    )
+
+    class FlatDx(book.Relu):
+        def backward(self, dout):
+            return super().backward(dout).reshape(-1)
+
+    assert "return dx.reshape(*x.shape)" in words(check_layer(FlatDx(), shape=(2, 3)), "x")

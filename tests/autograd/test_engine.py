@@ -770,3 +770,33 @@ def test_grad_results_are_arrays_of_their_own() -> None:
     g1, g2, g3 = autograd.grad((a * a).sum(), [a, a, b])  # one input twice: was one Tensor
     g1.data[0] = 0.0
     assert g2.data.tolist() == [2.0, 4.0] and g3.data.tolist() == [0.0, 0.0]
+
+
+def test_a_step_too_small_for_x_is_refused_not_a_zero_gradient() -> None:
+    """The book's 4.1.1 warning: h=1e-50 beside 3.0 rounds away, and numerical_gradient gave
+    [0, 0] for the gradient [6, 8] of x0² + x1²; gradcheck said backward was wrong."""
+
+    def f(w):
+        return float(np.sum(w**2))
+
+    below = r"h=1e-50 is below float64's precision \(2.2e-16\): x \+ h rounds to x .*4\.1\.1\)"
+    with pytest.raises(ValueError, match=below + "; use the book's h=1e-4"):
+        numerical_gradient(f, np.array([3.0, 4.0]), h=1e-50)
+    with pytest.raises(ValueError, match=r"h=1e-08 is below float32's precision"):
+        numerical_gradient(f, np.array([3.0, 4.0], np.float32), h=1e-8)
+    rounds = r"\(0,\) = 3: in float64, 3 \+ 1e-50 and 3 - 1e-50 round to the same"
+    with pytest.raises(ValueError, match=r"gradcheck: x: eps=1e-50 is too small for the element "
+                       + rounds):  # fmt: skip
+        gradcheck(lambda t: (t * t).sum(), Tensor([3.0, 4.0], name="x"), eps=1e-50)
+    assert numerical_gradient(f, np.array([0.0, 4.0]), h=1e-4) == pytest.approx([0.0, 8.0])
+
+
+def test_gradcheck_at_a_kink_says_so() -> None:
+    """relu at 0: 'backward gives 0.0, central differences give 0.738' and nothing else, as if
+    relu's backward were wrong."""
+    with pytest.raises(GradcheckError, match=r"x = 0 there is at a kink of fn \(slope 0 on the "
+                       r"left, .* on the right\).*away_from=0"):  # fmt: skip
+        gradcheck(lambda t: t.relu().sum(), Tensor([0.0, 1.0], name="x"))
+    with pytest.raises(GradcheckError) as smooth:
+        gradcheck(lambda t: t * Tensor(t.data), Tensor([0.5, 2.0], name="x"))
+    assert "kink" not in str(smooth.value)

@@ -433,6 +433,9 @@ def test_numpy_ufuncs_on_tensors_are_recorded_or_refused() -> None:
     np.testing.assert_allclose(x.grad.data, want)
     with pytest.raises(TypeError, match=r"np\.maximum on a Tensor is not recorded.*t\.data"):
         np.maximum(x, 0)
+    # the book's relu (3.2.7) is the one a learner tries: the refusal says what to use
+    with pytest.raises(TypeError, match=r"the book's relu, np\.maximum\(0, x\), is x\.relu\(\)"):
+        np.maximum(0, x)
 
 
 def test_abs_and_sqrt_are_ops_with_gradients() -> None:

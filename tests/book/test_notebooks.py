@@ -19,6 +19,7 @@ PRINTS = {
     "ch4_numerical_gradients": ["0.1999999999990898", "0.2999999999986347", "engine 0.2,"],
     "ch5_backprop_graphs": [
         "price: 220", "∂price/∂orange = 3.3", "× local 3 = 3.3 → orange", "y(1 - y) = 0.235004",
+        "check_layer(MulLayer): FAILED (2 of 2 rows)", "looks like x and y are swapped",
     ],
     "ch5_twolayernet_mnist": ["History(300 steps, 1 evaluations", "mistakes"],
     "optimizers_activations": ["Adam: test acc", "largest |engine - delta rule|: "],

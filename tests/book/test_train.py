@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -261,6 +262,41 @@ def test_a_loss_that_becomes_nan_stops_training_with_the_history():
     assert exc.value.step == 4 and len(exc.value.history.loss) == 4
     assert np.isfinite(exc.value.history.loss[:3]).all()
     assert all(np.isfinite(p).all() for p in net.params.values())  # no NaN step was taken
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_a_learning_rate_so_large_it_gives_nan_says_so_without_numpy_warnings(compile):
+    """SGD(lr=1e200): numpy's 'overflow encountered in matmul' at autograd/ops.py printed
+    before TrainingDiverged said what happened (the learner's code has no matmul there)."""
+    net = TwoLayerNet(4, 8, 3, weight_init_std=0.5, rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(nn.TrainingDiverged, match="learning rate is probably too large"):
+            nn.train(net, _data(), optimizer=SGD(lr=1e200), iters=20, progress=False,
+                     compile=compile)  # fmt: skip
+
+
+def test_a_network_of_the_learners_own_is_refused_with_the_books_loop():
+    """The book's ch. 5 TwoLayerNet (numpy, params dict, gradient()) given to train failed with
+    "'TwoLayerNet' object has no attribute 'parameters'" once eval_every=0 was given."""
+
+    class BookNet:  # what a reader of chapter 5 has: params, loss, gradient, accuracy
+        def __init__(self):
+            self.params = {"W1": np.zeros((4, 3)), "b1": np.zeros(3)}
+
+        def loss(self, x, t):
+            return 0.0
+
+        def accuracy(self, x, t):
+            return 0.0
+
+        def gradient(self, x, t):
+            return {key: np.zeros_like(value) for key, value in self.params.items()}
+
+    for eval_every in (None, 0):
+        with pytest.raises(TypeError, match=r"BookNet is not an nn model .*optimizer\.update\("
+                           r"net\.params, grads\)"):  # fmt: skip
+            nn.train(BookNet(), _data(), iters=2, eval_every=eval_every, progress=False)
 
 
 def test_an_optimizer_class_or_another_models_optimizer_is_refused_before_any_step():

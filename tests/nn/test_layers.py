@@ -236,3 +236,12 @@ def test_float64_tensor_input_to_float32_layer_gets_a_float64_gradient():
     layer(x).sum().backward()
     assert x.grad.dtype == np.float64
     np.testing.assert_allclose(x.grad.data, np.ones((4, 2)) @ layer.W.T.astype(np.float64))
+
+
+def test_check_layer_on_an_nn_layer_says_autograd_differentiates_it() -> None:
+    """check_layer(Relu()) said only 'has no backward method', as if the layer were broken."""
+    from autograd.check import LayerCheckError, check_layer
+
+    with pytest.raises(LayerCheckError, match=r"Relu has no backward method: .*nn's layers have "
+                       r"none: autograd differentiates their forward"):  # fmt: skip
+        check_layer(Relu(), shape=(2, 3))

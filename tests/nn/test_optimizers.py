@@ -481,3 +481,14 @@ def test_an_unset_hyperparameter_in_an_f_string_or_round_is_named():
     with pytest.raises(AttributeError, match=r"Optimizer.lr was never set"):
         opt.lr // 2
     assert f"{SGD(0.25).lr:.2f}" == "0.25"
+
+
+def test_update_with_a_gradient_never_computed_says_so() -> None:
+    """grads['W1'] = None (the book's Affine keeps dW = None until backward runs) was
+    "grads['W1'] has shape (), but params['W1'] has shape (2, 2)"."""
+    params = {"W1": np.ones((2, 2)), "b1": np.zeros(2)}
+    for opt in (SGD(), Adam()):
+        with pytest.raises(ValueError, match=r"grads\['W1'\] is None: the gradient was never "
+                           r"computed .*before update"):  # fmt: skip
+            opt.update(params, {"W1": None, "b1": np.zeros(2)})
+    assert np.array_equal(params["W1"], np.ones((2, 2)))

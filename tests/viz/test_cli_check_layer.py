@@ -67,6 +67,39 @@ def test_a_wrong_layer_prints_the_table_and_exits_1(capsys: pytest.CaptureFixtur
     assert "FAILED (1 of 1 rows)" in out and "off by a factor of the batch size" in out
 
 
+def test_the_learners_mistakes_a_square_w_hides(capsys: pytest.CaptureFixture[str]) -> None:
+    """--shape 3,4 makes W 4×4: a transposed dW and a dW += ... kept from the last call have
+    the right shape; the first failed with no word of why, the second passed."""
+    assert main(["check-layer", f"{BOOK_LAYERS}:AffineTransposedDW", "--shape", "3,4"]) == 1
+    assert "dW is transposed" in capsys.readouterr().out
+    assert main(["check-layer", f"{BOOK_LAYERS}:AffineAddsUp", "--shape", "3,4"]) == 1
+    assert "gives another dW" in capsys.readouterr().out
+
+
+def test_an_image_shaped_input_for_a_two_d_affine_says_to_flatten(in_tmp: Path, capsys) -> None:
+    path = write(
+        in_tmp,
+        """
+        import numpy as np
+
+        class Affine:
+            def __init__(self, W, b):
+                self.W, self.b, self.dW, self.db = W, b, None, None
+            def forward(self, x):
+                self.x = x
+                return np.dot(x, self.W) + self.b
+            def backward(self, dout):
+                self.dW = np.dot(self.x.T, dout)
+                self.db = np.sum(dout, axis=0)
+                return np.dot(dout, self.W.T)
+        """,
+    )
+    assert main(["check-layer", f"{path}:Affine", "--shape", "2,2,3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not aligned" in err, err  # one line
+    assert "x has 3 axes (2, 2, 3): an Affine takes 2-D input" in err
+
+
 def test_a_function_or_an_object_in_the_file(in_tmp: Path, capsys) -> None:
     path = write(
         in_tmp,
