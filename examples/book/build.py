@@ -136,13 +136,18 @@ def run_script(job: Job, root: Path, quick: bool) -> Result:
     return Result(title, job.note, done.returncode == 0, seconds, done.stdout, done.stderr, figures)
 
 
-#: The one line a kernel may leave after its last cell has finished: libzmq aborting
+#: The lines a kernel may leave after its last cell has finished, when every cell's result
+#: is in (jupyter_client looks at neither these nor the exit status). libzmq aborting
 #: (SIGABRT) in signaler_t::wait when poll() reports POLLHUP/POLLNVAL on a socket ipykernel
-#: closes while the process exits (zeromq/libzmq#1554, #3715, #1307, zeromq4-1#86). Every
-#: cell's result is in by then, and jupyter_client does not look at the kernel's exit status.
+#: closes while the process exits (zeromq/libzmq#1554, #3715, #1307, zeromq4-1#86); only
+#: from a kernel that died of it:
 ZMQ_TEARDOWN_ABORT = re.compile(
     rb"Assertion failed: pfd\.revents & POLLIN \(src/signaler\.cpp:\d+\)"
 )
+#: and ipykernel's words when a stream's flush, scheduled on its IOPub thread while that
+#: thread is being stopped, never runs: it waits 10 s and says so (ipykernel/iostream.py);
+#: seen on a busy machine since the kernel is given time to exit (shutdown_wait_time).
+IOPUB_FLUSH_TIMEOUT = re.compile(rb"IOStream\.flush timed out")
 
 
 def run_notebook(
@@ -156,8 +161,9 @@ def run_notebook(
     """Execute a notebook top to bottom in a fresh kernel of this Python; returns the executed
     notebook (nbformat). Raises nbclient's CellExecutionError naming the failing cell. The
     kernel process's own stderr (C libraries, warnings at start-up) goes to `stderr`, a file;
-    if the kernel died of SIGABRT after its last cell and all it wrote there meanwhile is
-    libzmq's teardown abort, that line is cut (ZMQ_TEARDOWN_ABORT); everything else stays."""
+    if all the kernel wrote there after its last cell is teardown noise (IOPUB_FLUSH_TIMEOUT,
+    or ZMQ_TEARDOWN_ABORT from a kernel that died of SIGABRT), it is cut; everything else
+    stays."""
     import nbformat
     from nbclient import NotebookClient
     from traitlets.config import Config
@@ -193,14 +199,15 @@ def run_notebook(
             on_cell_executed=cell_finished if stderr is not None else None,
         )
         client.execute(env=_environment(quick, notebook=True), stderr=stderr)
-    aborted = kernel is not None and kernel.returncode == -signal.SIGABRT
-    if aborted and stat.S_ISREG(os.fstat(stderr.fileno()).st_mode):
+    if kernel is not None and stat.S_ISREG(os.fstat(stderr.fileno()).st_mode):
         # the kernel has exited: nothing writes to the file any more (a terminal or a pipe
         # cannot be unwritten: those get every line)
+        teardown = [IOPUB_FLUSH_TIMEOUT]
+        if kernel.returncode == -signal.SIGABRT:
+            teardown.append(ZMQ_TEARDOWN_ABORT)
         at_shutdown = os.fstat(stderr.fileno()).st_size - written_by_cells
-        if ZMQ_TEARDOWN_ABORT.fullmatch(
-            os.pread(stderr.fileno(), at_shutdown, written_by_cells).strip()
-        ):
+        lines = os.pread(stderr.fileno(), at_shutdown, written_by_cells).strip().splitlines()
+        if lines and all(any(p.fullmatch(line.strip()) for p in teardown) for line in lines):
             os.ftruncate(stderr.fileno(), written_by_cells)
     return notebook
 

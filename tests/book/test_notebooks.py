@@ -111,6 +111,7 @@ def test_the_kernel_imports_this_checkout(tmp_path, book_build):
 
 
 ZMQ_ABORT = "Assertion failed: pfd.revents & POLLIN (src/signaler.cpp:238)"
+IOPUB_TIMEOUT = "IOStream.flush timed out"  # ipykernel's words (ipykernel/iostream.py)
 
 
 def _run_probe(build, folder: Path, source: str) -> str:
@@ -143,9 +144,14 @@ def test_what_a_cell_writes_to_the_kernels_stderr_stays(line, tmp_path, book_bui
         (["Assertion failed: nbytes == sizeof (dummy) (src/signaler.cpp:303)"], False),
         (["Exception ignored in atexit callback", ZMQ_ABORT], False),
         ([ZMQ_ABORT + " and more"], False),
+        ([IOPUB_TIMEOUT, ZMQ_ABORT], True),
+        ([IOPUB_TIMEOUT, "libfoo: something went wrong"], False),
     ],
-    ids=["abort", "abort-other-libzmq-line", "other-assertion", "abort-after-other", "longer"],
-)
+    ids=[
+        "abort", "abort-other-libzmq-line", "other-assertion", "abort-after-other", "longer",
+        "flush-timeout-then-abort", "flush-timeout-then-other",
+    ],
+)  # fmt: skip
 def test_only_libzmqs_teardown_abort_after_the_last_cell_is_cut(tail, cut, tmp_path, book_build):
     """The kernel writes `tail` while it exits, after every cell has finished, and aborts
     (an atexit hook registered by the cell does what libzmq's assertion does)."""
@@ -187,6 +193,25 @@ def test_a_real_libzmq_abort_at_kernel_exit_is_cut(tmp_path, book_build, monkeyp
     assert known_line.fullmatch(uncut.strip().encode()), uncut  # this libzmq's own words
     monkeypatch.undo()
     assert _run_probe(book_build, tmp_path, LIBZMQ_ABORT_AT_EXIT) == ""
+
+
+@pytest.mark.parametrize("cut", [True, False], ids=["at-exit", "in-a-cell"])
+def test_ipykernels_flush_timeout_is_cut_only_after_the_last_cell(cut, tmp_path, book_build):
+    """ipykernel's "IOStream.flush timed out" while the kernel exits (seen on a busy machine:
+    a flush scheduled on the IOPub thread as it stops) is teardown noise; in a cell it stays."""
+    line = IOPUB_TIMEOUT + chr(10)
+    if cut:
+        source = (
+            "import atexit\n\n\n"
+            "def at_exit():\n"
+            f"    with open({str(tmp_path / 'kernel-stderr.txt')!r}, 'a') as f:\n"
+            f"        f.write({line!r})\n\n\n"
+            "atexit.register(at_exit)"
+        )
+    else:
+        source = f"import os\nos.write(2, {line.encode()!r})"
+    written = _run_probe(book_build, tmp_path, source)
+    assert written == ("" if cut else line)
 
 
 def test_the_abort_line_is_kept_when_the_kernel_exits_normally(tmp_path, book_build):
