@@ -744,8 +744,9 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
         text = expr_of(v, _RETURN).text
         if scalar:
             return text
-        copy = v.kind in ("input", "dout") or id(v) in returned or v.op.name in _VIEWS
-        returned.add(id(v))
+        owner = _array_owner(v, scalar)
+        copy = owner.kind != "op" or id(owner) in returned or owner.op.name in _VIEWS
+        returned.add(id(owner))
         return f"np.array({text})" if copy else text
 
     out_text = result(graph.out)
@@ -764,6 +765,14 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
     head = f"def {_FUNCTION}({', '.join(params)}):"
     body = "\n".join(f"    {line}" if line else "" for line in lines)
     return _Written(f"{head}\n{body}\n", _helpers(values, scalar))
+
+
+def _array_owner(v: _Value, scalar: bool) -> _Value:
+    """The value whose array `v` is: an op written as its operand (a sum over no axis, "{x}")
+    hands on the operand's own array, which may be an input's."""
+    while v.kind == "op" and _template(v, scalar) == "{x}":
+        v = v.args[0]
+    return v
 
 
 def _plan_in_place(

@@ -1057,3 +1057,25 @@ def test_a_float_program_names_an_input_too_large_for_a_float() -> None:
     program = autograd.trace(lambda a, b: a * b, Value(2.0, "a"), Value(3.0, "b"))
     with pytest.raises(OverflowError, match=r"program input a: the integer \(about 10\*\*400\)"):
         program(10**400, 3.0)
+
+
+def test_a_sum_over_no_axis_returns_a_new_array_never_its_input() -> None:
+    """A 0-d tensor's `.sum()` (or any sum over no axis) is written as its operand: the program
+    returned the caller's own array as the output or as a gradient, so writing into a result
+    changed the input (eager mode gives new arrays)."""
+    x = np.array(2.0)
+    out, _ = autograd.trace(lambda x: x.sum(), x)(x)
+    assert not np.shares_memory(out, x)
+    program = autograd.trace(lambda a, w: (w * a.sum()).sum(), np.array(3.0), Tensor(1.0))
+    a, w = np.array(3.0), np.array(1.0)
+    out, (_, dw) = program(a, w)
+    dw += 1
+    assert float(a) == 3.0 and float(out) == 3.0
+    h = Tensor(np.ones(3))
+    program = autograd.trace(lambda h: h.sum(axis=()) + h.sum(axis=()), h)  # one array, twice
+    out, (dh,) = program(np.ones(3), dout=np.ones(3))
+    assert _shares_memory([out, dh]) == []
+    program = autograd.trace(lambda h: (h * 2).max(axis=()), h)  # dout's array, as dh
+    d = np.ones(3)
+    out, (dh,) = program(np.ones(3), dout=d)
+    assert _shares_memory([out, dh, d]) == []
