@@ -1293,8 +1293,11 @@ def _input_names(fn: Callable[..., Any], inputs: Sequence[Any], given: Sequence[
             ):
                 names.append(option)
                 break
-        else:
-            names.append(f"in{i}_")
+        else:  # every option is taken, maybe in<i>_ too (given for another input)
+            fallback = f"in{i}_"
+            while fallback in names:
+                fallback += "_"
+            names.append(fallback)
     return names
 
 

@@ -1079,3 +1079,17 @@ def test_a_sum_over_no_axis_returns_a_new_array_never_its_input() -> None:
     d = np.ones(3)
     out, (dh,) = program(np.ones(3), dout=d)
     assert _shares_memory([out, dh, d]) == []
+
+
+def test_inputs_whose_names_are_all_taken_still_get_names_of_their_own() -> None:
+    """The last resort for an input's name, `in<i>_`, could be taken by a name given for
+    another input: the generated code did not compile (SyntaxError: duplicate argument)."""
+    arrays = [np.full(2, v) for v in (1.0, 2.0, 3.0)]
+    program = autograd.trace(
+        lambda *xs: (xs[0] * xs[1] * xs[2]).sum(),
+        *(Tensor(a) for a in arrays),
+        names=["in2", "in2_", "in2"],
+    )
+    assert len(set(program.names)) == 3 and program.names[:2] == ["in2", "in2_"]
+    _, grads = program(*arrays)
+    assert [g.tolist() for g in grads] == [[6.0, 6.0], [3.0, 3.0], [2.0, 2.0]]
