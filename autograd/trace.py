@@ -464,12 +464,17 @@ def _simplify(
             replaced[id(v)] = same
             continue
         if all(a.kind == "literal" for a in v.args) and v.shape == ():
-            with np.errstate(all="ignore"):
-                result = v.op.forward(*(np.asarray(a.literal, a.dtype) for a in v.args), **v.params)
-            replaced[id(v)] = _Value(
-                "literal", (), v.dtype, v.order, literal=np.asarray(result)[()]
-            )
-            continue
+            try:  # (what overflows or is invalid runs in the code: eager mode warns there)
+                with np.errstate(divide="raise", over="raise", invalid="raise", under="ignore"):
+                    numbers = (np.asarray(a.literal, a.dtype) for a in v.args)
+                    result = v.op.forward(*numbers, **v.params)
+            except FloatingPointError:
+                pass
+            else:
+                replaced[id(v)] = _Value(
+                    "literal", (), v.dtype, v.order, literal=np.asarray(result)[()]
+                )
+                continue
         key = (v.op.name, tuple(id(a) for a in v.args), _params_key(v.params))
         if key in seen:
             replaced[id(v)] = seen[key]
@@ -841,10 +846,12 @@ def _literal(a: _Value, user: _Value, scalar: bool) -> Expr:
         return expr
     if user.op is None or user.op.name not in _ARITHMETIC:  # a numpy scalar, with a dtype
         return codegen.name(f"np.{a.dtype.name}({expr.text})")
+    others = [b for b in user.args if b is not a and b.kind != "literal"]
+    if not others:  # numbers only (left where they overflow): numpy's arithmetic, as eager's
+        return codegen.name(f"np.{a.dtype.name}({expr.text})")
     if a.dtype != np.float64 or user.dtype != np.float64:
         return expr
-    others = [b for b in user.args if b is not a and b.kind != "literal"]
-    if others and all(b.dtype == np.float32 for b in others):
+    if all(b.dtype == np.float32 for b in others):
         return codegen.name(f"np.float64({expr.text})")
     return expr
 
@@ -1134,15 +1141,20 @@ class Program:
         return self._trace(arrays)
 
     def _run_scalar(self, variant: _Variant, floats: list[float]) -> tuple[Any, tuple[Any, ...]]:
-        """Plain float arithmetic; where `math` raises (1/0, exp(1000), log(-1)) the numpy form
-        of the same program gives what eager mode gives (inf, nan)."""
+        """Plain float arithmetic; where `math` raises (1/0, exp(1000), log(-1)) or a result is
+        not finite (Python's 1e200 * 1e200 is inf without a word), the numpy form of the same
+        program gives what eager mode gives: inf or nan, with numpy's warnings."""
         try:
-            return variant.function(*floats)
+            out, grads = variant.function(*floats)
         except (OverflowError, ZeroDivisionError, ValueError):
-            if variant.fallback is None:
-                written = _write(variant.graph, self.names, False, False)
-                variant.fallback = _compile(written)
-            return _scalar_result(variant.fallback(*(np.float64(f) for f in floats)))
+            pass
+        else:  # one sum sees an inf or nan among the results (None: data; 0.0 changes nothing)
+            if math.isfinite(sum(filter(None, grads), out)):
+                return out, grads
+        if variant.fallback is None:
+            written = _write(variant.graph, self.names, False, False)
+            variant.fallback = _compile(written)
+        return _scalar_result(variant.fallback(*(np.float64(f) for f in floats)))
 
 
 def _refuse_repeated(originals: Sequence[Tensor | None], names: Sequence[str]) -> None:

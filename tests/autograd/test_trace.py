@@ -500,7 +500,8 @@ def test_a_float_program_returns_an_infinite_gradient_as_math_inf() -> None:
     """A constant gradient of inf was written `inf`, a NameError when the program ran."""
     with np.errstate(over="ignore"):  # the traced forward overflows, as numpy warns
         program = autograd.trace(lambda x, y: x / 1e-300 / 1e-300 + y, Value(1.0), Value(2.0))
-    assert program(1.0, 2.0) == (math.inf, (math.inf, 1.0))
+    with pytest.warns(RuntimeWarning, match="overflow"):  # as eager mode's numpy does
+        assert program(1.0, 2.0) == (math.inf, (math.inf, 1.0))
 
 
 def test_hostile_scope_names_stay_inside_their_comment() -> None:
@@ -1093,3 +1094,44 @@ def test_inputs_whose_names_are_all_taken_still_get_names_of_their_own() -> None
     assert len(set(program.names)) == 3 and program.names[:2] == ["in2", "in2_"]
     _, grads = program(*arrays)
     assert [g.tolist() for g in grads] == [[6.0, 6.0], [3.0, 3.0], [2.0, 2.0]]
+
+
+def _warnings_of(run: Callable[[], Any]) -> tuple[Any, list[str]]:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run()
+    return result, sorted({str(w.message).replace("scalar ", "") for w in caught})
+
+
+def test_scalar_programs_warn_where_eager_mode_warns() -> None:
+    """Python floats overflow to inf (1e200 * 1e200) and make nan (inf - inf) without a
+    word, where eager mode's numpy warns; and numbers folded at trace time (the seed's
+    1 * 1e200 * 1e200 in the gradient) were a silent inf in the code. Same numbers."""
+
+    def eager(fn: Callable[..., Tensor], *xs: float) -> tuple[float, tuple[float, ...]]:
+        leaves = [Value(x) for x in xs]
+        out = fn(*leaves)
+        return float(out.data), tuple(float(g.data) for g in autograd.grad(out, leaves))
+
+    cases = [
+        (lambda a, b: a * b, (1e200, 1e200), "overflow encountered in multiply"),
+        (lambda a, b: a - b, (math.inf, math.inf), "invalid value encountered in subtract"),
+        (lambda a: a * 1e200 * 1e200, (1e-300,), "overflow encountered in multiply"),
+    ]
+    for fn, xs, message in cases:
+        with np.errstate(all="ignore"):
+            program = autograd.trace(fn, *(Value(0.5) for _ in xs))
+        want, eager_warned = _warnings_of(lambda: eager(fn, *xs))  # noqa: B023
+        got, warned = _warnings_of(lambda: program(*xs))  # noqa: B023
+        assert message in eager_warned and message in warned, (message, warned)
+        np.testing.assert_equal(got, want)
+        assert type(got[0]) is float
+    program = autograd.trace(lambda a, b: a * b, Value(2.0), Value(3.0))
+    assert _warnings_of(lambda: program(2.0, 3.0)) == ((6.0, (3.0, 2.0)), [])
+    x = Tensor([1e-300, 2e-300])
+    with np.errstate(over="ignore"):
+        program = autograd.trace(lambda x: (x * 1e200 * 1e200).sum(), x)
+    (_, (dx,)), warned = _warnings_of(lambda: program(x.data))
+    assert dx.tolist() == [math.inf, math.inf] and "overflow encountered in multiply" in warned
