@@ -920,7 +920,6 @@ class _Variant:
     graph: _Graph
     has_dout: bool
     zero_d: bool  # some gradient is a single number
-    fallback: Callable[..., Any] | None = None  # the numpy form, for math's exceptions
     # where arrays in give the function's results out as they are (but a 0-d output): each
     # input's (type, shape, dtype) that lets a call skip every other check
     guard: tuple[tuple[type, tuple[int, ...], np.dtype], ...] | None = None
@@ -1022,12 +1021,19 @@ class Program:
         found = (np.asarray(r) for r in (out, *grads) if r is not None)
         if all(anomaly._bad(r) is None for r in found):
             return
-        arrays = [_as_array(v, i, self.names) for i, v in enumerate(inputs)]
+        self._eager([_as_array(v, i, self.names) for i, v in enumerate(inputs)], dout)
+
+    def _eager(self, arrays: Sequence[np.ndarray], dout: Any = None) -> tuple[Any, tuple]:
+        """`fn` and its gradients in eager mode: the program's (output, grads), as arrays."""
         with _leaves(arrays, self._originals, self._scalar_kinds, self.names) as leaves:
-            loss = _run(self.fn, leaves)  # the forward's check raises at the op that made it
+            out = _run(self.fn, leaves)  # (inside detect_anomaly: raises at the op that made it)
             wanted = [leaf for leaf, w in zip(leaves, self.wants, strict=True) if w]
-            if wanted and loss.requires_grad:  # the backward's check raises at the VJP
-                eager_grad(loss, wanted, dout)
+            if wanted and out.requires_grad:
+                found = iter(g.data for g in eager_grad(out, wanted, dout))
+            else:  # nothing to differentiate: zeros, as the program returns
+                found = (np.zeros_like(leaf.data) for leaf in wanted)
+            grads = tuple(next(found) if w else None for w in self.wants)
+        return out.data, grads
 
     def _call(self, inputs: tuple[Any, ...], dout: Any) -> tuple[Any, tuple[Any, ...]]:
         variant = self._last
@@ -1141,9 +1147,9 @@ class Program:
         return self._trace(arrays)
 
     def _run_scalar(self, variant: _Variant, floats: list[float]) -> tuple[Any, tuple[Any, ...]]:
-        """Plain float arithmetic; where `math` raises (1/0, exp(1000), log(-1)) or a result is
-        not finite (Python's 1e200 * 1e200 is inf without a word), the numpy form of the same
-        program gives what eager mode gives: inf or nan, with numpy's warnings."""
+        """Plain float arithmetic. Where `math` raises (1/0, exp(1000), log(-1)) or a result is
+        not finite (Python's 1e200 * 1e200 is inf without numpy's warning; math.pow(-inf, 0.5)
+        is inf, numpy's power nan), `fn` runs eagerly: eager mode's numbers and warnings."""
         try:
             out, grads = variant.function(*floats)
         except (OverflowError, ZeroDivisionError, ValueError):
@@ -1151,10 +1157,7 @@ class Program:
         else:  # one sum sees an inf or nan among the results (None: data; 0.0 changes nothing)
             if math.isfinite(sum(filter(None, grads), out)):
                 return out, grads
-        if variant.fallback is None:
-            written = _write(variant.graph, self.names, False, False)
-            variant.fallback = _compile(written)
-        return _scalar_result(variant.fallback(*(np.float64(f) for f in floats)))
+        return _scalar_result(self._eager([np.array(f) for f in floats]))
 
 
 def _refuse_repeated(originals: Sequence[Tensor | None], names: Sequence[str]) -> None:

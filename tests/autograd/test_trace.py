@@ -1135,3 +1135,18 @@ def test_scalar_programs_warn_where_eager_mode_warns() -> None:
         program = autograd.trace(lambda x: (x * 1e200 * 1e200).sum(), x)
     (_, (dx,)), warned = _warnings_of(lambda: program(x.data))
     assert dx.tolist() == [math.inf, math.inf] and "overflow encountered in multiply" in warned
+
+
+def test_scalar_programs_give_eager_numbers_where_math_and_numpy_differ() -> None:
+    """math.pow(-inf, 0.5) is inf and math.pow(-0.0, 0.5) is 0.0, where numpy's power (eager
+    mode) takes the square root: nan and -0.0. A float program returned inf for eager's nan,
+    and 1 / -0.0 ** 0.5 as inf for eager's -inf (numpy's scalars did the same)."""
+    for fn, x in [(lambda a: a**0.5, -math.inf), (lambda a: 1 / a**0.5, -0.0)]:
+        program = autograd.trace(fn, Value(4.0))
+        leaf = Value(x)
+        with np.errstate(all="ignore"):
+            out = fn(leaf)
+            want = (float(out.data), (float(autograd.grad(out, [leaf])[0].data),))
+            got = program(x)
+        np.testing.assert_equal(got, want)
+        assert type(got[0]) is float and type(got[1][0]) is float
