@@ -1150,3 +1150,22 @@ def test_scalar_programs_give_eager_numbers_where_math_and_numpy_differ() -> Non
             got = program(x)
         np.testing.assert_equal(got, want)
         assert type(got[0]) is float and type(got[1][0]) is float
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_power_of_single_numbers_is_numpys_power_as_in_eager_mode(dtype: Any) -> None:
+    """Between single numbers the code's `v0 ** 0.5` ran numpy's scalar power (C's pow), where
+    eager mode's power of 0-d arrays takes the square root: -inf ** 0.5 was inf, not nan."""
+
+    def fn(a: Tensor) -> Tensor:
+        return abs(a) + (-a) ** 0.5  # abs: array code, not float code
+
+    program = autograd.trace(fn, Tensor(np.array(-4.0, dtype)))
+    for x in (math.inf, -0.0):
+        leaf = Tensor(np.array(x, dtype))
+        with np.errstate(all="ignore"):
+            out = fn(leaf)
+            want = (out.data, (autograd.grad(out, [leaf])[0].data,))
+            got = program(np.array(x, dtype))
+        np.testing.assert_equal(got, want)
+        assert math.copysign(1, got[1][0]) == math.copysign(1, want[1][0])
