@@ -97,7 +97,7 @@ class _Value:
     group: str | None = None  # the name of its region: a layer such as Affine1
     region: Region | None = None
     tensor_name: str | None = None
-    grad_of: Tensor | None = None  # the forward tensor whose gradient this is
+    grad_of: int | None = None  # the id of the forward tensor whose gradient this is
     uses: int = 0
     users: list[_Value] = field(default_factory=list)
     inline: bool = False
@@ -372,6 +372,7 @@ def _build_on(
                 f"{t.shape}); compute it inside fn from its inputs, or pass it as an input"
             )
         _check_params(t)
+        gradient_of = grad_of.get(id(t))  # (its id only: a program keeps no trace's tensor)
         backward = t.id >= middle
         if backward:
             k = bisect.bisect_right(starts, t.id) - 1
@@ -386,12 +387,12 @@ def _build_on(
             t.id,
             op=t.op,
             args=[value_of[id(p)] for p in t.inputs],
-            params=dict(t.params),
+            params={k: p for k, p in t.params.items() if k != "saved"},  # (the forward's arrays)
             backward=backward,
             group=None if region is None else region.name,
             region=region,
             tensor_name=t.name,
-            grad_of=grad_of.get(id(t)),
+            grad_of=None if gradient_of is None else gradient_of.id,
         )
     structure = _structure(out, by_leaf, by_data, start)
     out_value = value_of[id(out)]
@@ -887,9 +888,8 @@ def _wishes(
     if v.backward:
         wishes += [f"d{names[i]}" for i in gradient_of_input.get(id(v), ())]
         if v.grad_of is not None:
-            f = v.grad_of
-            forward = forward_names.get(f.id)
-            if f.id in group_outputs:  # what flows between layers is the book's dout
+            forward = forward_names.get(v.grad_of)
+            if v.grad_of in group_outputs:  # what flows between layers is the book's dout
                 wishes.append("dout")
             if forward is not None:
                 wishes.append(f"d{forward}")

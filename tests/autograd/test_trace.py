@@ -1169,3 +1169,27 @@ def test_a_power_of_single_numbers_is_numpys_power_as_in_eager_mode(dtype: Any) 
             got = program(np.array(x, dtype))
         np.testing.assert_equal(got, want)
         assert math.copysign(1, got[1][0]) == math.copysign(1, want[1][0])
+
+
+def test_a_program_keeps_none_of_the_arrays_its_trace_computed() -> None:
+    """Each traced variant kept the whole eager graph of its trace alive (the forward tensor
+    each gradient belongs to, the loss's saved softmax): a forward's activations per batch
+    size, up to eight of them, for as long as the program lived."""
+    import gc
+    import weakref
+
+    kept: list[weakref.ref] = []
+
+    def fn(x: Tensor, W: Tensor, t: np.ndarray) -> Tensor:
+        h = (x @ W).tanh()
+        kept.append(weakref.ref(h))
+        loss = autograd.softmax_cross_entropy(h @ W, t)
+        kept.append(weakref.ref(loss))
+        return loss
+
+    W = Tensor(np.full((4, 4), 0.1), name="W")
+    program = autograd.trace(fn, np.ones((3, 4)), W, np.eye(4)[[0, 1, 2]])
+    program(np.ones((5, 4)), W.data, np.eye(4)[[0, 1, 2, 3, 0]])  # a second variant
+    gc.collect()
+    assert len(kept) == 4 and all(ref() is None for ref in kept)
+    assert program(np.ones((3, 4)), W.data, np.eye(4)[[0, 1, 2]])[1][1].shape == (4, 4)
