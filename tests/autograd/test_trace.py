@@ -1193,3 +1193,184 @@ def test_a_program_keeps_none_of_the_arrays_its_trace_computed() -> None:
     gc.collect()
     assert len(kept) == 4 and all(ref() is None for ref in kept)
     assert program(np.ones((3, 4)), W.data, np.eye(4)[[0, 1, 2]])[1][1].shape == (4, 4)
+
+
+# --- random graphs of every op: programs against eager mode -----------------------------------
+def _fits(a: Tensor, b: Tensor) -> Tensor:
+    """b, or its sum where it does not broadcast with a."""
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        return b.sum()
+    return b
+
+
+def _number(kind: str, v: float) -> Any:
+    """A constant as code writes it: a Python int or float, a numpy scalar, a 0-d tensor."""
+    return {
+        "int": lambda: round(v) or 2,
+        "float": lambda: v,
+        "float32": lambda: np.float32(v),
+        "float64": lambda: np.float64(v),
+        "tensor": lambda: Tensor(v, requires_grad=False),
+    }[kind]()
+
+
+def _reduce(kind: str, a: Tensor, p: int) -> Tensor:
+    if a.ndim == 0 or (kind == "max" and a.size == 0):
+        return getattr(a, kind)()
+    axis = [None, p % a.ndim, tuple(range(0, a.ndim, 2)), ()][p % 4]
+    return getattr(a, kind)(axis=axis, keepdims=bool(p % 2))
+
+
+def _matmul(a: Tensor, b: Tensor) -> Tensor:
+    if a.ndim and b.ndim and a.shape[-1] == (b.shape[0] if b.ndim == 1 else b.shape[-2]):
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            return a @ b
+        except ValueError:
+            pass
+    return a @ a.T.sum(axis=-1) if a.ndim == 2 else a.sum()
+
+
+def _in_place_looking(a: Tensor, c: Any) -> Tensor:
+    h = a * 1.5
+    h += c  # recorded: h = h + c
+    h *= h
+    return h
+
+
+_RANDOM_STEPS: dict[str, Callable[[Tensor, Tensor, Any, int], Tensor]] = {
+    "add": lambda a, b, c, p: a + _fits(a, b),
+    "sub": lambda a, b, c, p: a - _fits(a, b),
+    "mul": lambda a, b, c, p: a * _fits(a, b),
+    "div": lambda a, b, c, p: a / (1.5 + _fits(a, b) ** 2),
+    "number+": lambda a, b, c, p: a + c,
+    "number-": lambda a, b, c, p: c - a,
+    "number*": lambda a, b, c, p: c * a,
+    "number/": lambda a, b, c, p: c / (2 + a * a),
+    "/number": lambda a, b, c, p: a / c,
+    "square": lambda a, b, c, p: a**2,
+    "power": lambda a, b, c, p: (1 + a * a) ** c,
+    "exponent": lambda a, b, c, p: 1.5**a,
+    "pow": lambda a, b, c, p: (1 + a * a) ** _fits(a, b),
+    "neg": lambda a, b, c, p: -a,
+    "exp": lambda a, b, c, p: (a * 0.3).exp(),
+    "log": lambda a, b, c, p: (1 + a * a).log(),
+    "tanh": lambda a, b, c, p: a.tanh(),
+    "sigmoid": lambda a, b, c, p: a.sigmoid(),
+    "relu": lambda a, b, c, p: a.relu(),
+    "abs": lambda a, b, c, p: abs(a),
+    "sqrt": lambda a, b, c, p: (1 + a * a).sqrt(),
+    "softplus": lambda a, b, c, p: autograd.softplus(a),
+    "astype": lambda a, b, c, p: autograd.ops.astype(
+        a, np.float32 if a.dtype == np.float64 else np.float64
+    ),
+    "sum": lambda a, b, c, p: _reduce("sum", a, p),
+    "mean": lambda a, b, c, p: _reduce("mean", a, p),
+    "max": lambda a, b, c, p: _reduce("max", a, p),
+    "reshape": lambda a, b, c, p: a.reshape(-1),
+    "T": lambda a, b, c, p: a.T,
+    "transpose": lambda a, b, c, p: a.transpose(tuple(reversed(range(a.ndim)))),
+    "broadcast_to": lambda a, b, c, p: autograd.ops.broadcast_to(a, (2, *a.shape)),
+    "getitem": lambda a, b, c, p: a if a.ndim == 0 else a[[slice(None, None, -1), 0, -1][p % 3]],
+    "softmax": lambda a, b, c, p: a if a.ndim == 0 else autograd.softmax(a, axis=p % a.ndim),
+    "log_softmax": lambda a, b, c, p: a if a.ndim == 0 else autograd.log_softmax(a),
+    "matmul": lambda a, b, c, p: _matmul(a, b),
+    "loss": lambda a, b, c, p: a if a.ndim != 2 else autograd.softmax_cross_entropy(a, a * 0 + 0.5),
+    "in-place": lambda a, b, c, p: _in_place_looking(a, c),
+    "fan-out": lambda a, b, c, p: a * a.tanh() - a + a * a,
+}
+_DTYPES = st.sampled_from([np.float32, np.float64])
+
+
+@pytest.mark.filterwarnings("ignore:Mean of empty slice:RuntimeWarning")  # eager's, and ours
+@settings(max_examples=150, deadline=None)
+@given(
+    shapes=st.lists(st.lists(st.integers(0, 3), max_size=3).map(tuple), min_size=1, max_size=3),
+    dtypes=st.lists(_DTYPES, min_size=3, max_size=3),
+    wants=st.lists(st.booleans(), min_size=3, max_size=3),
+    twice=st.booleans(),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(sorted(_RANDOM_STEPS)),
+            st.integers(0, 99),
+            st.integers(0, 99),
+            st.sampled_from(["int", "float", "float32", "float64", "tensor"]),
+            st.floats(-3, 3).filter(lambda v: abs(v) > 0.1),
+            st.integers(0, 99),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    picked=st.lists(st.integers(0, 99), min_size=1, max_size=3),
+    single_number=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_random_graphs_of_every_op_match_eager_mode(
+    shapes: list, dtypes: list, wants: list, twice: bool, steps: list, picked: list,
+    single_number: bool, seed: int,
+) -> None:  # fmt: skip
+    """Every op the public API reaches, on random graphs: broadcasting, fan-out, numbers of
+    every kind, in-place-looking code, 0-d and empty arrays, float32 and float64 mixed, one
+    array given for two inputs, outputs with dout=; called again with new values, in
+    Fortran order and as lists. Same outputs and gradients as eager mode (dtypes too), inputs
+    never written, results sharing memory with nothing."""
+    n = len(shapes)
+    dtypes, wants = dtypes[:n], wants[:n]
+    twice = twice and n > 1 and shapes[0] == shapes[1] and dtypes[0] == dtypes[1]
+    rng = np.random.default_rng(seed)
+
+    def fn(*xs: Tensor) -> Tensor:
+        pool = list(xs)
+        for kind, i, j, number, value, p in steps:
+            a, b = pool[i % len(pool)], pool[j % len(pool)]
+            pool.append(_RANDOM_STEPS[kind](a, b, _number(number, value), p))
+        chosen = [pool[k % len(pool)] for k in picked]
+        if single_number:
+            return sum(((v * v).sum() for v in chosen), pool[-1].sum())
+        return sum((v * 0.5 for v in chosen if v.shape == pool[-1].shape), pool[-1])
+
+    def draw() -> list[np.ndarray]:
+        arrays = [rng.uniform(-2, 2, s).astype(d) for s, d in zip(shapes, dtypes, strict=True)]
+        if twice:
+            arrays[1] = arrays[0]  # one array for the first two inputs
+        return arrays
+
+    single = np.float32 in dtypes or "astype" in str(steps)
+    tol = np.dtype(np.float32 if single else np.float64)  # round-off of the least precise
+    with np.errstate(all="ignore"):
+        try:
+            fn(*(Tensor(a, requires_grad=w) for a, w in zip(draw(), wants, strict=True)))
+        except (ValueError, IndexError):
+            return  # a graph eager mode refuses (say softmax over an empty axis)
+        example = draw()
+        program = autograd.trace(
+            fn, *(Tensor(a.copy()) if w else a for a, w in zip(example, wants, strict=True))
+        )
+        for call in range(3):
+            new = draw()
+            kept = [a.copy() for a in new]
+            leaves = [Tensor(a.copy(), requires_grad=w) for a, w in zip(new, wants, strict=True)]
+            out = fn(*leaves)
+            dout = None if out.ndim == 0 else rng.uniform(-1, 1, out.shape).astype(out.dtype)
+            tracked = [t for t in leaves if t.requires_grad]
+            want = autograd.grad(out, tracked, dout) if tracked and out.requires_grad else ()
+            given = [
+                [np.asfortranarray(a) if a.ndim > 1 else a for a in new],  # (1-d at least)
+                [a.tolist() if a.dtype == np.float64 and a.size else a for a in new],
+                new,
+            ][call]
+            got_out, got = program(*given, dout=dout)
+            _close(got_out, out.data, tol, "output")  # (float32 sums: in another order)
+            found = iter(want)
+            for i, (g, t) in enumerate(zip(got, leaves, strict=True)):
+                if not t.requires_grad:
+                    assert g is None, f"a gradient for input {i}, which is data"
+                    continue
+                w = next(found).data if want else np.zeros_like(t.data)
+                _close(g, w, tol, f"gradient {i}")
+            for a, before in zip(new, kept, strict=True):
+                np.testing.assert_array_equal(a, before)
+            results = [np.asarray(got_out), *(g for g in got if g is not None)]
+            assert _shares_memory(results + new[1 if twice else 0 :]) == []
