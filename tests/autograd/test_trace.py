@@ -1374,3 +1374,77 @@ def test_random_graphs_of_every_op_match_eager_mode(
                 np.testing.assert_array_equal(a, before)
             results = [np.asarray(got_out), *(g for g in got if g is not None)]
             assert _shares_memory(results + new[1 if twice else 0 :]) == []
+
+
+_SCALAR_STEPS: dict[str, Callable[[Tensor, Tensor, float], Tensor]] = {
+    "add": lambda a, b, c: a + b,
+    "sub": lambda a, b, c: a - b,
+    "mul": lambda a, b, c: a * b,
+    "div": lambda a, b, c: a / b,
+    "pow": lambda a, b, c: a**b,
+    "power": lambda a, b, c: a**c,
+    "exponent": lambda a, b, c: c**a,
+    "number+": lambda a, b, c: a + c,
+    "number*": lambda a, b, c: c * a,
+    "number/": lambda a, b, c: c / a,
+    "neg": lambda a, b, c: -a,
+    "exp": lambda a, b, c: a.exp(),
+    "log": lambda a, b, c: a.log(),
+    "tanh": lambda a, b, c: a.tanh(),
+    "sigmoid": lambda a, b, c: a.sigmoid(),
+    "relu": lambda a, b, c: a.relu(),
+    "sqrt": lambda a, b, c: a.sqrt(),
+}
+_EDGES = [0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, 1e-300, 1e300, -1e300, 710.0, -800.0,
+          math.inf, -math.inf, math.nan]  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    n=st.integers(1, 3),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(sorted(_SCALAR_STEPS)),
+            st.integers(0, 99),
+            st.integers(0, 99),
+            st.sampled_from([2, 3, 0.5, -1, -1.5, 0, 1e-3]),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    values=st.lists(
+        st.lists(st.one_of(st.sampled_from(_EDGES), st.floats(-5, 5)), min_size=3, max_size=3),
+        min_size=3,
+        max_size=3,
+    ),
+)
+def test_random_scalar_graphs_give_eager_numbers_and_warnings(
+    n: int, steps: list, values: list
+) -> None:
+    """micrograd-style Value graphs of every scalar op, traced to float code, run on edge
+    values (0, -0.0, huge, inf, nan, outside a function's domain): the numbers eager mode
+    gives, as floats, and numpy's warnings where eager mode warns."""
+
+    def fn(*xs: Tensor) -> Tensor:
+        pool = list(xs)
+        for kind, i, j, c in steps:
+            pool.append(_SCALAR_STEPS[kind](pool[i % len(pool)], pool[j % len(pool)], c))
+        return sum(pool[1:], pool[0])  # every value is used: eager computes nothing dead
+
+    def eager(*xs: float) -> tuple[float, tuple[float, ...]]:
+        leaves = [Value(x) for x in xs]
+        out = fn(*leaves)
+        return float(out.data), tuple(float(g.data) for g in autograd.grad(out, leaves))
+
+    with np.errstate(all="ignore"):
+        program = autograd.trace(fn, *(Value(0.7 + 0.1 * i) for i in range(n)))
+    assert "np." not in program.source
+    # numbers computed while tracing are in the code (math.nan): eager warns for them again
+    folded = "math.nan" in program.source or "math.inf" in program.source
+    for xs in values:
+        want, eager_warned = _warnings_of(lambda: eager(*xs[:n]))  # noqa: B023
+        got, warned = _warnings_of(lambda: program(*xs[:n]))  # noqa: B023
+        assert [type(v) for v in (got[0], *got[1])] == [float] * (n + 1)
+        flat = [np.array([out, *grads]) for out, grads in (got, want)]
+        np.testing.assert_allclose(*flat, rtol=1e-9, atol=0)  # (pow's round-off; nan is nan)
+        assert folded or warned == eager_warned, (xs[:n], program.source)
