@@ -540,6 +540,8 @@ class Tensor:
         """
         if self.requires_grad and _grad_state.enabled:
             if self._op is None:
+                if self._meta is not None and "traced input" in self._meta:
+                    raise _traced_input_changed(self, symbol)
                 raise RuntimeError(
                     f"{symbol}: {_describe(self)} is a leaf that requires grad; changing it in "
                     "place while operations are recorded would break its gradient. Update "
@@ -578,6 +580,8 @@ class Tensor:
         if _grad_state.enabled and (
             self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
         ):
+            if self._meta is not None and "traced input" in self._meta:
+                raise _traced_input_changed(self, "t[...] =")
             raise RuntimeError(
                 f"t[...] = value: {_describe(self)} or the value requires grad, and item "
                 "assignment is not recorded for backward; do it under no_grad() (parameter "
@@ -743,6 +747,15 @@ def _compare(compare: Callable[[Any, Any], Any], symbol: str, t: Tensor, other: 
 _UNTRACKED_BY_DESIGN = frozenset(
     (np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy)
 )
+
+
+def _traced_input_changed(t: Tensor, what: str) -> RuntimeError:
+    """The data `autograd.trace` gives fn records, so that the program reads each new input."""
+    return RuntimeError(
+        f"{what}: {_describe(t)} is an input of autograd.trace, which records operations: a "
+        "program never writes into the arrays it is given. Write the change as an operation "
+        "on a new tensor, e.g. x = x / 255 or x = x * mask"
+    )
 
 
 def _refuse_overlap(target: np.ndarray, values: np.ndarray) -> None:

@@ -157,7 +157,9 @@ def _leaves(
                         original.data = array
                     leaves.append(original)
                 else:
-                    leaves.append(Value(array, label) if is_value else Tensor(array, name=label))
+                    leaf = Value(array, label) if is_value else Tensor(array, name=label)
+                    leaf._meta = {"traced input": True}  # (fn's `x /= 255` says what to do)
+                    leaves.append(leaf)
             yield leaves
         finally:
             for t, data in reversed(restore):

@@ -1448,3 +1448,24 @@ def test_random_scalar_graphs_give_eager_numbers_and_warnings(
         flat = [np.array([out, *grads]) for out, grads in (got, want)]
         np.testing.assert_allclose(*flat, rtol=1e-9, atol=0)  # (pow's round-off; nan is nan)
         assert folded or warned == eager_warned, (xs[:n], program.source)
+
+
+def test_fn_changing_a_data_input_in_place_is_told_to_write_an_operation() -> None:
+    """`x /= 255` on the array fn is given (numpy does it in place) said that x "is a leaf
+    that requires grad" and to update parameters under no_grad(), which the trace refuses
+    next: the data a trace gives fn records, so it cannot change in place."""
+    W = Tensor(np.ones((3, 2)), name="W")
+
+    def scaled(x: Tensor, W: Tensor) -> Tensor:
+        x /= 255.0
+        return (x @ W).sum()
+
+    def zeroed(x: Tensor, W: Tensor) -> Tensor:
+        x[0] = 0.0
+        return (x @ W).sum()
+
+    for fn, what in [(scaled, "/="), (zeroed, r"t\[...\] =")]:
+        with pytest.raises(RuntimeError, match=rf"{what}: .*'x'.* is an input of autograd.trace"):
+            autograd.trace(fn, np.ones((2, 3)), W)
+    program = autograd.trace(lambda x, W: ((x / 255.0) @ W).sum(), np.ones((2, 3)), W)
+    assert program(np.full((2, 3), 255.0), W.data)[1][1].tolist() == [[2.0, 2.0]] * 3
