@@ -752,7 +752,7 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
         text = expr_of(v, _RETURN).text
         if scalar:
             return text
-        owner = _array_owner(v, scalar)
+        owner = _array_owner(v)
         copy = owner.kind != "op" or id(owner) in returned or owner.op.name in _VIEWS
         returned.add(id(owner))
         return f"np.array({text})" if copy else text
@@ -775,10 +775,10 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
     return _Written(f"{head}\n{body}\n", _helpers(values, scalar))
 
 
-def _array_owner(v: _Value, scalar: bool) -> _Value:
+def _array_owner(v: _Value) -> _Value:
     """The value whose array `v` is: an op written as its operand (a sum over no axis, "{x}")
     hands on the operand's own array, which may be an input's."""
-    while v.kind == "op" and _template(v, scalar) == "{x}":
+    while v.kind == "op" and _template(v, False) == "{x}":
         v = v.args[0]
     return v
 
