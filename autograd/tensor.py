@@ -534,7 +534,8 @@ class Tensor:
 
         While recording, a tensor that requires grad is not changed in place: a leaf refuses
         (its gradient would be wrong), a computed tensor gets the new value as a new node
-        (`y += 1` is `y = y + 1`, differentiated as such). Under `no_grad()` every tensor is
+        (`y += 1` is `y = y + 1`, differentiated as such, of y's shape and dtype as an update
+        in place keeps them). Under `no_grad()` every tensor is
         updated in place and stamped, so a graph that still needs the old values refuses to
         backpropagate through them.
         """
@@ -547,7 +548,7 @@ class Tensor:
                     "place while operations are recorded would break its gradient. Update "
                     f"parameters under no_grad(): `with no_grad(): p {symbol} ...`"
                 )
-            return {
+            result = {
                 np.add: _ops.add,
                 np.subtract: _ops.sub,
                 np.multiply: _ops.mul,
@@ -555,6 +556,15 @@ class Tensor:
                 np.power: _ops.pow,
                 np.matmul: _ops.matmul,
             }[ufunc](self, other)
+            # as the update in place below (and numpy's): self's shape and dtype, so that
+            # code means the same recorded or not (a traced program records everything)
+            if result._data.shape != self._data.shape:
+                raise ValueError(
+                    f"{symbol}: cannot update {_describe(self)} in place with a value of shape "
+                    f"{np.shape(_values(other))}: the result would have shape {result.shape}; "
+                    f"write a new tensor instead (h = h {symbol[:-1]} value)"
+                )
+            return result if result.dtype == self.dtype else _ops.astype(result, self.dtype)
         values = _values(other)
         if not isinstance(values, (np.ndarray, float, int)):  # lists; strings, complex refused
             values = as_float_array(values, symbol)

@@ -1233,11 +1233,9 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
     return a @ a.T.sum(axis=-1) if a.ndim == 2 else a.sum()
 
 
-def _in_place_looking(a: Tensor) -> Tensor:
-    """(A number, not a 0-d float64 tensor: eager mode's `h += c` keeps h's float32 in place
-    where no gradient is recorded, and gives float64 where it records, as a trace does.)"""
+def _in_place_looking(a: Tensor, c: Any) -> Tensor:
     h = a * 1.5
-    h += 1  # recorded: h = h + 1
+    h += c  # recorded: h = h + c, in h's dtype (c may be a 0-d float64 tensor)
     h *= h
     return h
 
@@ -1280,7 +1278,7 @@ _RANDOM_STEPS: dict[str, Callable[[Tensor, Tensor, Any, int], Tensor]] = {
     "log_softmax": lambda a, b, c, p: a if a.ndim == 0 else autograd.log_softmax(a),
     "matmul": lambda a, b, c, p: _matmul(a, b),
     "loss": lambda a, b, c, p: a if a.ndim != 2 else autograd.softmax_cross_entropy(a, a * 0 + 0.5),
-    "in-place": lambda a, b, c, p: _in_place_looking(a),
+    "in-place": lambda a, b, c, p: _in_place_looking(a, c),
     "fan-out": lambda a, b, c, p: a * a.tanh() - a + a * a,
 }
 _DTYPES = st.sampled_from([np.float32, np.float64])
