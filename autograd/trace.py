@@ -702,13 +702,19 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
                 return take(v, candidate)
 
     lines: list[str] = []
+    filled: set[int] = set()  # new arrays of one number (np.ones), not broadcast views
     section: tuple[bool, str | None] | None = None
     for v in values:
         if v.made_by is not None:
             continue  # written by the call that computes it
         if v.base is None:
-            operands = {k: expr_of(a, v) for k, a in zip(("x", "y"), v.args, strict=False)}
-            expr = codegen.render(_template(v, scalar), operands, _param_texts(v))
+            number = _spread(v)
+            if number is not None:  # not np.broadcast_to(np.float64(1).reshape((1, 1)), (4, 2))
+                expr = _filled(v, number)
+                filled.add(id(v))
+            else:
+                operands = {k: expr_of(a, v) for k, a in zip(("x", "y"), v.args, strict=False)}
+                expr = codegen.render(_template(v, scalar), operands, _param_texts(v))
             if v.op.keeps is not None and v.kept is None:  # the call gives (result, kept)
                 expr = Expr(f"{expr.at(codegen.ATOM)}[0]", codegen.ATOM)
             if v.inline:
@@ -753,7 +759,8 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
         if scalar:
             return text
         owner = _array_owner(v)
-        copy = owner.kind != "op" or id(owner) in returned or owner.op.name in _VIEWS
+        copy = owner.kind != "op" or id(owner) in returned
+        copy = copy or (owner.op.name in _VIEWS and id(owner) not in filled)
         returned.add(id(owner))
         return f"np.array({text})" if copy else text
 
@@ -773,6 +780,27 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
     head = f"def {_FUNCTION}({', '.join(params)}):"
     body = "\n".join(f"    {line}" if line else "" for line in lines)
     return _Written(f"{head}\n{body}\n", _helpers(values, scalar))
+
+
+def _spread(v: _Value) -> _Value | None:
+    """The number a broadcast spreads over its shape (the seed 1 that a sum's gradient copies
+    to every element), when its operand is that number (reshaped in the same line)."""
+    if v.op.name != "broadcast_to":
+        return None
+    a = v.args[0]
+    if a.kind == "op" and a.op.name == "reshape" and a.inline:
+        a = a.args[0]
+    return a if a.kind == "literal" else None
+
+
+def _filled(v: _Value, number: _Value) -> Expr:
+    """`np.ones((4, 2))`, `np.full((3,), 0.5, np.float32)`: the broadcast number as a new array."""
+    dtype = "" if v.dtype == np.float64 else f", {codegen.param(v.dtype)}"
+    shape = codegen.param(v.shape)
+    if float(number.literal) == 1.0:
+        return codegen.name(f"np.ones({shape}{dtype})")
+    text = codegen.number(number.literal, v.dtype, integral=False).text
+    return codegen.name(f"np.full({shape}, {text}{dtype})")
 
 
 def _array_owner(v: _Value) -> _Value:

@@ -1469,3 +1469,22 @@ def test_fn_changing_a_data_input_in_place_is_told_to_write_an_operation() -> No
             autograd.trace(fn, np.ones((2, 3)), W)
     program = autograd.trace(lambda x, W: ((x / 255.0) @ W).sum(), np.ones((2, 3)), W)
     assert program(np.full((2, 3), 255.0), W.data)[1][1].tolist() == [[2.0, 2.0]] * 3
+
+
+def test_a_sums_gradient_reads_as_an_array_of_ones() -> None:
+    """The seed copied back by a sum was written as the engine does it,
+    `np.broadcast_to(np.float64(1).reshape((1, 1)), (4, 2))`, where a learner writes
+    np.ones: the same numbers, in a new array (returned as it is, not copied again)."""
+    W = Tensor(np.ones((3, 2)), name="W")
+    program = autograd.trace(lambda x, W: (x @ W).sum(), np.ones((4, 3)), W)
+    assert "    dW = x.T @ np.ones((4, 2))\n" in program.source
+    assert program(np.ones((4, 3)), W.data)[1][1].tolist() == [[4.0, 4.0]] * 3
+    program = autograd.trace(lambda x: x.sum(), Tensor(np.ones(3), name="x"))
+    assert "    dx = np.ones((3,))\n    return out, (dx,)\n" in program.source
+    _, (dx,) = program(np.ones(3))
+    dx += 1  # writable, its own
+    assert program(np.ones(3))[1][0].tolist() == [1.0, 1.0, 1.0]
+    program = autograd.trace(lambda x: x.mean() * 2, Tensor(np.ones((2, 3), np.float32), name="x"))
+    assert "    dx = np.full((2, 3), 2.0, np.float32) / 6\n" in program.source
+    _, (dx,) = program(np.ones((2, 3), np.float32))
+    assert dx.dtype == np.float32 and np.allclose(dx, 1 / 3)
