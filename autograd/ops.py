@@ -35,8 +35,8 @@ VJP = Callable[..., Tensor]
 # How a traced program writes the op (autograd.trace): a template with the operands {x}, {y} and
 # the params by name, e.g. "{x} @ {y}"; a pair (array form, Python-float form) when plain floats
 # need other code ("np.exp({x})", "math.exp({x})"); or a function of the input shapes and the
-# params returning the template. A template may call the op by its name: that is its forward.
-Code = str | tuple[str, str] | Callable[..., str] | None
+# params returning either. A template may call the op by its name: that is its forward.
+Code = str | tuple[str, str] | Callable[..., str | tuple[str, str]] | None
 
 
 @dataclass(frozen=True)
@@ -352,6 +352,13 @@ def _power_text(x: str, c: float) -> str | None:
     return f"{lead}·{x}^({f'{power:g}'.replace('-', '−')})"
 
 
+def _pow_code(shapes: Sequence[tuple[int, ...]]) -> tuple[str, str]:
+    """`x ** 2`; but between single numbers, which numpy computes as its scalars, `**` is C's
+    pow, where the power of 0-d arrays (eager mode's) is a square root for 0.5: -inf ** 0.5 is
+    inf there and nan here."""
+    return ("{x} ** {y}" if any(shapes) else "np.power({x}, {y})", "math.pow({x}, {y})")
+
+
 POW = defop(
     "pow",
     "**",
@@ -360,7 +367,7 @@ POW = defop(
     local=["{y}·{x}^({y}−1)", "{x}^{y}·ln {x}"],
     rule=["{g} ⊙ {y}·{x}^({y}−1)", "{g} ⊙ {x}^{y}·ln {x}"],
     local_constant=lambda x, c: _power_text(x, c),
-    code=("{x} ** {y}", "math.pow({x}, {y})"),
+    code=_pow_code,
 )
 
 

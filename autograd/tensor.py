@@ -535,18 +535,21 @@ class Tensor:
 
         While recording, a tensor that requires grad is not changed in place: a leaf refuses
         (its gradient would be wrong), a computed tensor gets the new value as a new node
-        (`y += 1` is `y = y + 1`, differentiated as such). Under `no_grad()` every tensor is
+        (`y += 1` is `y = y + 1`, differentiated as such, of y's shape and dtype as an update
+        in place keeps them). Under `no_grad()` every tensor is
         updated in place and stamped, so a graph that still needs the old values refuses to
         backpropagate through them.
         """
         if self.requires_grad and _grad_state.enabled:
             if self._op is None:
+                if self._meta is not None and "traced input" in self._meta:
+                    raise _traced_input_changed(self, symbol)
                 raise RuntimeError(
                     f"{symbol}: {_describe(self)} is a leaf that requires grad; changing it in "
                     "place while operations are recorded would break its gradient. Update "
                     f"parameters under no_grad(): `with no_grad(): p {symbol} ...`"
                 )
-            return {
+            result = {
                 np.add: _ops.add,
                 np.subtract: _ops.sub,
                 np.multiply: _ops.mul,
@@ -554,6 +557,15 @@ class Tensor:
                 np.power: _ops.pow,
                 np.matmul: _ops.matmul,
             }[ufunc](self, other)
+            # as the update in place below (and numpy's): self's shape and dtype, so that
+            # code means the same recorded or not (a traced program records everything)
+            if result._data.shape != self._data.shape:
+                raise ValueError(
+                    f"{symbol}: cannot update {_describe(self)} in place with a value of shape "
+                    f"{np.shape(_values(other))}: the result would have shape {result.shape}; "
+                    f"write a new tensor instead (h = h {symbol[:-1]} value)"
+                )
+            return result if result.dtype == self.dtype else _ops.astype(result, self.dtype)
         values = _values(other)
         if not isinstance(values, (np.ndarray, float, int)):  # lists; strings, complex refused
             values = as_float_array(values, symbol)
@@ -579,6 +591,8 @@ class Tensor:
         if _grad_state.enabled and (
             self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
         ):
+            if self._meta is not None and "traced input" in self._meta:
+                raise _traced_input_changed(self, "t[...] =")
             raise RuntimeError(
                 f"t[...] = value: {_describe(self)} or the value requires grad, and item "
                 "assignment is not recorded for backward; do it under no_grad() (parameter "
@@ -744,6 +758,15 @@ def _compare(compare: Callable[[Any, Any], Any], symbol: str, t: Tensor, other: 
 _UNTRACKED_BY_DESIGN = frozenset(
     (np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy)
 )
+
+
+def _traced_input_changed(t: Tensor, what: str) -> RuntimeError:
+    """The data `autograd.trace` gives fn records, so that the program reads each new input."""
+    return RuntimeError(
+        f"{what}: {_describe(t)} is an input of autograd.trace, which records operations: a "
+        "program never writes into the arrays it is given. Write the change as an operation "
+        "on a new tensor, e.g. x = x / 255 or x = x * mask"
+    )
 
 
 def _refuse_overlap(target: np.ndarray, values: np.ndarray) -> None:

@@ -97,7 +97,7 @@ class _Value:
     group: str | None = None  # the name of its region: a layer such as Affine1
     region: Region | None = None
     tensor_name: str | None = None
-    grad_of: Tensor | None = None  # the forward tensor whose gradient this is
+    grad_of: int | None = None  # the id of the forward tensor whose gradient this is
     uses: int = 0
     users: list[_Value] = field(default_factory=list)
     inline: bool = False
@@ -157,7 +157,9 @@ def _leaves(
                         original.data = array
                     leaves.append(original)
                 else:
-                    leaves.append(Value(array, label) if is_value else Tensor(array, name=label))
+                    leaf = Value(array, label) if is_value else Tensor(array, name=label)
+                    leaf._meta = {"traced input": True}  # (fn's `x /= 255` says what to do)
+                    leaves.append(leaf)
             yield leaves
         finally:
             for t, data in reversed(restore):
@@ -372,6 +374,7 @@ def _build_on(
                 f"{t.shape}); compute it inside fn from its inputs, or pass it as an input"
             )
         _check_params(t)
+        gradient_of = grad_of.get(id(t))  # (its id only: a program keeps no trace's tensor)
         backward = t.id >= middle
         if backward:
             k = bisect.bisect_right(starts, t.id) - 1
@@ -386,12 +389,12 @@ def _build_on(
             t.id,
             op=t.op,
             args=[value_of[id(p)] for p in t.inputs],
-            params=dict(t.params),
+            params={k: p for k, p in t.params.items() if k != "saved"},  # (the forward's arrays)
             backward=backward,
             group=None if region is None else region.name,
             region=region,
             tensor_name=t.name,
-            grad_of=grad_of.get(id(t)),
+            grad_of=None if gradient_of is None else gradient_of.id,
         )
     structure = _structure(out, by_leaf, by_data, start)
     out_value = value_of[id(out)]
@@ -464,12 +467,17 @@ def _simplify(
             replaced[id(v)] = same
             continue
         if all(a.kind == "literal" for a in v.args) and v.shape == ():
-            with np.errstate(all="ignore"):
-                result = v.op.forward(*(np.asarray(a.literal, a.dtype) for a in v.args), **v.params)
-            replaced[id(v)] = _Value(
-                "literal", (), v.dtype, v.order, literal=np.asarray(result)[()]
-            )
-            continue
+            try:  # (what overflows or is invalid runs in the code: eager mode warns there)
+                with np.errstate(divide="raise", over="raise", invalid="raise", under="ignore"):
+                    numbers = (np.asarray(a.literal, a.dtype) for a in v.args)
+                    result = v.op.forward(*numbers, **v.params)
+            except FloatingPointError:
+                pass
+            else:
+                replaced[id(v)] = _Value(
+                    "literal", (), v.dtype, v.order, literal=np.asarray(result)[()]
+                )
+                continue
         key = (v.op.name, tuple(id(a) for a in v.args), _params_key(v.params))
         if key in seen:
             replaced[id(v)] = seen[key]
@@ -694,13 +702,19 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
                 return take(v, candidate)
 
     lines: list[str] = []
+    filled: set[int] = set()  # new arrays of one number (np.ones), not broadcast views
     section: tuple[bool, str | None] | None = None
     for v in values:
         if v.made_by is not None:
             continue  # written by the call that computes it
         if v.base is None:
-            operands = {k: expr_of(a, v) for k, a in zip(("x", "y"), v.args, strict=False)}
-            expr = codegen.render(_template(v, scalar), operands, _param_texts(v))
+            number = _spread(v)
+            if number is not None:  # not np.broadcast_to(np.float64(1).reshape((1, 1)), (4, 2))
+                expr = _filled(v, number)
+                filled.add(id(v))
+            else:
+                operands = {k: expr_of(a, v) for k, a in zip(("x", "y"), v.args, strict=False)}
+                expr = codegen.render(_template(v, scalar), operands, _param_texts(v))
             if v.op.keeps is not None and v.kept is None:  # the call gives (result, kept)
                 expr = Expr(f"{expr.at(codegen.ATOM)}[0]", codegen.ATOM)
             if v.inline:
@@ -744,8 +758,10 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
         text = expr_of(v, _RETURN).text
         if scalar:
             return text
-        copy = v.kind in ("input", "dout") or id(v) in returned or v.op.name in _VIEWS
-        returned.add(id(v))
+        owner = _array_owner(v)
+        copy = owner.kind != "op" or id(owner) in returned
+        copy = copy or (owner.op.name in _VIEWS and id(owner) not in filled)
+        returned.add(id(owner))
         return f"np.array({text})" if copy else text
 
     out_text = result(graph.out)
@@ -764,6 +780,35 @@ def _write(graph: _Graph, names: list[str], scalar: bool, has_dout: bool) -> _Wr
     head = f"def {_FUNCTION}({', '.join(params)}):"
     body = "\n".join(f"    {line}" if line else "" for line in lines)
     return _Written(f"{head}\n{body}\n", _helpers(values, scalar))
+
+
+def _spread(v: _Value) -> _Value | None:
+    """The number a broadcast spreads over its shape (the seed 1 that a sum's gradient copies
+    to every element), when its operand is that number (reshaped in the same line)."""
+    if v.op.name != "broadcast_to":
+        return None
+    a = v.args[0]
+    if a.kind == "op" and a.op.name == "reshape" and a.inline:
+        a = a.args[0]
+    return a if a.kind == "literal" else None
+
+
+def _filled(v: _Value, number: _Value) -> Expr:
+    """`np.ones((4, 2))`, `np.full((3,), 0.5, np.float32)`: the broadcast number as a new array."""
+    dtype = "" if v.dtype == np.float64 else f", {codegen.param(v.dtype)}"
+    shape = codegen.param(v.shape)
+    if float(number.literal) == 1.0:
+        return codegen.name(f"np.ones({shape}{dtype})")
+    text = codegen.number(number.literal, v.dtype, integral=False).text
+    return codegen.name(f"np.full({shape}, {text}{dtype})")
+
+
+def _array_owner(v: _Value) -> _Value:
+    """The value whose array `v` is: an op written as its operand (a sum over no axis, "{x}")
+    hands on the operand's own array, which may be an input's."""
+    while v.kind == "op" and _template(v, False) == "{x}":
+        v = v.args[0]
+    return v
 
 
 def _plan_in_place(
@@ -832,10 +877,12 @@ def _literal(a: _Value, user: _Value, scalar: bool) -> Expr:
         return expr
     if user.op is None or user.op.name not in _ARITHMETIC:  # a numpy scalar, with a dtype
         return codegen.name(f"np.{a.dtype.name}({expr.text})")
+    others = [b for b in user.args if b is not a and b.kind != "literal"]
+    if not others:  # numbers only (left where they overflow): numpy's arithmetic, as eager's
+        return codegen.name(f"np.{a.dtype.name}({expr.text})")
     if a.dtype != np.float64 or user.dtype != np.float64:
         return expr
-    others = [b for b in user.args if b is not a and b.kind != "literal"]
-    if others and all(b.dtype == np.float32 for b in others):
+    if all(b.dtype == np.float32 for b in others):
         return codegen.name(f"np.float64({expr.text})")
     return expr
 
@@ -871,9 +918,8 @@ def _wishes(
     if v.backward:
         wishes += [f"d{names[i]}" for i in gradient_of_input.get(id(v), ())]
         if v.grad_of is not None:
-            f = v.grad_of
-            forward = forward_names.get(f.id)
-            if f.id in group_outputs:  # what flows between layers is the book's dout
+            forward = forward_names.get(v.grad_of)
+            if v.grad_of in group_outputs:  # what flows between layers is the book's dout
                 wishes.append("dout")
             if forward is not None:
                 wishes.append(f"d{forward}")
@@ -904,7 +950,6 @@ class _Variant:
     graph: _Graph
     has_dout: bool
     zero_d: bool  # some gradient is a single number
-    fallback: Callable[..., Any] | None = None  # the numpy form, for math's exceptions
     # where arrays in give the function's results out as they are (but a 0-d output): each
     # input's (type, shape, dtype) that lets a call skip every other check
     guard: tuple[tuple[type, tuple[int, ...], np.dtype], ...] | None = None
@@ -1006,12 +1051,19 @@ class Program:
         found = (np.asarray(r) for r in (out, *grads) if r is not None)
         if all(anomaly._bad(r) is None for r in found):
             return
-        arrays = [_as_array(v, i, self.names) for i, v in enumerate(inputs)]
+        self._eager([_as_array(v, i, self.names) for i, v in enumerate(inputs)], dout)
+
+    def _eager(self, arrays: Sequence[np.ndarray], dout: Any = None) -> tuple[Any, tuple]:
+        """`fn` and its gradients in eager mode: the program's (output, grads), as arrays."""
         with _leaves(arrays, self._originals, self._scalar_kinds, self.names) as leaves:
-            loss = _run(self.fn, leaves)  # the forward's check raises at the op that made it
+            out = _run(self.fn, leaves)  # (inside detect_anomaly: raises at the op that made it)
             wanted = [leaf for leaf, w in zip(leaves, self.wants, strict=True) if w]
-            if wanted and loss.requires_grad:  # the backward's check raises at the VJP
-                eager_grad(loss, wanted, dout)
+            if wanted and out.requires_grad:
+                found = iter(g.data for g in eager_grad(out, wanted, dout))
+            else:  # nothing to differentiate: zeros, as the program returns
+                found = (np.zeros_like(leaf.data) for leaf in wanted)
+            grads = tuple(next(found) if w else None for w in self.wants)
+        return out.data, grads
 
     def _call(self, inputs: tuple[Any, ...], dout: Any) -> tuple[Any, tuple[Any, ...]]:
         variant = self._last
@@ -1125,15 +1177,17 @@ class Program:
         return self._trace(arrays)
 
     def _run_scalar(self, variant: _Variant, floats: list[float]) -> tuple[Any, tuple[Any, ...]]:
-        """Plain float arithmetic; where `math` raises (1/0, exp(1000), log(-1)) the numpy form
-        of the same program gives what eager mode gives (inf, nan)."""
+        """Plain float arithmetic. Where `math` raises (1/0, exp(1000), log(-1)) or a result is
+        not finite (Python's 1e200 * 1e200 is inf without numpy's warning; math.pow(-inf, 0.5)
+        is inf, numpy's power nan), `fn` runs eagerly: eager mode's numbers and warnings."""
         try:
-            return variant.function(*floats)
+            out, grads = variant.function(*floats)
         except (OverflowError, ZeroDivisionError, ValueError):
-            if variant.fallback is None:
-                written = _write(variant.graph, self.names, False, False)
-                variant.fallback = _compile(written)
-            return _scalar_result(variant.fallback(*(np.float64(f) for f in floats)))
+            pass
+        else:  # one sum sees an inf or nan among the results (None: data; 0.0 changes nothing)
+            if math.isfinite(sum(filter(None, grads), out)):
+                return out, grads
+        return _scalar_result(self._eager([np.array(f) for f in floats]))
 
 
 def _refuse_repeated(originals: Sequence[Tensor | None], names: Sequence[str]) -> None:
@@ -1284,8 +1338,11 @@ def _input_names(fn: Callable[..., Any], inputs: Sequence[Any], given: Sequence[
             ):
                 names.append(option)
                 break
-        else:
-            names.append(f"in{i}_")
+        else:  # every option is taken, maybe in<i>_ too (given for another input)
+            fallback = f"in{i}_"
+            while fallback in names:
+                fallback += "_"
+            names.append(fallback)
     return names
 
 

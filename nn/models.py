@@ -355,6 +355,9 @@ class MLP(Sequential):
         if self._program is None:
             self._program = self._trace(x, t)
         loss, grads = self._program(x, t, *arrays)
+        if not math.isfinite(loss):  # generated code checks no values: labels holding NaN are
+            with no_grad():  # refused by eager mode's loss, naming them (x holding NaN is not)
+                self.lastLayer(self.predict(x), labels)
         self._batch = batch
         grads = grads[2:]
         with _storing_grads:

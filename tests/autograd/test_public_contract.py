@@ -288,6 +288,26 @@ def test_in_place_on_a_computed_tensor_while_recording_is_differentiated() -> No
     assert x.grad.data.tolist() == [5.0]
 
 
+def test_an_in_place_update_keeps_the_tensors_dtype_and_shape_recorded_or_not() -> None:
+    """`h += c` kept float32 where nothing records (numpy's in-place update) but gave float64
+    where it records, so a traced program (which records everything fn does) returned float64
+    where eager mode on data gave float32; and a recorded `h += wider` grew h, where the
+    in-place update refuses."""
+    c = Tensor(np.float64(1.0), requires_grad=False)
+    for requires_grad in (False, True):
+        h = Tensor(np.ones(2, np.float32), requires_grad=requires_grad) * 1.0
+        h += c
+        h *= np.ones(2)  # a float64 array
+        assert h.dtype == np.float32 and h.data.tolist() == [2.0, 2.0], requires_grad
+        with pytest.raises(ValueError, match=r"\+=: cannot update .* in place .* shape \(3, 2\)"):
+            h += np.ones((3, 2))
+    x = Tensor(np.ones(2, np.float32))
+    y = x * 2.0
+    y += c  # differentiated through the cast back: d/dx = 2, float32
+    (dx,) = autograd.grad(y.sum(), [x])
+    assert dx.dtype == np.float32 and dx.data.tolist() == [2.0, 2.0]
+
+
 def test_data_without_gradients_updates_in_place_anywhere() -> None:
     data = Tensor([1.0, 2.0], requires_grad=False)
     same = data.data

@@ -500,7 +500,8 @@ def test_a_float_program_returns_an_infinite_gradient_as_math_inf() -> None:
     """A constant gradient of inf was written `inf`, a NameError when the program ran."""
     with np.errstate(over="ignore"):  # the traced forward overflows, as numpy warns
         program = autograd.trace(lambda x, y: x / 1e-300 / 1e-300 + y, Value(1.0), Value(2.0))
-    assert program(1.0, 2.0) == (math.inf, (math.inf, 1.0))
+    with pytest.warns(RuntimeWarning, match="overflow"):  # as eager mode's numpy does
+        assert program(1.0, 2.0) == (math.inf, (math.inf, 1.0))
 
 
 def test_hostile_scope_names_stay_inside_their_comment() -> None:
@@ -1057,3 +1058,433 @@ def test_a_float_program_names_an_input_too_large_for_a_float() -> None:
     program = autograd.trace(lambda a, b: a * b, Value(2.0, "a"), Value(3.0, "b"))
     with pytest.raises(OverflowError, match=r"program input a: the integer \(about 10\*\*400\)"):
         program(10**400, 3.0)
+
+
+def test_a_sum_over_no_axis_returns_a_new_array_never_its_input() -> None:
+    """A 0-d tensor's `.sum()` (or any sum over no axis) is written as its operand: the program
+    returned the caller's own array as the output or as a gradient, so writing into a result
+    changed the input (eager mode gives new arrays)."""
+    x = np.array(2.0)
+    out, _ = autograd.trace(lambda x: x.sum(), x)(x)
+    assert not np.shares_memory(out, x)
+    program = autograd.trace(lambda a, w: (w * a.sum()).sum(), np.array(3.0), Tensor(1.0))
+    a, w = np.array(3.0), np.array(1.0)
+    out, (_, dw) = program(a, w)
+    dw += 1
+    assert float(a) == 3.0 and float(out) == 3.0
+    h = Tensor(np.ones(3))
+    program = autograd.trace(lambda h: h.sum(axis=()) + h.sum(axis=()), h)  # one array, twice
+    out, (dh,) = program(np.ones(3), dout=np.ones(3))
+    assert _shares_memory([out, dh]) == []
+    program = autograd.trace(lambda h: (h * 2).max(axis=()), h)  # dout's array, as dh
+    d = np.ones(3)
+    out, (dh,) = program(np.ones(3), dout=d)
+    assert _shares_memory([out, dh, d]) == []
+
+
+def test_inputs_whose_names_are_all_taken_still_get_names_of_their_own() -> None:
+    """The last resort for an input's name, `in<i>_`, could be taken by a name given for
+    another input: the generated code did not compile (SyntaxError: duplicate argument)."""
+    arrays = [np.full(2, v) for v in (1.0, 2.0, 3.0)]
+    program = autograd.trace(
+        lambda *xs: (xs[0] * xs[1] * xs[2]).sum(),
+        *(Tensor(a) for a in arrays),
+        names=["in2", "in2_", "in2"],
+    )
+    assert len(set(program.names)) == 3 and program.names[:2] == ["in2", "in2_"]
+    _, grads = program(*arrays)
+    assert [g.tolist() for g in grads] == [[6.0, 6.0], [3.0, 3.0], [2.0, 2.0]]
+
+
+def _warnings_of(run: Callable[[], Any]) -> tuple[Any, list[str]]:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run()
+    return result, sorted({str(w.message).replace("scalar ", "") for w in caught})
+
+
+def test_scalar_programs_warn_where_eager_mode_warns() -> None:
+    """Python floats overflow to inf (1e200 * 1e200) and make nan (inf - inf) without a
+    word, where eager mode's numpy warns; and numbers folded at trace time (the seed's
+    1 * 1e200 * 1e200 in the gradient) were a silent inf in the code. Same numbers."""
+
+    def eager(fn: Callable[..., Tensor], *xs: float) -> tuple[float, tuple[float, ...]]:
+        leaves = [Value(x) for x in xs]
+        out = fn(*leaves)
+        return float(out.data), tuple(float(g.data) for g in autograd.grad(out, leaves))
+
+    cases = [
+        (lambda a, b: a * b, (1e200, 1e200), "overflow encountered in multiply"),
+        (lambda a, b: a - b, (math.inf, math.inf), "invalid value encountered in subtract"),
+        (lambda a: a * 1e200 * 1e200, (1e-300,), "overflow encountered in multiply"),
+    ]
+    for fn, xs, message in cases:
+        with np.errstate(all="ignore"):
+            program = autograd.trace(fn, *(Value(0.5) for _ in xs))
+        want, eager_warned = _warnings_of(lambda: eager(fn, *xs))  # noqa: B023
+        got, warned = _warnings_of(lambda: program(*xs))  # noqa: B023
+        assert message in eager_warned and message in warned, (message, warned)
+        np.testing.assert_equal(got, want)
+        assert type(got[0]) is float
+    program = autograd.trace(lambda a, b: a * b, Value(2.0), Value(3.0))
+    assert _warnings_of(lambda: program(2.0, 3.0)) == ((6.0, (3.0, 2.0)), [])
+    x = Tensor([1e-300, 2e-300])
+    with np.errstate(over="ignore"):
+        program = autograd.trace(lambda x: (x * 1e200 * 1e200).sum(), x)
+    (_, (dx,)), warned = _warnings_of(lambda: program(x.data))
+    assert dx.tolist() == [math.inf, math.inf] and "overflow encountered in multiply" in warned
+
+
+def test_scalar_programs_give_eager_numbers_where_math_and_numpy_differ() -> None:
+    """math.pow(-inf, 0.5) is inf and math.pow(-0.0, 0.5) is 0.0, where numpy's power (eager
+    mode) takes the square root: nan and -0.0. A float program returned inf for eager's nan,
+    and 1 / -0.0 ** 0.5 as inf for eager's -inf (numpy's scalars did the same)."""
+    for fn, x in [(lambda a: a**0.5, -math.inf), (lambda a: 1 / a**0.5, -0.0)]:
+        program = autograd.trace(fn, Value(4.0))
+        leaf = Value(x)
+        with np.errstate(all="ignore"):
+            out = fn(leaf)
+            want = (float(out.data), (float(autograd.grad(out, [leaf])[0].data),))
+            got = program(x)
+        np.testing.assert_equal(got, want)
+        assert type(got[0]) is float and type(got[1][0]) is float
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_power_of_single_numbers_is_numpys_power_as_in_eager_mode(dtype: Any) -> None:
+    """Between single numbers the code's `v0 ** 0.5` ran numpy's scalar power (C's pow), where
+    eager mode's power of 0-d arrays takes the square root: -inf ** 0.5 was inf, not nan."""
+
+    def fn(a: Tensor) -> Tensor:
+        return abs(a) + (-a) ** 0.5  # abs: array code, not float code
+
+    program = autograd.trace(fn, Tensor(np.array(-4.0, dtype)))
+    for x in (math.inf, -0.0):
+        leaf = Tensor(np.array(x, dtype))
+        with np.errstate(all="ignore"):
+            out = fn(leaf)
+            want = (out.data, (autograd.grad(out, [leaf])[0].data,))
+            got = program(np.array(x, dtype))
+        np.testing.assert_equal(got, want)
+        assert math.copysign(1, got[1][0]) == math.copysign(1, want[1][0])
+
+
+def test_a_program_keeps_none_of_the_arrays_its_trace_computed() -> None:
+    """Each traced variant kept the whole eager graph of its trace alive (the forward tensor
+    each gradient belongs to, the loss's saved softmax): a forward's activations per batch
+    size, up to eight of them, for as long as the program lived."""
+    import gc
+    import weakref
+
+    kept: list[weakref.ref] = []
+
+    def fn(x: Tensor, W: Tensor, t: np.ndarray) -> Tensor:
+        h = (x @ W).tanh()
+        kept.append(weakref.ref(h))
+        loss = autograd.softmax_cross_entropy(h @ W, t)
+        kept.append(weakref.ref(loss))
+        return loss
+
+    W = Tensor(np.full((4, 4), 0.1), name="W")
+    program = autograd.trace(fn, np.ones((3, 4)), W, np.eye(4)[[0, 1, 2]])
+    program(np.ones((5, 4)), W.data, np.eye(4)[[0, 1, 2, 3, 0]])  # a second variant
+    gc.collect()
+    assert len(kept) == 4 and all(ref() is None for ref in kept)
+    assert program(np.ones((3, 4)), W.data, np.eye(4)[[0, 1, 2]])[1][1].shape == (4, 4)
+
+
+# --- random graphs of every op: programs against eager mode -----------------------------------
+def _fits(a: Tensor, b: Tensor) -> Tensor:
+    """b, or its sum where it does not broadcast with a."""
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        return b.sum()
+    return b
+
+
+def _number(kind: str, v: float) -> Any:
+    """A constant as code writes it: a Python int or float, a numpy scalar, a 0-d tensor."""
+    return {
+        "int": lambda: round(v) or 2,
+        "float": lambda: v,
+        "float32": lambda: np.float32(v),
+        "float64": lambda: np.float64(v),
+        "tensor": lambda: Tensor(v, requires_grad=False),
+    }[kind]()
+
+
+def _reduce(kind: str, a: Tensor, p: int) -> Tensor:
+    if a.ndim == 0 or (kind == "max" and a.size == 0):
+        return getattr(a, kind)()
+    axis = [None, p % a.ndim, tuple(range(0, a.ndim, 2)), ()][p % 4]
+    return getattr(a, kind)(axis=axis, keepdims=bool(p % 2))
+
+
+def _matmul(a: Tensor, b: Tensor) -> Tensor:
+    if a.ndim and b.ndim and a.shape[-1] == (b.shape[0] if b.ndim == 1 else b.shape[-2]):
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            return a @ b
+        except ValueError:
+            pass
+    return a @ a.T.sum(axis=-1) if a.ndim == 2 else a.sum()
+
+
+def _in_place_looking(a: Tensor, c: Any) -> Tensor:
+    h = a * 1.5
+    h += c  # recorded: h = h + c, in h's dtype (c may be a 0-d float64 tensor)
+    h *= h
+    return h
+
+
+_RANDOM_STEPS: dict[str, Callable[[Tensor, Tensor, Any, int], Tensor]] = {
+    "add": lambda a, b, c, p: a + _fits(a, b),
+    "sub": lambda a, b, c, p: a - _fits(a, b),
+    "mul": lambda a, b, c, p: a * _fits(a, b),
+    "div": lambda a, b, c, p: a / (1.5 + _fits(a, b) ** 2),
+    "number+": lambda a, b, c, p: a + c,
+    "number-": lambda a, b, c, p: c - a,
+    "number*": lambda a, b, c, p: c * a,
+    "number/": lambda a, b, c, p: c / (2 + a * a),
+    "/number": lambda a, b, c, p: a / c,
+    "square": lambda a, b, c, p: a**2,
+    "power": lambda a, b, c, p: (1 + a * a) ** c,
+    "exponent": lambda a, b, c, p: 1.5**a,
+    "pow": lambda a, b, c, p: (1 + a * a) ** _fits(a, b),
+    "neg": lambda a, b, c, p: -a,
+    "exp": lambda a, b, c, p: (a * 0.3).exp(),
+    "log": lambda a, b, c, p: (1 + a * a).log(),
+    "tanh": lambda a, b, c, p: a.tanh(),
+    "sigmoid": lambda a, b, c, p: a.sigmoid(),
+    "relu": lambda a, b, c, p: a.relu(),
+    "abs": lambda a, b, c, p: abs(a),
+    "sqrt": lambda a, b, c, p: (1 + a * a).sqrt(),
+    "softplus": lambda a, b, c, p: autograd.softplus(a),
+    "astype": lambda a, b, c, p: autograd.ops.astype(
+        a, np.float32 if a.dtype == np.float64 else np.float64
+    ),
+    "sum": lambda a, b, c, p: _reduce("sum", a, p),
+    "mean": lambda a, b, c, p: _reduce("mean", a, p),
+    "max": lambda a, b, c, p: _reduce("max", a, p),
+    "reshape": lambda a, b, c, p: a.reshape(-1),
+    "T": lambda a, b, c, p: a.T,
+    "transpose": lambda a, b, c, p: a.transpose(tuple(reversed(range(a.ndim)))),
+    "broadcast_to": lambda a, b, c, p: autograd.ops.broadcast_to(a, (2, *a.shape)),
+    "getitem": lambda a, b, c, p: a if a.ndim == 0 else a[[slice(None, None, -1), 0, -1][p % 3]],
+    "softmax": lambda a, b, c, p: a if a.ndim == 0 else autograd.softmax(a, axis=p % a.ndim),
+    "log_softmax": lambda a, b, c, p: a if a.ndim == 0 else autograd.log_softmax(a),
+    "matmul": lambda a, b, c, p: _matmul(a, b),
+    "loss": lambda a, b, c, p: a if a.ndim != 2 else autograd.softmax_cross_entropy(a, a * 0 + 0.5),
+    "in-place": lambda a, b, c, p: _in_place_looking(a, c),
+    "fan-out": lambda a, b, c, p: a * a.tanh() - a + a * a,
+}
+_DTYPES = st.sampled_from([np.float32, np.float64])
+
+
+@pytest.mark.filterwarnings("ignore:Mean of empty slice:RuntimeWarning")  # eager's, and ours
+@settings(max_examples=150, deadline=None)
+@given(
+    shapes=st.lists(st.lists(st.integers(0, 3), max_size=3).map(tuple), min_size=1, max_size=3),
+    dtypes=st.lists(_DTYPES, min_size=3, max_size=3),
+    wants=st.lists(st.booleans(), min_size=3, max_size=3),
+    twice=st.booleans(),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(sorted(_RANDOM_STEPS)),
+            st.integers(0, 99),
+            st.integers(0, 99),
+            st.sampled_from(["int", "float", "float32", "float64", "tensor"]),
+            st.floats(-3, 3).filter(lambda v: abs(v) > 0.1),
+            st.integers(0, 99),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    picked=st.lists(st.integers(0, 99), min_size=1, max_size=3),
+    single_number=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_random_graphs_of_every_op_match_eager_mode(
+    shapes: list, dtypes: list, wants: list, twice: bool, steps: list, picked: list,
+    single_number: bool, seed: int,
+) -> None:  # fmt: skip
+    """Every op the public API reaches, on random graphs: broadcasting, fan-out, numbers of
+    every kind, in-place-looking code, 0-d and empty arrays, float32 and float64 mixed, one
+    array given for two inputs, outputs with dout=; called again with new values, in
+    Fortran order and as lists. Same outputs and gradients as eager mode (dtypes too), inputs
+    never written, results sharing memory with nothing."""
+    n = len(shapes)
+    dtypes, wants = dtypes[:n], wants[:n]
+    twice = twice and n > 1 and shapes[0] == shapes[1] and dtypes[0] == dtypes[1]
+    rng = np.random.default_rng(seed)
+
+    def fn(*xs: Tensor) -> Tensor:
+        pool = list(xs)
+        for kind, i, j, number, value, p in steps:
+            a, b = pool[i % len(pool)], pool[j % len(pool)]
+            pool.append(_RANDOM_STEPS[kind](a, b, _number(number, value), p))
+        chosen = [pool[k % len(pool)] for k in picked]
+        if single_number:
+            return sum(((v * v).sum() for v in chosen), pool[-1].sum())
+        return sum((v * 0.5 for v in chosen if v.shape == pool[-1].shape), pool[-1])
+
+    def draw() -> list[np.ndarray]:
+        arrays = [rng.uniform(-2, 2, s).astype(d) for s, d in zip(shapes, dtypes, strict=True)]
+        if twice:
+            arrays[1] = arrays[0]  # one array for the first two inputs
+        return arrays
+
+    single = np.float32 in dtypes or "astype" in str(steps)
+    tol = np.dtype(np.float32 if single else np.float64)  # round-off of the least precise
+    with np.errstate(all="ignore"):
+        try:
+            fn(*(Tensor(a, requires_grad=w) for a, w in zip(draw(), wants, strict=True)))
+        except (ValueError, IndexError):
+            return  # a graph eager mode refuses (say softmax over an empty axis)
+        example = draw()
+        program = autograd.trace(
+            fn, *(Tensor(a.copy()) if w else a for a, w in zip(example, wants, strict=True))
+        )
+        for call in range(3):
+            new = draw()
+            kept = [a.copy() for a in new]
+            leaves = [Tensor(a.copy(), requires_grad=w) for a, w in zip(new, wants, strict=True)]
+            out = fn(*leaves)
+            dout = None if out.ndim == 0 else rng.uniform(-1, 1, out.shape).astype(out.dtype)
+            tracked = [t for t in leaves if t.requires_grad]
+            want = autograd.grad(out, tracked, dout) if tracked and out.requires_grad else ()
+            given = [
+                [np.asfortranarray(a) if a.ndim > 1 else a for a in new],  # (1-d at least)
+                [a.tolist() if a.dtype == np.float64 and a.size else a for a in new],
+                new,
+            ][call]
+            got_out, got = program(*given, dout=dout)
+            _close(got_out, out.data, tol, "output")  # (float32 sums: in another order)
+            found = iter(want)
+            for i, (g, t) in enumerate(zip(got, leaves, strict=True)):
+                if not t.requires_grad:
+                    assert g is None, f"a gradient for input {i}, which is data"
+                    continue
+                w = next(found).data if want else np.zeros_like(t.data)
+                _close(g, w, tol, f"gradient {i}")
+            for a, before in zip(new, kept, strict=True):
+                np.testing.assert_array_equal(a, before)
+            results = [np.asarray(got_out), *(g for g in got if g is not None)]
+            assert _shares_memory(results + new[1 if twice else 0 :]) == []
+
+
+_SCALAR_STEPS: dict[str, Callable[[Tensor, Tensor, float], Tensor]] = {
+    "add": lambda a, b, c: a + b,
+    "sub": lambda a, b, c: a - b,
+    "mul": lambda a, b, c: a * b,
+    "div": lambda a, b, c: a / b,
+    "pow": lambda a, b, c: a**b,
+    "power": lambda a, b, c: a**c,
+    "exponent": lambda a, b, c: c**a,
+    "number+": lambda a, b, c: a + c,
+    "number*": lambda a, b, c: c * a,
+    "number/": lambda a, b, c: c / a,
+    "neg": lambda a, b, c: -a,
+    "exp": lambda a, b, c: a.exp(),
+    "log": lambda a, b, c: a.log(),
+    "tanh": lambda a, b, c: a.tanh(),
+    "sigmoid": lambda a, b, c: a.sigmoid(),
+    "relu": lambda a, b, c: a.relu(),
+    "sqrt": lambda a, b, c: a.sqrt(),
+}
+_EDGES = [0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, 1e-300, 1e300, -1e300, 710.0, -800.0,
+          math.inf, -math.inf, math.nan]  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    n=st.integers(1, 3),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(sorted(_SCALAR_STEPS)),
+            st.integers(0, 99),
+            st.integers(0, 99),
+            st.sampled_from([2, 3, 0.5, -1, -1.5, 0, 1e-3]),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    values=st.lists(
+        st.lists(st.one_of(st.sampled_from(_EDGES), st.floats(-5, 5)), min_size=3, max_size=3),
+        min_size=3,
+        max_size=3,
+    ),
+)
+def test_random_scalar_graphs_give_eager_numbers_and_warnings(
+    n: int, steps: list, values: list
+) -> None:
+    """micrograd-style Value graphs of every scalar op, traced to float code, run on edge
+    values (0, -0.0, huge, inf, nan, outside a function's domain): the numbers eager mode
+    gives, as floats, and numpy's warnings where eager mode warns."""
+
+    def fn(*xs: Tensor) -> Tensor:
+        pool = list(xs)
+        for kind, i, j, c in steps:
+            pool.append(_SCALAR_STEPS[kind](pool[i % len(pool)], pool[j % len(pool)], c))
+        return sum(pool[1:], pool[0])  # every value is used: eager computes nothing dead
+
+    def eager(*xs: float) -> tuple[float, tuple[float, ...]]:
+        leaves = [Value(x) for x in xs]
+        out = fn(*leaves)
+        return float(out.data), tuple(float(g.data) for g in autograd.grad(out, leaves))
+
+    with np.errstate(all="ignore"):
+        program = autograd.trace(fn, *(Value(0.7 + 0.1 * i) for i in range(n)))
+    assert "np." not in program.source
+    # numbers computed while tracing are in the code (math.nan): eager warns for them again
+    folded = "math.nan" in program.source or "math.inf" in program.source
+    for xs in values:
+        want, eager_warned = _warnings_of(lambda: eager(*xs[:n]))  # noqa: B023
+        got, warned = _warnings_of(lambda: program(*xs[:n]))  # noqa: B023
+        assert [type(v) for v in (got[0], *got[1])] == [float] * (n + 1)
+        flat = [np.array([out, *grads]) for out, grads in (got, want)]
+        np.testing.assert_allclose(*flat, rtol=1e-9, atol=0)  # (pow's round-off; nan is nan)
+        assert folded or warned == eager_warned, (xs[:n], program.source)
+
+
+def test_fn_changing_a_data_input_in_place_is_told_to_write_an_operation() -> None:
+    """`x /= 255` on the array fn is given (numpy does it in place) said that x "is a leaf
+    that requires grad" and to update parameters under no_grad(), which the trace refuses
+    next: the data a trace gives fn records, so it cannot change in place."""
+    W = Tensor(np.ones((3, 2)), name="W")
+
+    def scaled(x: Tensor, W: Tensor) -> Tensor:
+        x /= 255.0
+        return (x @ W).sum()
+
+    def zeroed(x: Tensor, W: Tensor) -> Tensor:
+        x[0] = 0.0
+        return (x @ W).sum()
+
+    for fn, what in [(scaled, "/="), (zeroed, r"t\[...\] =")]:
+        with pytest.raises(RuntimeError, match=rf"{what}: .*'x'.* is an input of autograd.trace"):
+            autograd.trace(fn, np.ones((2, 3)), W)
+    program = autograd.trace(lambda x, W: ((x / 255.0) @ W).sum(), np.ones((2, 3)), W)
+    assert program(np.full((2, 3), 255.0), W.data)[1][1].tolist() == [[2.0, 2.0]] * 3
+
+
+def test_a_sums_gradient_reads_as_an_array_of_ones() -> None:
+    """The seed copied back by a sum was written as the engine does it,
+    `np.broadcast_to(np.float64(1).reshape((1, 1)), (4, 2))`, where a learner writes
+    np.ones: the same numbers, in a new array (returned as it is, not copied again)."""
+    W = Tensor(np.ones((3, 2)), name="W")
+    program = autograd.trace(lambda x, W: (x @ W).sum(), np.ones((4, 3)), W)
+    assert "    dW = x.T @ np.ones((4, 2))\n" in program.source
+    assert program(np.ones((4, 3)), W.data)[1][1].tolist() == [[4.0, 4.0]] * 3
+    program = autograd.trace(lambda x: x.sum(), Tensor(np.ones(3), name="x"))
+    assert "    dx = np.ones((3,))\n    return out, (dx,)\n" in program.source
+    _, (dx,) = program(np.ones(3))
+    dx += 1  # writable, its own
+    assert program(np.ones(3))[1][0].tolist() == [1.0, 1.0, 1.0]
+    program = autograd.trace(lambda x: x.mean() * 2, Tensor(np.ones((2, 3), np.float32), name="x"))
+    assert "    dx = np.full((2, 3), 2.0, np.float32) / 6\n" in program.source
+    _, (dx,) = program(np.ones((2, 3), np.float32))
+    assert dx.dtype == np.float32 and np.allclose(dx, 1 / 3)

@@ -394,3 +394,24 @@ def test_a_compiled_step_honours_anomaly_mode_and_hooks_added_after_compiling() 
         net.gradient(x, t)
     with autograd.detect_anomaly(), pytest.raises(autograd.AnomalyError, match="NaN or Inf"):
         nn.train(net, (x, t), iters=1, eval_every=0, progress=False, compile=True)
+
+
+def test_a_compiled_step_refuses_labels_holding_nan_as_eager_mode_does() -> None:
+    """Generated code checks no values: one-hot labels holding NaN gave a NaN loss, and
+    `nn.train(..., compile=True)` blamed the learning rate, where eager mode says the labels
+    hold NaN."""
+    x, t = _batch(8, inputs=6)
+    net = TwoLayerNet(6, 5, 10, rng=0)
+    net.compile(x, t)
+    bad = t.copy()
+    bad[3, 0] = np.nan
+    with pytest.raises(ValueError, match="labels contain NaN or inf"):
+        MLP.gradient(TwoLayerNet(6, 5, 10, rng=0), x, bad)  # eager mode
+    with pytest.raises(ValueError, match="labels contain NaN or inf"):
+        net.gradient(x, bad)
+    with pytest.raises(ValueError, match="labels contain NaN or inf"):
+        nn.train(TwoLayerNet(6, 5, 10, rng=0), (x, bad), iters=2, progress=False, compile=True)
+    _assert_same_gradients(net.gradient(x, t), _eager(net, x, t))
+    x_bad = x.copy()
+    x_bad[0, 0] = np.nan  # data, not labels: NaN numbers, as eager mode gives
+    assert np.isnan(net.gradient(x_bad, t)["W1"]).any()
