@@ -440,3 +440,55 @@ def test_a_notebook_training_compiled_models_again_and_again_keeps_nothing() -> 
     assert tensors() <= before
     per_run = float(np.median(np.diff(levels))) / RUNS
     assert per_run < 100, f"bytes kept every {RUNS} runs: {np.diff(levels)}"
+
+
+def test_threads_training_their_own_models_at_once_get_the_serial_results() -> None:
+    """Four models trained side by side (eager and compiled, four optimizers, step-by-step and
+    the book's `gradient` + `update`), started together: each ends with exactly the losses
+    and weights it gets alone (recording, scopes, traces and `.grad` stores are per model or
+    per thread)."""
+    x, t = _batch(48, inputs=6)
+    names = ["SGD", "Momentum", "AdaGrad", "Adam"]
+
+    def job(k: int) -> tuple[list[float], dict[str, np.ndarray]]:
+        net = TwoLayerNet(6, 5, 10, weight_init_std=0.3, rng=k)
+        optimizer = OPTIMIZERS[names[k]]()
+        if k % 2:  # the book's loop
+            if k == 3:
+                net.compile(x[:16], t[:16])
+            losses = []
+            for i in range(12):
+                rows = slice(16 * (i % 3), 16 * (i % 3) + 16)
+                optimizer.update(net.params, net.gradient(x[rows], t[rows]))
+                losses.append(float(net.lastLayer.loss))
+        else:
+            history = nn.train(
+                net, (x, t), optimizer=optimizer, iters=12, batch_size=16, eval_every=0,
+                progress=False, compile=k == 2, seed=k,
+            )  # fmt: skip
+            losses = history.loss
+        return losses, {key: value.copy() for key, value in net.params.items()}
+
+    alone = [job(k) for k in range(4)]
+    start = threading.Barrier(4)
+    together: list[Any] = [None] * 4
+
+    def run(k: int) -> None:
+        start.wait()
+        together[k] = job(k)
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns every few bytecodes
+    try:
+        threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    for k, (losses, weights) in enumerate(alone):
+        losses_now, weights_now = together[k]
+        assert losses_now == losses, names[k]
+        for key in KEYS:
+            np.testing.assert_array_equal(weights_now[key], weights[key], err_msg=names[k] + key)
