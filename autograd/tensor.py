@@ -942,6 +942,7 @@ def _backpropagate(
             if g is None:
                 continue
             if node._meta is not None and "hooks" in node._meta:
+                node._meta.pop("anomaly", None)  # a parameter's mark is of its last pass
                 arrived, g = g, _run_hooks(node, g, stored)
                 if anomaly is not None and g is not arrived:
                     anomaly.check_hook(node, arrived._data, g._data)
@@ -1036,8 +1037,9 @@ def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> b
                 data = node._data
                 if type(node) is not Value or data.dtype is not _FLOAT64 or data.ndim:
                     return False
-                if node._meta is not None and node._meta.get("hooks"):  # (all removed: none)
-                    return False
+                meta = node._meta
+                if meta is not None and (meta.get("hooks") or "anomaly" in meta):
+                    return False  # (hooks all removed: none; a hook's old mark: cleared there)
                 nodes.append(node)
                 grads.append(g)
                 op = node._op
