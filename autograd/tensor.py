@@ -942,7 +942,8 @@ def _backpropagate(
             if g is None:
                 continue
             if node._meta is not None and "hooks" in node._meta:
-                node._meta.pop("anomaly", None)  # a parameter's mark is of its last pass
+                if steps is None:  # a parameter's mark is of its last pass (a replay keeps it)
+                    node._meta.pop("anomaly", None)
                 arrived, g = g, _run_hooks(node, g, stored)
                 if anomaly is not None and g is not arrived:
                     anomaly.check_hook(node, arrived._data, g._data)

@@ -301,6 +301,8 @@ def test_a_parameters_hook_anomaly_is_not_shown_on_the_graphs_after_the_fix(kind
     with detect_anomaly(), pytest.raises(AnomalyError) as caught:
         (W * W).sum().backward()
     assert autograd.anomaly_of(W) == str(caught.value)  # the failed pass's graph shows it
+    autograd.backward_steps((W * W).sum())  # replaying a pass (viz.steps) keeps it
+    assert autograd.anomaly_of(W) == str(caught.value)
     handle.remove()
     W.grad = None
     (W * W).sum().backward()  # the next step, fixed
