@@ -167,7 +167,11 @@ class Tensor:
     # --- copies and pickles ---------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         self.grad  # noqa: B018  (a gradient kept as a float becomes its Value first)
-        return {"_scope": self._scope, **{slot: getattr(self, slot) for slot in _STATE}}
+        state = {"_scope": self._scope, **{slot: getattr(self, slot) for slot in _STATE}}
+        extra = getattr(self, "__dict__", None)  # a subclass's own attributes (p.layer = ...)
+        if extra:
+            state["__dict__"] = dict(extra)
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """A copy is a new tensor: a fresh creation id, so backward orders it with new work.
@@ -183,6 +187,8 @@ class Tensor:
         _copies_made = True
         self._meta = None  # hooks and anomaly notes stay with the original
         self._scope = state.get("_scope")  # the region marks the copy too
+        if "__dict__" in state:
+            vars(self).update(state["__dict__"])
 
     @property
     def name(self) -> str | None:
