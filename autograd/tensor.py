@@ -7,6 +7,7 @@ node, so a graph is freed by reference counting as soon as the last tensor of it
 
 from __future__ import annotations
 
+import copy
 import gc
 import itertools
 import math
@@ -172,6 +173,28 @@ class Tensor:
         if extra:
             state["__dict__"] = dict(extra)
         return state
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        """The default deepcopy, one op at a time: it recursed once per op, so a graph about
+        300 ops deep raised RecursionError. Inputs are copied before the tensors made from
+        them, each through the default protocol with its inputs already in `memo`."""
+        order: list[Tensor] = []  # the tensors to copy, inputs before what was made from them
+        stack: list[tuple[Tensor, bool]] = [(self, False)]
+        seen: set[int] = set()
+        while stack:
+            t, expanded = stack.pop()
+            if expanded:
+                order.append(t)
+            elif id(t) not in memo and id(t) not in seen:
+                seen.add(id(t))
+                stack.append((t, True))
+                stack.extend((p, False) for p in (t._x, t._y) if p is not None)
+        for t in order:
+            copied = object.__new__(type(t))
+            memo[id(t)] = copied
+            copied.__setstate__(copy.deepcopy(t.__getstate__(), memo))
+        memo.setdefault(id(memo), []).extend(order)  # keeps the originals alive, as deepcopy does
+        return memo[id(self)]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """A copy is a new tensor: a fresh creation id, so backward orders it with new work.

@@ -69,6 +69,22 @@ def test_deep_chain_grad_and_second_backward_error() -> None:
         y.backward()
 
 
+def test_deepcopy_of_a_deep_chain() -> None:
+    """deepcopy recursed once per op and raised RecursionError (a thousand-frame traceback) for
+    a graph about 300 ops deep, e.g. the sum of 400 losses; it copies graphs of any depth."""
+    import copy
+
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(DEPTH // 20):
+        y = y * 1.0001 + x * 1e-6
+    x2, y2 = copy.deepcopy((x, y))
+    assert y2 is not y and y2.item() == y.item() and x2.name == "x"
+    (expected,) = autograd.grad(y, x)
+    y2.backward()
+    assert x2.grad.item() == pytest.approx(expected.item(), rel=1e-12) and x.grad is None
+
+
 def _graph_nodes(root: Tensor) -> list[Tensor]:
     seen: dict[int, Tensor] = {}
     stack = [root]
