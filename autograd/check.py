@@ -14,11 +14,12 @@ from __future__ import annotations
 import inspect
 import io
 import math
+import sys
 import textwrap
 import threading
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -402,13 +403,39 @@ def _preserved(layer: Any) -> Iterator[None]:
 _QUIET = threading.RLock()  # sys.stdout and the warning filters are per process: one at a time
 
 
+class _SilentHere(io.TextIOBase):
+    """sys.stdout during a check: the checking thread's prints are dropped, other threads'
+    (a training loop's progress) still reach the stdout they would have reached."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self._thread = threading.get_ident()
+
+    @property
+    def encoding(self) -> Any:
+        return getattr(self._real, "encoding", None)
+
+    def write(self, text: str) -> int:
+        if threading.get_ident() == self._thread or self._real is None:  # (None: no console)
+            return len(text)
+        return self._real.write(text)
+
+    def flush(self) -> None:
+        if threading.get_ident() != self._thread and self._real is not None:
+            self._real.flush()
+
+
 @contextmanager
 def _quiet() -> Iterator[None]:
     """Hundreds of nudged calls would repeat a warning (or a debugging print) hundreds of times."""
     with _QUIET, warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        with redirect_stdout(io.StringIO()):
+        real = sys.stdout
+        sys.stdout = _SilentHere(real)
+        try:
             yield
+        finally:
+            sys.stdout = real
 
 
 def _call(method: Callable[..., Any], args: list[Any], what: str) -> Any:

@@ -228,6 +228,15 @@ def augmented(template: str) -> str | None:
 
 
 _files = itertools.count()
+# Numbers of dropped functions, for the next ones: CPython keeps every filename given to
+# compile() for good (about 75 bytes each), so a new number per trace grew without end in a
+# session retracing for shape after shape.
+_free_files: list[int] = []
+
+
+def _drop(filename: str, number: int) -> None:
+    linecache.cache.pop(filename, None)
+    _free_files.append(number)
 
 
 def compile_function(
@@ -236,11 +245,15 @@ def compile_function(
     """The function `name` defined by our generated `source`, with `np`, `math` and `helpers`
     in its namespace. The source is kept where tracebacks and pdb look, so an error inside
     points at a line; it is dropped with the function."""
-    filename = f"<scratchgrad {label} {next(_files)}>"
+    try:
+        number = _free_files.pop()
+    except IndexError:
+        number = next(_files)
+    filename = f"<scratchgrad {label} {number}>"
     code = compile(source, filename, "exec")
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, Any] = {"np": np, "math": math, **helpers}
     exec(code, namespace)  # our own generated text: templates, checked names, numbers
     function = namespace[name]
-    weakref.finalize(function, linecache.cache.pop, filename, None)
+    weakref.finalize(function, _drop, filename, number)
     return function

@@ -7,6 +7,7 @@ node, so a graph is freed by reference counting as soon as the last tensor of it
 
 from __future__ import annotations
 
+import copy
 import gc
 import itertools
 import math
@@ -167,7 +168,33 @@ class Tensor:
     # --- copies and pickles ---------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         self.grad  # noqa: B018  (a gradient kept as a float becomes its Value first)
-        return {"_scope": self._scope, **{slot: getattr(self, slot) for slot in _STATE}}
+        state = {"_scope": self._scope, **{slot: getattr(self, slot) for slot in _STATE}}
+        extra = getattr(self, "__dict__", None)  # a subclass's own attributes (p.layer = ...)
+        if extra:
+            state["__dict__"] = dict(extra)
+        return state
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        """The default deepcopy, one op at a time: it recursed once per op, so a graph about
+        300 ops deep raised RecursionError. Inputs are copied before the tensors made from
+        them, each through the default protocol with its inputs already in `memo`."""
+        order: list[Tensor] = []  # the tensors to copy, inputs before what was made from them
+        stack: list[tuple[Tensor, bool]] = [(self, False)]
+        seen: set[int] = set()
+        while stack:
+            t, expanded = stack.pop()
+            if expanded:
+                order.append(t)
+            elif id(t) not in memo and id(t) not in seen:
+                seen.add(id(t))
+                stack.append((t, True))
+                stack.extend((p, False) for p in (t._x, t._y) if p is not None)
+        for t in order:
+            copied = object.__new__(type(t))
+            memo[id(t)] = copied
+            copied.__setstate__(copy.deepcopy(t.__getstate__(), memo))
+        memo.setdefault(id(memo), []).extend(order)  # keeps the originals alive, as deepcopy does
+        return memo[id(self)]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """A copy is a new tensor: a fresh creation id, so backward orders it with new work.
@@ -183,6 +210,8 @@ class Tensor:
         _copies_made = True
         self._meta = None  # hooks and anomaly notes stay with the original
         self._scope = state.get("_scope")  # the region marks the copy too
+        if "__dict__" in state:
+            vars(self).update(state["__dict__"])
 
     @property
     def name(self) -> str | None:
@@ -966,6 +995,8 @@ def _backpropagate(
             if g is None:
                 continue
             if node._meta is not None and "hooks" in node._meta:
+                if steps is None:  # a parameter's mark is of its last pass (a replay keeps it)
+                    node._meta.pop("anomaly", None)
                 arrived, g = g, _run_hooks(node, g, stored)
                 if anomaly is not None and g is not arrived:
                     anomaly.check_hook(node, arrived._data, g._data)
@@ -1060,8 +1091,9 @@ def _backpropagate_floats(root: Tensor, order: list[Tensor], release: bool) -> b
                 data = node._data
                 if type(node) is not Value or data.dtype is not _FLOAT64 or data.ndim:
                     return False
-                if node._meta is not None and node._meta.get("hooks"):  # (all removed: none)
-                    return False
+                meta = node._meta
+                if meta is not None and (meta.get("hooks") or "anomaly" in meta):
+                    return False  # (hooks all removed: none; a hook's old mark: cleared there)
                 nodes.append(node)
                 grads.append(g)
                 op = node._op

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from autograd import Program, Tensor, no_grad, numerical_gradient, trace
 from autograd.grad_mode import state as _grad_state
-from autograd.tensor import _stamp_write, _storing_grads
+from autograd.tensor import _backpropagate, _stamp_write, _storing_grads
 from nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh, float_dtype
 from nn.module import Module, Sequential, copy_into
 
@@ -268,13 +268,20 @@ class MLP(Sequential):
         tensors = self.params.tensors
         last = self.lastLayer
         loss = last(self.predict(x), t)
-        for p in tensors.values():  # cleared just before backward: the last gradients' memory
-            p._grad = None  # is free when the new ones are made (measurably faster per step)
-        loss.backward()
+        params = list(tensors.values())
+        for p in params:  # cleared just before backward: the last gradients' memory is free
+            p._grad = None  # when the new ones are made (measurably faster per step)
+        # The pass returns this call's gradients rather than adding them into `.grad`: read
+        # back from `.grad`, a model shared by threads gave one thread the sum of two batches'.
+        found = _backpropagate(loss, None, None, False, targets=params)
+        with _storing_grads:
+            for p in params:
+                if (g := found.get(id(p))) is not None:
+                    p._grad = g  # the last call's, as the compiled step leaves them
         last.loss = Tensor._wrap(loss._data)
         return {  # a tensor the loss does not use (a layer's running mean) has gradient 0, as the
             # compiled step and numerical_gradient say
-            key: np.zeros_like(p._data) if (g := p.grad) is None else g._data
+            key: np.zeros_like(p._data) if (g := found.get(id(p))) is None else g._data
             for key, p in tensors.items()
         }
 

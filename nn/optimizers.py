@@ -110,9 +110,22 @@ class Optimizer:
                 "params=model.parameters(), or call update(params, grads) as in the book"
             )
         params = self.params
+        any_grad = False
         for i, p in enumerate(params):
-            if not p._data.flags.writeable and p._grad is not None:
-                _refuse_read_only(self, f"params[{i}] ({_describe(p)})")
+            if p._grad is not None:
+                any_grad = True
+                if not p._data.flags.writeable:
+                    _refuse_read_only(self, f"params[{i}] ({_describe(p)})")
+        if not any_grad:  # a step that would change nothing is a mistake somewhere, not a no-op
+            raise RuntimeError(
+                f"{type(self).__name__}.step: none of its {len(params)} parameters has a "
+                "gradient, so nothing would change. Call loss.backward() before step() (and "
+                "zero_grad() before backward, not between backward and step). If backward did "
+                "run, these are not the tensors the loss was computed from: made for another "
+                "model, or copied apart from it (copy.deepcopy(opt) alone copies the parameters "
+                "too; copy both in one call, copy.deepcopy((net, opt))), so give it "
+                "params=model.parameters()"
+            )
         self._begin_step()
         for i, p in enumerate(params):
             grad = p._grad if isinstance(p._grad, Tensor) else p.grad  # (kept raw: a float, array)

@@ -119,6 +119,11 @@ class TrainingDiverged(FloatingPointError):
         super().__init__(f"train: the loss became {history.loss[-1]} at step {step}; {cause}")
         self.step = step
         self.history = history
+        self._bad_data = bad_data
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # a worker process sends its exception back pickled; the default passes only the message
+        return (type(self), (self.step, self.history, self._bad_data))
 
 
 def _split(data: Any) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray] | None]:

@@ -289,3 +289,22 @@ def test_a_hook_that_makes_inf_is_named_rather_than_the_op_after_it() -> None:
     with detect_anomaly(nan=False), pytest.raises(AnomalyError) as passed_on:
         y.backward(grad=np.array(np.inf))
     assert passed_on.value.phase == "backward" and "hook" not in str(passed_on.value)
+
+
+@pytest.mark.parametrize("kind", [Tensor, Value])
+def test_a_parameters_hook_anomaly_is_not_shown_on_the_graphs_after_the_fix(kind) -> None:
+    """A NaN from a hook on a parameter marks the parameter (the drawing paints it red). The
+    mark stayed on the parameter for good: after the hook was removed, every later step's
+    drawing still showed it red with the old message."""
+    W = kind(2.0, name="W") if kind is Value else Tensor([1.0, 2.0], name="W")
+    handle = W.register_hook(lambda g: g * np.nan)
+    with detect_anomaly(), pytest.raises(AnomalyError) as caught:
+        (W * W).sum().backward()
+    assert autograd.anomaly_of(W) == str(caught.value)  # the failed pass's graph shows it
+    autograd.backward_steps((W * W).sum())  # replaying a pass (viz.steps) keeps it
+    assert autograd.anomaly_of(W) == str(caught.value)
+    handle.remove()
+    W.grad = None
+    (W * W).sum().backward()  # the next step, fixed
+    assert autograd.anomaly_of(W) is None
+    np.testing.assert_allclose(W.grad.data, 2 * W.data)

@@ -576,6 +576,34 @@ def test_checks_in_threads_leave_stdout_alone() -> None:
     assert reports == [True] * 4 and sys.stdout is stdout
 
 
+def test_what_another_thread_prints_during_a_check_is_printed(capsys) -> None:
+    """The check silences the layer's prints (hundreds of nudged calls) by swapping sys.stdout,
+    which every thread shares: a training loop's progress printed by another thread meanwhile
+    vanished. The other thread prints here while the check is inside the layer's forward."""
+    inside, printed = threading.Event(), threading.Event()
+
+    class Chatty(book.Sigmoid):
+        def forward(self, x):
+            print("forward")  # the layer's own print: silenced, as before
+            if not inside.is_set():
+                inside.set()
+                printed.wait(10)
+            return super().forward(x)
+
+    def progress() -> None:
+        inside.wait(10)
+        print("epoch 1: loss 0.5")
+        printed.set()
+
+    other = threading.Thread(target=progress)
+    other.start()
+    assert check_layer(Chatty(), shape=(2, 3), seed=0).ok
+    other.join()
+    out = capsys.readouterr().out
+    assert "epoch 1: loss 0.5" in out
+    assert out.count("forward") <= 1  # at most the real forward's (the nudged ones are silent)
+
+
 def test_a_saturated_sigmoid_using_x_warns_nothing(recwarn) -> None:
     report = check_layer(book.SigmoidUsingX(), np.array([-800.0, 0.5, 2.0]))
     assert not report.ok and "uses the input x" in words(report, "x")

@@ -69,6 +69,22 @@ def test_deep_chain_grad_and_second_backward_error() -> None:
         y.backward()
 
 
+def test_deepcopy_of_a_deep_chain() -> None:
+    """deepcopy recursed once per op and raised RecursionError (a thousand-frame traceback) for
+    a graph about 300 ops deep, e.g. the sum of 400 losses; it copies graphs of any depth."""
+    import copy
+
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(DEPTH // 20):
+        y = y * 1.0001 + x * 1e-6
+    x2, y2 = copy.deepcopy((x, y))
+    assert y2 is not y and y2.item() == y.item() and x2.name == "x"
+    (expected,) = autograd.grad(y, x)
+    y2.backward()
+    assert x2.grad.item() == pytest.approx(expected.item(), rel=1e-12) and x.grad is None
+
+
 def _graph_nodes(root: Tensor) -> list[Tensor]:
     seen: dict[int, Tensor] = {}
     stack = [root]
@@ -193,3 +209,88 @@ def test_the_leak_bound_catches_a_small_leak() -> None:
     finally:
         tracemalloc.stop()
     assert float(np.median(np.diff(levels))) / STEPS_PER_LEVEL > LEAK_BOUND
+
+
+# --- a long session: each habit repeated, nothing kept per repetition ----------------------------
+SESSION_BOUND = 64  # bytes per repetition; a leaked tensor is ~260, one Python float 24
+
+
+def _growth_per_call(call, *, warmup: int, calls: int, levels: int = 6) -> tuple[float, int]:
+    """(median bytes kept per call, tensors kept over all the calls), after a warm-up that
+    fills the caches (numpy's included) once."""
+    tracemalloc.start()  # before the warm-up: caches it fills are then counted at every level
+    try:
+        for _ in range(warmup):
+            call()
+        tensors_before = _live_tensors()
+        used = []
+        for _ in range(levels):
+            gc.collect()
+            used.append(tracemalloc.get_traced_memory()[0])
+            for _ in range(calls):
+                call()
+        gc.collect()
+        used.append(tracemalloc.get_traced_memory()[0])
+    finally:
+        tracemalloc.stop()
+    return float(np.median(np.diff(used))) / calls, _live_tensors() - tensors_before
+
+
+def _session_habits() -> dict[str, tuple[object, int]]:
+    """name -> (one repetition, repetitions per measured level)."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(12, 4))
+    W = Tensor(rng.normal(size=(4, 3)), name="W")
+    data = Tensor(x, requires_grad=False)
+    shapes = iter(range(10**9))
+
+    def hooks_on_and_off() -> None:
+        handle = W.register_hook(lambda g: g * 0.5)
+        (data @ W).tanh().sum().backward()
+        handle.remove()
+        W.grad = None
+
+    def second_order() -> None:
+        loss = ((data @ W).tanh() ** 2).sum()
+        (g,) = autograd.grad(loss, W, create_graph=True)
+        (g * g).sum().backward()
+        W.grad = None
+
+    def anomaly_no_grad_and_scopes() -> None:
+        with autograd.detect_anomaly(), autograd.scope("Layer"):
+            loss = (data @ W).relu().sum()
+            with no_grad():
+                (data @ W).sum()
+        loss.backward()
+        W.grad = None
+
+    def explained() -> None:
+        a, b = Value(2.0, "a"), Value(3.0, "b")
+        price = (a * b + a).tanh()
+        autograd.explanation(price)
+        autograd.backward_steps(price)
+
+    program = autograd.trace(lambda x, W: (x @ W).relu().sum(), x, W)
+
+    def new_shapes() -> None:  # more shapes than a program keeps: each call retraces
+        for _ in range(2):
+            rows = 1 + next(shapes) % 20
+            program(x[:1].repeat(rows, axis=0), W.data)
+
+    return {
+        "hooks added and removed": (hooks_on_and_off, 200),
+        "grad with create_graph": (second_order, 200),
+        "detect_anomaly, no_grad, scope": (anomaly_no_grad_and_scopes, 200),
+        "explanation and backward_steps": (explained, 100),
+        # CPython keeps each filename given to compile(): 150 bytes here while every trace got
+        # a new one (as CPython does, the first time each is used: the warm-up covers that)
+        "a program retraced for shape after shape": (new_shapes, 40),
+    }
+
+
+@pytest.mark.parametrize("habit", list(_session_habits()))
+def test_a_long_session_keeps_nothing_per_repetition(habit: str) -> None:
+    call, calls = _session_habits()[habit]
+    per_call, tensors_kept = _growth_per_call(call, warmup=3 * calls, calls=calls)
+    assert tensors_kept <= 0, f"{habit}: {tensors_kept} tensors outlived their repetition"
+    assert per_call < SESSION_BOUND, f"{habit}: {per_call:.0f} bytes kept per repetition"

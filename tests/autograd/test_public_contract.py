@@ -123,6 +123,25 @@ def test_a_copy_and_its_original_are_two_nodes_in_a_drawing() -> None:
     assert draw(y).source.count("label=<a>") == 2  # two leaves named a, not one drawn twice
 
 
+class Parameter(Tensor):
+    """A learner's own kind of tensor, as DeZero's `class Parameter(Variable)`."""
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
+def test_a_tensor_subclass_keeps_its_own_attributes_in_copies(how: str) -> None:
+    """Only the engine's slots were copied: a subclass's attributes (`p.layer = "fc1"`) were
+    silently gone from every copy, so code asking `p.layer` of a copied model failed."""
+    p = Parameter([1.0, 2.0], name="W")
+    p.layer = "fc1"
+    (p * p).sum().backward()
+    copies = {"copy": copy.copy, "deepcopy": copy.deepcopy}
+    c = copies[how](p) if how in copies else pickle.loads(pickle.dumps(p))
+    assert type(c) is Parameter and c.layer == "fc1" and c.name == "W"
+    np.testing.assert_array_equal(c.grad.data, [2.0, 4.0])
+    c.layer = "fc2"
+    assert p.layer == "fc1"
+
+
 def test_pickled_graph_backpropagates_in_the_copy() -> None:
     w = Tensor([[1.0, 2.0]], name="w")
     y = (w * w).sum() * 3

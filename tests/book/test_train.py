@@ -345,6 +345,21 @@ def test_nan_in_the_data_is_named_as_the_cause_not_the_learning_rate():
     assert "learning rate" not in str(exc.value)
 
 
+def test_training_diverged_survives_pickling_as_a_worker_process_sends_it():
+    """A run in a worker process (multiprocessing, concurrent.futures) sends its exception back
+    pickled: unpickling TrainingDiverged called it with the message alone and failed with
+    "missing 1 required positional argument: 'history'", hiding why training stopped."""
+    import pickle
+
+    x, t = _blobs(200)
+    x[57, 2] = np.nan
+    with pytest.raises(nn.TrainingDiverged) as exc:
+        nn.train(TwoLayerNet(4, 8, 3, rng=0), (x, t), batch_size=200, iters=2, progress=False)
+    copy = pickle.loads(pickle.dumps(exc.value))
+    assert type(copy) is nn.TrainingDiverged and str(copy) == str(exc.value)
+    assert copy.step == 1 and copy.history.loss[0] != copy.history.loss[0]  # the NaN loss
+
+
 def test_test_data_of_mismatched_length_is_refused_before_training():
     (x, t), (x_test, t_test) = _data()
     net = TwoLayerNet(4, 8, 3, rng=0)

@@ -415,3 +415,95 @@ def test_a_compiled_step_refuses_labels_holding_nan_as_eager_mode_does() -> None
     x_bad = x.copy()
     x_bad[0, 0] = np.nan  # data, not labels: NaN numbers, as eager mode gives
     assert np.isnan(net.gradient(x_bad, t)["W1"]).any()
+
+
+def test_a_notebook_training_compiled_models_again_and_again_keeps_nothing() -> None:
+    """Re-running a cell that trains a fresh compiled model (two traces: the full batches and
+    the last, shorter one): its programs, their generated code and its tensors go with the
+    model. The compile() filenames stayed (about 150 bytes a run) until d25ea41."""
+    import gc
+    import tracemalloc
+
+    runs = 20
+    x, t = _batch(40, inputs=6)
+
+    def run() -> None:
+        net = TwoLayerNet(6, 5, 10, rng=0)
+        nn.train(net, (x, t), iters=3, batch_size=15, eval_every=0, progress=False, compile=True)
+
+    def used() -> int:
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0]
+
+    def tensors() -> int:
+        gc.collect()
+        return sum(isinstance(obj, autograd.Tensor) for obj in gc.get_objects())
+
+    tracemalloc.start()  # before the warm-up: caches it fills are then counted at every level
+    try:
+        for _ in range(2 * runs):
+            run()
+        before = tensors()
+        levels = []
+        for _ in range(4):
+            levels.append(used())
+            for _ in range(runs):
+                run()
+        levels.append(used())
+    finally:
+        tracemalloc.stop()
+    assert tensors() <= before
+    per_run = float(np.median(np.diff(levels))) / runs
+    assert per_run < 50, f"bytes kept every {runs} runs: {np.diff(levels)}"
+
+
+def test_threads_training_their_own_models_at_once_get_the_serial_results() -> None:
+    """Four models trained side by side (eager and compiled, four optimizers, step-by-step and
+    the book's `gradient` + `update`), started together: each ends with exactly the losses
+    and weights it gets alone (recording, scopes, traces and `.grad` stores are per model or
+    per thread)."""
+    x, t = _batch(48, inputs=6)
+    names = ["SGD", "Momentum", "AdaGrad", "Adam"]
+
+    def job(k: int) -> tuple[list[float], dict[str, np.ndarray]]:
+        net = TwoLayerNet(6, 5, 10, weight_init_std=0.3, rng=k)
+        optimizer = OPTIMIZERS[names[k]]()
+        if k % 2:  # the book's loop
+            if k == 3:
+                net.compile(x[:16], t[:16])
+            losses = []
+            for i in range(12):
+                rows = slice(16 * (i % 3), 16 * (i % 3) + 16)
+                optimizer.update(net.params, net.gradient(x[rows], t[rows]))
+                losses.append(float(net.lastLayer.loss))
+        else:
+            history = nn.train(
+                net, (x, t), optimizer=optimizer, iters=12, batch_size=16, eval_every=0,
+                progress=False, compile=k == 2, seed=k,
+            )  # fmt: skip
+            losses = history.loss
+        return losses, {key: value.copy() for key, value in net.params.items()}
+
+    alone = [job(k) for k in range(4)]
+    start = threading.Barrier(4)
+    together: list[Any] = [None] * 4
+
+    def run(k: int) -> None:
+        start.wait()
+        together[k] = job(k)
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns every few bytecodes
+    try:
+        threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    for k, (losses, weights) in enumerate(alone):
+        losses_now, weights_now = together[k]
+        assert losses_now == losses, names[k]
+        for key in KEYS:
+            np.testing.assert_array_equal(weights_now[key], weights[key], err_msg=names[k] + key)

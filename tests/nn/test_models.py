@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 import weakref
 
 import numpy as np
@@ -185,6 +186,41 @@ def test_gradient_returns_the_book_dict_fresh_on_every_call():
         assert isinstance(grads[key], np.ndarray) and grads[key].shape == net.params[key].shape
         np.testing.assert_array_equal(grads[key], first[key])
     assert grads["W1"] is net.layers["Affine1"].dW
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_gradient_of_a_model_shared_by_threads_returns_each_calls_own(compiled):
+    """Two threads calling `gradient` of one model: the eager step cleared every `.grad`,
+    backpropagated, then read `.grad` back, so a thread whose backward ended after another
+    thread's had started returned the sum of both batches' gradients (W1's was off by the
+    other batch's whole gradient) while the compiled step returned its own. The second
+    thread runs here while the first is inside its backward (a hook on W1 starts and joins
+    it), the latest interleaving; each call's dict is its own batch's, and `.grad` holds the
+    last call's."""
+    net = TwoLayerNet(4, 5, 3, rng=0)
+    x, t = rand(12, 4, seed=1), np.arange(12) % 3
+    if compiled:
+        net.compile(x[:6], t[:6])
+    expected = [MLP.gradient(net, x[:6], t[:6]), MLP.gradient(net, x[6:], t[6:])]
+    W1 = net.params.tensors["W1"]
+    got: dict[str, dict[str, np.ndarray]] = {}
+
+    def other_thread() -> None:
+        got["other"] = net.gradient(x[6:], t[6:])
+
+    def meanwhile(g: Tensor) -> None:  # W1's hook, in whichever thread backpropagates
+        if threading.current_thread() is threading.main_thread() and "other" not in got:
+            worker = threading.Thread(target=other_thread)
+            worker.start()
+            worker.join()
+
+    handle = W1.register_hook(meanwhile)  # (a hook makes a compiled model's step eager too)
+    got["first"] = net.gradient(x[:6], t[:6])
+    handle.remove()
+    for name, want in zip(("first", "other"), expected, strict=True):
+        for key in want:
+            np.testing.assert_allclose(got[name][key], want[key], rtol=1e-12, err_msg=name + key)
+    assert W1.grad is not None and np.array_equal(W1.grad.data, got["first"]["W1"])
 
 
 def test_gradient_keeps_the_loss_value_but_frees_the_graph():

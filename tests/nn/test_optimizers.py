@@ -189,6 +189,36 @@ def test_parameters_without_a_gradient_are_left_alone():
     assert used.grad is None
 
 
+@pytest.mark.parametrize("kind", [SGD, Momentum, AdaGrad, RMSprop, Adam])
+def test_a_step_with_no_gradient_at_all_says_why_rather_than_doing_nothing(kind: type) -> None:
+    """step() with no parameter holding a gradient changed nothing, silently: backward forgotten,
+    zero_grad() called after backward, or (found copying a model mid-training) an optimizer
+    deep-copied apart from its model, whose own copies of the parameters never get one."""
+    import copy
+
+    x, t = np.random.default_rng(0).standard_normal((6, 4)), np.arange(6) % 3
+    net = TwoLayerNet(4, 5, 3, rng=0)
+    opt = kind(lr=0.1, params=net.parameters())
+    net.lastLayer(net(x), t).backward()
+    opt.step()
+    opt.zero_grad()  # (a loop's next step begins)
+    twin, twin_opt = copy.deepcopy(net), copy.deepcopy(opt)  # two calls: two sets of tensors
+    before = twin.params["W1"].copy()
+    state = copy.deepcopy(vars(twin_opt))
+    twin.lastLayer(twin(x), t).backward()
+    copied_apart = r"none of its 4 parameters has a gradient.*copy.deepcopy\(\(net, opt\)\)"
+    with pytest.raises(RuntimeError, match=copied_apart):
+        twin_opt.step()
+    np.testing.assert_array_equal(twin.params["W1"], before)
+    assert vars(twin_opt).keys() == state.keys() and vars(twin_opt).get("iter") == state.get("iter")
+    with pytest.raises(RuntimeError, match=r"Call loss.backward\(\) before step\(\)"):
+        opt.step()
+    tied, tied_opt = copy.deepcopy((net, opt))  # one call: the copy's optimizer is the copy's
+    tied.lastLayer(tied(x), t).backward()
+    tied_opt.step()
+    assert not np.array_equal(tied.params["W1"], net.params["W1"])
+
+
 def test_step_without_parameters_explains_both_faces():
     with pytest.raises(ValueError, match=r"params=model.parameters\(\).*update\(params, grads\)"):
         SGD().step()

@@ -342,3 +342,35 @@ def test_the_node_where_detect_anomaly_found_nan_or_inf_is_outlined_in_red() -> 
     clean = Tensor([1.0, 4.0], name="x").sqrt().sum()
     clean.backward()
     assert "penwidth" not in draw(clean).source and "outlined" not in draw(clean).source
+
+
+def test_drawing_and_step_pages_in_a_loop_keep_nothing() -> None:
+    """A notebook cell that draws the graph (and its step-through page) after every step: a
+    drawing, a page and what they measured go when dropped, so neither tensors nor memory
+    blocks pile up per repetition (numpy's caches fill during the warm-up)."""
+    import gc
+    import sys
+
+    import viz
+
+    def repeat() -> None:
+        a, b = Value(2.0, "a"), Value(3.0, "b")
+        with autograd.scope("Layer"):
+            c = (a * b + a).tanh()
+        pages = viz.steps(c)
+        c.backward()
+        viz.draw(c).source  # noqa: B018  (the DOT text, not rendered: the layout is graphviz's)
+        assert len(pages) > 1
+
+    def counts() -> tuple[int, int]:
+        gc.collect()
+        return sum(isinstance(o, Tensor) for o in gc.get_objects()), sys.getallocatedblocks()
+
+    for _ in range(150):
+        repeat()
+    tensors, blocks = counts()
+    for _ in range(300):
+        repeat()
+    tensors_after, blocks_after = counts()
+    assert tensors_after <= tensors
+    assert blocks_after - blocks < 300 * 0.5, "memory blocks kept by drawing in a loop"
