@@ -322,15 +322,16 @@ class _Param:
     read_grad: Callable[[], Any]
 
 
-def _find_params(layer: Any, exclude: set[str]) -> list[_Param]:
-    """Arrays `W` with a `dW` attribute beside them, and the entries of a `params` dict."""
+def _find_params(layer: Any, exclude: set[str], later: set[str]) -> list[_Param]:
+    """Arrays `W` with a `dW` attribute beside them (or one backward creates: `later`), and
+    the entries of a `params` dict."""
     state = _state(layer)
     found: dict[int, _Param] = {}
     for name, value in state.items():
         if (
             isinstance(value, np.ndarray)
             and value.dtype.kind in "biuf"
-            and f"d{name}" in state
+            and (f"d{name}" in state or f"d{name}" in later)
             and name not in exclude
         ):
             found[id(value)] = _Param(
@@ -356,6 +357,26 @@ def _find_params(layer: Any, exclude: set[str]) -> list[_Param]:
         if p.value.size == 0:
             raise LayerCheckError(f"{type(layer).__name__}: parameter {p.name} has no elements")
     return list(found.values())
+
+
+def _made_by_a_call(
+    layer: Any,
+    forward: Callable[..., Any],
+    backward: Callable[..., Any],
+    values: list[Any],
+    is_loss: bool,
+) -> set[str]:
+    """The attributes a forward and backward create: a layer whose backward sets `self.dW`
+    without an `self.dW = None` in `__init__` (the book has one) still has W checked. The
+    layer is left as it was; a call that raises finds nothing (the check itself says why)."""
+    with _preserved(layer), _quiet():
+        before = set(_state(layer))
+        try:
+            out = forward(*[_copy(v) for v in values])
+            backward(*_backward_args(backward, None if is_loss else np.ones(np.shape(out))))
+        except Exception:
+            return set()
+        return set(_state(layer)) - before
 
 
 def _state(layer: Any) -> dict[str, Any]:
@@ -510,7 +531,9 @@ def check_layer(
     names, values = _arguments(forward, inputs, shape, np.random.default_rng(seed), label)
     differentiated = [i for i, n in enumerate(names) if n not in TARGET_NAMES]
     is_loss = len(differentiated) < len(names)
-    params = _find_params(layer, set(names))
+    params = _find_params(
+        layer, set(names), _made_by_a_call(layer, forward, backward, values, is_loss)
+    )
 
     # float64 copies: central differences nudge these, never the user's arrays
     values64 = [np.array(v, dtype=np.float64) if i in differentiated else _copy(v)

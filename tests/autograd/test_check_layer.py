@@ -1038,3 +1038,31 @@ def test_right_numbers_in_the_wrong_shape_say_how_to_reshape() -> None:
             return super().backward(dout).reshape(-1)
 
     assert "return dx.reshape(*x.shape)" in words(check_layer(FlatDx(), shape=(2, 3)), "x")
+
+
+def test_gradients_first_set_in_backward_are_checked() -> None:
+    """An Affine without the book's `self.dW = None` in __init__ (backward is the first to set
+    dW and db): its W and b were reported as having no gradient, 'backward sets self.dW of its
+    shape: name it dW', and a transposed dW got no word of why (before that, W and b were left
+    out of the table and the layer was 'ok')."""
+
+    class AffineNoInit:
+        def __init__(self, W, b, transposed=False):
+            self.W, self.b, self.transposed = W, b, transposed
+
+        def forward(self, x):
+            self.x = x
+            return np.dot(x, self.W) + self.b
+
+        def backward(self, dout):
+            self.dW = np.dot(dout.T, self.x) if self.transposed else np.dot(self.x.T, dout)
+            self.db = np.sum(dout, axis=0)
+            return np.dot(dout, self.W.T)
+
+    right = check_layer(affine(AffineNoInit), shape=(2, 3))
+    assert right.ok and [row.name for row in right.rows] == ["x", "W", "b"]
+    layer = AffineNoInit(rng.standard_normal((3, 3)), rng.standard_normal(3), transposed=True)
+    wrong = check_layer(layer, shape=(4, 3))
+    assert failed(wrong) == ["W"]
+    assert words(wrong, "W").startswith("dW is transposed")
+    assert layer.dW.shape == (3, 3)  # left as after the checked call
