@@ -43,7 +43,6 @@ _WIDTH = 96  # a diagnosis wraps there, under its first word (a terminal, a note
 # larger one is an input forward kept (self.x = x_train after predicting the training set),
 # which no book layer changes in place, and copying it at every restore would cost gigabytes
 _KEPT = 2**24
-_KINK_ELEMENTS = 32  # failing elements examined for a kink (beyond that it is not one kink)
 
 
 class LayerCheckError(ValueError):
@@ -1135,14 +1134,14 @@ def _kinks(
     atol: float,
     rtol: float,
 ) -> None:
-    """At a kink (relu's 0) any value between the one-sided slopes is a right gradient."""
+    """At a kink (relu's 0) any value between the one-sided slopes is a right gradient. Every
+    failing element is examined (a Relu's input from an earlier ReLU has zeros by the dozen);
+    a wrong backward costs two calls, stopping at its first element that is no kink."""
     for row, array in zip(rows, slots, strict=True):
         if row.ok or row.diagnoses or row.actual is None or row.actual.shape != array.shape:
             continue
         excess = mismatch(row.actual.astype(np.float64), row.expected, atol, rtol)
         failing = np.argwhere((excess > 0) if row.checked is None else (excess > 0) & row.checked)
-        if len(failing) > _KINK_ELEMENTS:
-            continue
         center = weighted()
         accepted = []
         for idx in map(tuple, failing):
@@ -1156,20 +1155,26 @@ def _kinks(
                 array[idx] = original
             tol = atol + rtol * max(abs(left), abs(right))
             a = float(row.actual[idx])
-            if (
+            if not (
                 abs(right - left) > 10 * tol
                 and min(left, right) - tol <= a <= max(left, right) + tol
             ):
-                accepted.append((idx, left, right))
+                break
+            accepted.append((idx, left, right))
         if len(accepted) == len(failing):
             row.ok = True
             row.worst = tuple(int(j) for j in accepted[0][0])
-            for idx, left, right in accepted:
-                row.notes.append(
-                    f"element {tuple(int(j) for j in idx)} is at a kink of forward (slope "
-                    f"{left:.4g} on the left, {right:.4g} on the right): any value between "
-                    "is right there"
-                )
+            idx, left, right = accepted[0]
+            more = (
+                f" (and {len(accepted) - 1} more elements at kinks, each between its slopes)"
+                if len(accepted) > 1
+                else ""
+            )
+            row.notes.append(
+                f"element {tuple(int(j) for j in idx)} is at a kink of forward (slope "
+                f"{left:.4g} on the left, {right:.4g} on the right): any value between is "
+                f"right there{more}"
+            )
 
 
 def _explain(

@@ -407,6 +407,19 @@ def test_a_kink_at_zero_is_not_a_failure() -> None:
     assert "is at a kink" in report["x"].notes[0]
 
 
+def test_many_kinks_are_not_a_wrong_mask() -> None:
+    """A Relu checked on the output of an earlier ReLU (47 of 100 elements exactly 0) FAILED
+    the book's own Relu, telling it to make its mask in forward as the book's Relu does: only
+    32 failing elements were examined for kinks. Every kink is examined now (a wrong backward
+    stops at its first element that is no kink), and they share one note."""
+    x = np.maximum(0.0, np.random.default_rng(0).standard_normal((10, 10)))
+    report = check_layer(book.Relu(), x)
+    assert report.ok, str(report)
+    kinks = [n for n in report["x"].notes if "kink" in n]
+    assert len(kinks) == 1 and f"and {int(np.sum(x == 0)) - 1} more" in kinks[0], kinks
+    assert not check_layer(book.ReluMaskFromDout(), x).ok
+
+
 # --- layers that cannot be checked: one clear error ------------------------------------------
 @pytest.mark.parametrize(
     ("call", "message"),
