@@ -461,6 +461,43 @@ def check_layer(
 
     Returns a `LayerReport`; raises `LayerCheckError` when the layer cannot be checked at all.
     """
+    with _random_state_kept(layer):
+        return _check_layer(layer, inputs, dout, seed, shape, eps, atol, rtol, sample)
+
+
+@contextmanager
+def _random_state_kept(layer: Any) -> Iterator[None]:
+    """A forward drawing random numbers (the book's Dropout: np.random.rand) runs hundreds of
+    times here: numpy's global generator, and generators the layer holds, are put back as they
+    were, so a seeded training run after the check draws what it would have without it."""
+    saved = np.random.get_state()
+    held = [g.bit_generator if isinstance(g, np.random.Generator) else g
+            for g in _state(layer).values()
+            if isinstance(g, (np.random.Generator, np.random.RandomState))]  # fmt: skip
+    states = [(g, g.state if isinstance(g, np.random.BitGenerator) else g.get_state())
+              for g in held]  # fmt: skip
+    try:
+        yield
+    finally:
+        np.random.set_state(saved)
+        for g, state in states:
+            if isinstance(g, np.random.BitGenerator):
+                g.state = state
+            else:
+                g.set_state(state)
+
+
+def _check_layer(
+    layer: Any,
+    inputs: tuple[Any, ...],
+    dout: Any,
+    seed: int,
+    shape: Any,
+    eps: float,
+    atol: float,
+    rtol: float,
+    sample: int | None,
+) -> LayerReport:
     if inspect.isclass(layer):
         raise LayerCheckError(
             f"{layer.__name__} is a class: pass a layer made from it, e.g. {layer.__name__}()"

@@ -115,6 +115,35 @@ def test_a_random_forward_is_refused_not_failed_with_noise() -> None:
         check_layer(Dropout(), shape=(2, 3))
 
 
+def test_random_numbers_drawn_by_forward_are_put_back() -> None:
+    """The book's Dropout draws its mask from np.random.rand: check_layer ran its forward
+    again and again, so a training run seeded before the check (np.random.seed(0), as the
+    book's scripts do) drew other numbers after it; a generator the layer holds, too."""
+
+    class BookDropout:
+        def __init__(self) -> None:
+            self.rng = np.random.default_rng(1)
+            self.legacy = np.random.RandomState(2)
+
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            self.rng.random()
+            self.legacy.rand()
+            self.mask = np.random.rand(*x.shape) > 0.5
+            return x * self.mask
+
+        def backward(self, dout: np.ndarray) -> np.ndarray:
+            return dout * self.mask
+
+    layer = BookDropout()
+    np.random.seed(0)
+    with pytest.raises(LayerCheckError, match="different outputs"):
+        check_layer(layer, shape=(2, 3))
+    drawn = np.random.rand(), layer.rng.random(), layer.legacy.rand()
+    np.random.seed(0)
+    assert drawn == (np.random.rand(), np.random.default_rng(1).random(),
+                     np.random.RandomState(2).rand())  # fmt: skip
+
+
 def test_bad_steps_and_tolerances_are_layer_check_errors() -> None:
     for kwargs, words in [({"eps": 0}, "eps must be a finite number > 0"),
                           ({"atol": "x"}, "atol must be a number"),
