@@ -320,24 +320,60 @@ class _Param:
     read_grad: Callable[[], Any]
 
 
+def _sublayers(layer: Any) -> list[tuple[str, Any]]:
+    """Layers a layer is made of (self.affine = Affine(W, b), or in a list or dict of layers),
+    with their paths: their parameters are the layer's too, and their state is kept."""
+    found: list[tuple[str, Any]] = []
+    seen = {id(layer)}
+
+    def visit(obj: Any, path: str) -> None:
+        for name, value in _state(obj).items():
+            items = (
+                [(f"{path}{name}[{k!r}]", v) for k, v in value.items()]
+                if isinstance(value, dict)
+                else [(f"{path}{name}[{k}]", v) for k, v in enumerate(value)]
+                if isinstance(value, (list, tuple))
+                else [(f"{path}{name}", value)]
+            )
+            for where, sub in items:
+                if id(sub) in seen or not (
+                    callable(getattr(sub, "forward", None))
+                    and callable(getattr(sub, "backward", None))
+                    and not inspect.isclass(sub)
+                ):
+                    continue
+                seen.add(id(sub))
+                found.append((where, sub))
+                visit(sub, f"{where}.")
+
+    visit(layer, "")
+    return found
+
+
 def _find_params(layer: Any, exclude: set[str]) -> list[_Param]:
-    """Arrays `W` with a `dW` attribute beside them, and the entries of a `params` dict."""
+    """Arrays `W` with a `dW` attribute beside them, and the entries of a `params` dict; in
+    the layer and in the layers it is made of (`affine.W`)."""
     state = _state(layer)
     found: dict[int, _Param] = {}
-    for name, value in state.items():
-        if (
-            isinstance(value, np.ndarray)
-            and value.dtype.kind in "biuf"
-            and f"d{name}" in state
-            and name not in exclude
-        ):
-            found[id(value)] = _Param(
-                name,
-                f"d{name}",
-                value,
-                [(state, name)],
-                lambda n=f"d{name}": getattr(layer, n, None),
-            )
+    for path, obj in [("", layer), *((f"{p}.", sub) for p, sub in _sublayers(layer))]:
+        attrs = _state(obj)
+        for name, value in attrs.items():
+            if (
+                isinstance(value, np.ndarray)
+                and value.dtype.kind in "biuf"
+                and f"d{name}" in attrs
+                and (path or name not in exclude)
+            ):
+                if id(value) in found:
+                    found[id(value)].places.append((attrs, name))
+                    continue
+                found[id(value)] = _Param(
+                    f"{path}{name}",
+                    f"{path}d{name}",
+                    value,
+                    [(attrs, name)],
+                    lambda n=f"d{name}", o=obj: getattr(o, n, None),
+                )
     params = state.get("params")
     if isinstance(params, dict):
         for key, value in params.items():
@@ -379,17 +415,19 @@ def _swapped(params: list[_Param], values: list[Any]) -> Iterator[None]:
 def _preserved(layer: Any) -> Iterator[None]:
     """Undo what extra forward/backward calls did to the layer's attributes, and to the arrays
     they hold (`self.dW += ...` changes dW itself; `params` / `grads` dicts are kept too)."""
-    state = _state(layer)
-    saved = dict(state)
-    dicts = {id(v): (v, dict(v)) for v in saved.values() if isinstance(v, dict)}
-    arrays = [v for v in saved.values() if isinstance(v, np.ndarray)]
+    states = [_state(obj) for obj in [layer, *(sub for _, sub in _sublayers(layer))]]
+    saved = [(state, dict(state)) for state in states]
+    values = [v for state in states for v in state.values()]
+    dicts = {id(v): (v, dict(v)) for v in values if isinstance(v, dict)}
+    arrays = [v for v in values if isinstance(v, np.ndarray)]
     arrays += [a for _, d in dicts.values() for a in d.values() if isinstance(a, np.ndarray)]
     contents = {id(a): (a, a.copy()) for a in arrays if a.flags.writeable and a.size <= _KEPT}
     try:
         yield
     finally:
-        state.clear()
-        state.update(saved)
+        for state, items in saved:
+            state.clear()
+            state.update(items)
         for mapping, items in dicts.values():
             mapping.clear()
             mapping.update(items)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import autograd
 from autograd import no_grad
 from autograd.check import LayerCheckError, LayerReport, check_layer
+from autograd.numeric import fixed_weights
 
 BOOK_LAYERS = Path(__file__).with_name("book_layers.py")
 
@@ -434,6 +435,44 @@ def test_a_kink_at_zero_is_not_a_failure() -> None:
     report = check_layer(book.Relu(), np.array([[1.0, -0.5], [0.0, 3.0]]))
     assert report.ok, str(report)
     assert "is at a kink" in report["x"].notes[0]
+
+
+class AffineRelu:
+    """A layer made of the book's layers (5.7's network, as one layer with forward/backward)."""
+
+    def __init__(self, affine: book.Affine) -> None:
+        self.layers = [affine, book.Relu()]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+
+def test_the_parameters_of_layers_inside_a_layer_are_checked() -> None:
+    """An Affine inside a layer (self.layers = [Affine(W, b), Relu()]) had its W and b left
+    out of the table: a transposed dW inside passed as 'ok', x being the only row. And the
+    extra calls were left in the inner layers (their dW from the last nudged call)."""
+    rng = np.random.default_rng(0)
+    W, b, x = rng.standard_normal((3, 3)), rng.standard_normal(3), rng.standard_normal((4, 3))
+    report = check_layer(AffineRelu(book.AffineTransposedDW(W, b)), x)
+    assert not report.ok
+    assert "dW is transposed" in words(report, "layers[0].W")
+    right = AffineRelu(book.Affine(W, b))
+    report = check_layer(right, x)
+    assert report.ok and {r.name for r in report.rows} == {"x", "layers[0].W", "layers[0].b"}
+    once = AffineRelu(book.Affine(W, b))
+    once.forward(x)
+    once.backward(fixed_weights((4, 3), seed=1))  # check_layer's dout for seed=0
+    adds = AffineRelu(book.AffineAddsUp(W, b))
+    assert not check_layer(adds, x).ok
+    np.testing.assert_array_equal(right.layers[0].dW, once.layers[0].dW)
+    np.testing.assert_array_equal(adds.layers[0].dW, once.layers[0].dW)  # added to once
 
 
 def test_many_kinks_are_not_a_wrong_mask() -> None:
