@@ -351,41 +351,37 @@ def _sublayers(layer: Any) -> list[tuple[str, Any]]:
 
 
 def _find_params(layer: Any, exclude: set[str]) -> list[_Param]:
-    """Arrays `W` with a `dW` attribute beside them, and the entries of a `params` dict; in
-    the layer and in the layers it is made of (`affine.W`)."""
-    state = _state(layer)
+    """Arrays `W` with a `dW` attribute beside them, and the entries of a `params` dict; then
+    those of the layers it is made of (`affine.W`; an array also in `params` keeps that name,
+    as the book's TwoLayerNet shares params['W1'] with its Affine1)."""
     found: dict[int, _Param] = {}
-    for path, obj in [("", layer), *((f"{p}.", sub) for p, sub in _sublayers(layer))]:
+
+    def add(value: Any, place: tuple[dict[str, Any], str], make: Callable[[], _Param]) -> None:
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+            if id(value) in found:
+                found[id(value)].places.append(place)
+            else:
+                found[id(value)] = make()
+
+    def attributes(path: str, obj: Any) -> None:
         attrs = _state(obj)
         for name, value in attrs.items():
-            if (
-                isinstance(value, np.ndarray)
-                and value.dtype.kind in "biuf"
-                and f"d{name}" in attrs
-                and (path or name not in exclude)
-            ):
-                if id(value) in found:
-                    found[id(value)].places.append((attrs, name))
-                    continue
-                found[id(value)] = _Param(
-                    f"{path}{name}",
-                    f"{path}d{name}",
-                    value,
-                    [(attrs, name)],
-                    lambda n=f"d{name}", o=obj: getattr(o, n, None),
-                )
-    params = state.get("params")
+            if f"d{name}" in attrs and (path or name not in exclude):
+                add(value, (attrs, name), lambda n=name, v=value: _Param(
+                    f"{path}{n}", f"{path}d{n}", v, [(attrs, n)],
+                    lambda: getattr(obj, f"d{n}", None),
+                ))  # fmt: skip
+
+    attributes("", layer)
+    params = _state(layer).get("params")
     if isinstance(params, dict):
         for key, value in params.items():
-            if not (isinstance(value, np.ndarray) and value.dtype.kind in "biuf"):
-                continue
-            if id(value) in found:
-                found[id(value)].places.append((params, key))
-                continue
-            found[id(value)] = _Param(
-                f"params[{key!r}]", f"grads[{key!r}]", value, [(params, key)],
-                lambda k=key: (getattr(layer, "grads", None) or {}).get(k),
-            )  # fmt: skip
+            add(value, (params, key), lambda k=key, v=value: _Param(
+                f"params[{k!r}]", f"grads[{k!r}]", v, [(params, k)],
+                lambda: (getattr(layer, "grads", None) or {}).get(k),
+            ))  # fmt: skip
+    for path, sub in _sublayers(layer):
+        attributes(f"{path}.", sub)
     for p in found.values():
         if p.value.size == 0:
             raise LayerCheckError(f"{type(layer).__name__}: parameter {p.name} has no elements")

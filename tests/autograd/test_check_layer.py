@@ -475,6 +475,41 @@ def test_the_parameters_of_layers_inside_a_layer_are_checked() -> None:
     np.testing.assert_array_equal(adds.layers[0].dW, once.layers[0].dW)  # added to once
 
 
+class BookNet:
+    """5.7.2's TwoLayerNet as one layer: params shared with its Affines, grads set by backward."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.params = {"W1": rng.standard_normal((4, 5)), "b1": np.zeros(5),
+                       "W2": rng.standard_normal((5, 3)), "b2": np.zeros(3)}  # fmt: skip
+        self.layers = {"Affine1": book.Affine(self.params["W1"], self.params["b1"]),
+                       "Relu1": book.Relu(),
+                       "Affine2": book.Affine(self.params["W2"], self.params["b2"])}  # fmt: skip
+        self.lastLayer = book.SoftmaxWithLoss()
+
+    def forward(self, x: np.ndarray, t: np.ndarray) -> float:
+        for layer in self.layers.values():
+            x = layer.forward(x)
+        return self.lastLayer.forward(x, t)
+
+    def backward(self, dout: float = 1) -> np.ndarray:
+        dout = self.lastLayer.backward(dout)
+        for layer in reversed(list(self.layers.values())):
+            dout = layer.backward(dout)
+        self.grads = {f"{p}{i}": getattr(self.layers[f"Affine{i}"], f"d{p}")
+                      for i in (1, 2) for p in "Wb"}  # fmt: skip
+        return dout
+
+
+def test_the_books_network_as_a_layer_is_right() -> None:
+    """The book's TwoLayerNet (params['W1'] is also layers['Affine1'].W) written with forward
+    and backward FAILED every parameter against a 'true' gradient of 0, told its Relu mask was
+    wrong: the nudged copy went into params only, never reaching the Affine that computes."""
+    rng = np.random.default_rng(0)
+    report = check_layer(BookNet(rng), rng.standard_normal((6, 4)), np.eye(3)[[0, 1, 2, 0, 1, 2]])
+    assert report.ok, str(report)
+    assert [r.name for r in report.rows][1:] == [f"params[{k!r}]" for k in ("W1", "b1", "W2", "b2")]
+
+
 def test_many_kinks_are_not_a_wrong_mask() -> None:
     """A Relu checked on the output of an earlier ReLU (47 of 100 elements exactly 0) FAILED
     the book's own Relu, telling it to make its mask in forward as the book's Relu does: only
