@@ -506,7 +506,8 @@ def _random_state_kept(layer: Any) -> Iterator[None]:
     were, so a seeded training run after the check draws what it would have without it."""
     saved = np.random.get_state()
     held = [g.bit_generator if isinstance(g, np.random.Generator) else g
-            for g in _state(layer).values()
+            for obj in [layer, *(sub for _, sub in _sublayers(layer))]
+            for g in _state(obj).values()
             if isinstance(g, (np.random.Generator, np.random.RandomState))]  # fmt: skip
     states = [(g, g.state if isinstance(g, np.random.BitGenerator) else g.get_state())
               for g in held]  # fmt: skip

@@ -144,6 +144,21 @@ def test_random_numbers_drawn_by_forward_are_put_back() -> None:
     assert drawn == (np.random.rand(), np.random.default_rng(1).random(),
                      np.random.RandomState(2).rand())  # fmt: skip
 
+    class Outer:  # the generator of a layer inside a layer
+        def __init__(self) -> None:
+            self.dropout = BookDropout()
+
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            return self.dropout.forward(x)
+
+        def backward(self, dout: np.ndarray) -> np.ndarray:
+            return self.dropout.backward(dout)
+
+    outer = Outer()
+    with pytest.raises(LayerCheckError, match="different outputs"):
+        check_layer(outer, shape=(2, 3))
+    assert outer.dropout.rng.random() == np.random.default_rng(1).random()
+
 
 def test_bad_steps_and_tolerances_are_layer_check_errors() -> None:
     for kwargs, words in [({"eps": 0}, "eps must be a finite number > 0"),
