@@ -778,7 +778,7 @@ def _check_layer(
             if not row.ok:
                 row.fail(labels)
 
-    rows += _gradientless_rows(layer, unchecked, after_forward)
+    rows += _gradientless_rows(layer, unchecked, after_forward, rows)
     return LayerReport(
         label,
         rows,
@@ -966,28 +966,36 @@ def _used_arrays(
 
 
 def _gradientless_rows(
-    layer: Any, unchecked: dict[str, np.ndarray], after_forward: dict[str, Any]
+    layer: Any, unchecked: dict[str, np.ndarray], after_forward: dict[str, Any], rows: list[Row]
 ) -> list[Row]:
-    """A failing row for each array forward uses that has no gradient check_layer can find."""
+    """A failing row for each array forward uses whose gradient backward seems to keep under
+    another name (it sets an array of its shape: self.grad_W); the others are constants (a
+    fixed Dropout mask, a scale), said in a note on the first row."""
     state = _state(layer)
     set_by_backward = [
         name
         for name, value in state.items()
         if isinstance(value, np.ndarray) and after_forward.get(name) is not value
     ]
-    rows = []
+    failing = []
     for name, value in unchecked.items():
-        row = Row(name, f"d{name}", "parameter", value.shape, np.full(value.shape, np.nan))
         alike = [k for k in set_by_backward if state[k].shape == value.shape]
+        if not alike:
+            rows[0].notes.append(
+                f"forward uses self.{name}, which has no gradient beside it (no self.d{name}): "
+                f"taken as a constant, not checked; if it is a parameter, keep its gradient in "
+                f"self.d{name} as the book does"
+            )
+            continue
         alike.sort(key=lambda k: name not in k)  # grad_W before another array of W's shape
-        hint = f"; backward sets self.{alike[0]} of its shape: name it d{name}" if alike else ""
+        row = Row(name, f"d{name}", "parameter", value.shape, np.full(value.shape, np.nan))
         row.fail(
             f"forward uses {name}, but check_layer finds no gradient for it, so it is not "
             f"checked: keep it in self.d{name} as the book does (or a params / grads dict "
-            f"pair){hint}"
+            f"pair); backward sets self.{alike[0]} of its shape: name it d{name}"
         )
-        rows.append(row)
-    return rows
+        failing.append(row)
+    return failing
 
 
 def _second_call(

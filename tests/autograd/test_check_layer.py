@@ -968,6 +968,27 @@ def test_a_parameter_whose_gradient_has_another_name_is_not_passed_unchecked() -
     assert [row.name for row in check_layer(book_affine, shape=(2, 3)).rows] == ["x", "W", "b"]
 
 
+def test_a_constant_array_forward_uses_is_a_note_not_a_failure() -> None:
+    """A Dropout with one fixed mask (what the refusal of a random forward suggests) and a
+    layer scaling by a fixed self.c FAILED with a row 'forward uses mask, but check_layer finds
+    no gradient for it': with nothing of its shape set by backward it is a constant."""
+
+    class FixedDropout:
+        def __init__(self, mask: np.ndarray) -> None:
+            self.mask = mask
+
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            return x * self.mask
+
+        def backward(self, dout: np.ndarray) -> np.ndarray:
+            return dout * self.mask
+
+    mask = (np.random.default_rng(0).random((4, 2)) > 0.5) / 0.5  # inverted dropout's scale
+    report = check_layer(FixedDropout(mask), shape=(4, 2))
+    assert report.ok and [row.name for row in report.rows] == ["x"], str(report)
+    assert "self.mask, which has no gradient beside it" in " | ".join(report["x"].notes)
+
+
 def test_long_diagnoses_wrap_under_their_first_word() -> None:
     """A diagnosis was one line of up to 400 characters: past a terminal's or a notebook's
     width it wrapped at the edge, or scrolled, away from its row."""
