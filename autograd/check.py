@@ -463,6 +463,18 @@ def _output(value: Any, what: str) -> np.ndarray:
     return out
 
 
+def _float32_numbers(array: Any, few_bits: bool = False) -> bool:
+    """All float32 numbers, and (unless `few_bits`) not all numbers of a few bits such as 0 or
+    0.5: outputs so of float64 inputs were computed in float32 and cast back."""
+    with np.errstate(all="ignore"):
+        finite = np.asarray(array)[np.isfinite(array)]
+        if not np.array_equal(finite.astype(np.float32), finite):
+            return False
+        return few_bits or bool(
+            finite.size and not np.array_equal(finite.astype(np.float16), finite)
+        )
+
+
 def _first_nonfinite(array: np.ndarray) -> tuple[int, ...]:
     return tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
 
@@ -607,9 +619,17 @@ def _check_layer(
             raise LayerCheckError(f"{label}: no input or parameter to differentiate")
         out64 = _output(probe, f"{label}.forward")
         precision = np.dtype(getattr(probe, "dtype", np.float64))
+        returns = f"returns {precision}"
+        given = [values64[i] for i in differentiated] + params64
+        if (
+            precision == np.float64
+            and _float32_numbers(out64)
+            and not all(_float32_numbers(a, few_bits=True) for a in given)
+        ):  # (float32 inputs give float32 numbers through a Relu)
+            precision, returns = np.dtype(np.float32), "returns float32 numbers as float64"
         if precision.kind == "f" and precision.itemsize < 8:
             raise LayerCheckError(
-                f"{label}.forward returns {precision} for float64 inputs (an "
+                f"{label}.forward {returns} for float64 inputs (an "
                 f".astype(np.{precision}) or a {precision} array inside it): {precision} keeps "
                 f"about {np.finfo(precision).precision} digits, too few for central differences "
                 "(f(x + h) - f(x - h) would be mostly rounding); check the layer in float64 and "

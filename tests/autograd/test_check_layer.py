@@ -386,6 +386,24 @@ def test_a_forward_computing_in_float32_is_refused_not_failed_with_a_wrong_truth
     assert check_layer(book.Sigmoid(), x32).ok  # float32 inputs are checked in float64
 
 
+def test_a_forward_computing_in_float32_and_casting_back_is_refused_too() -> None:
+    """A sigmoid computing in float32 and returning .astype(np.float64) passed the float32
+    refusal and FAILED against a 'true' gradient 8% off, told to write the very
+    dx = dout * (1.0 - self.out) * self.out it has."""
+
+    class SigmoidCastBack(book.Sigmoid):
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            self.out = (1 / (1 + np.exp(-x.astype(np.float32)))).astype(np.float64)
+            return self.out
+
+    with pytest.raises(LayerCheckError, match=r"returns float32 numbers as float64 for float64 "
+                       r"inputs.*check the layer in float64"):  # fmt: skip
+        check_layer(SigmoidCastBack(), shape=(4, 3))
+    x32 = rng.standard_normal((10, 10)).astype(np.float32)  # float32 numbers through a Relu
+    assert check_layer(book.Relu(), x32).ok
+    assert check_layer(book.Relu(), np.round(x32)).ok  # (and numbers of a few bits)
+
+
 def test_a_relu_mask_taken_from_another_array_is_named() -> None:
     report = check_layer(book.ReluMaskFromDout(), shape=(3, 4))
     assert failed(report) == ["x"]
