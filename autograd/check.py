@@ -44,7 +44,6 @@ _WIDTH = 96  # a diagnosis wraps there, under its first word (a terminal, a note
 # larger one is an input forward kept (self.x = x_train after predicting the training set),
 # which no book layer changes in place, and copying it at every restore would cost gigabytes
 _KEPT = 2**24
-_KINK_ELEMENTS = 32  # failing elements examined for a kink (beyond that it is not one kink)
 
 
 class LayerCheckError(ValueError):
@@ -322,37 +321,70 @@ class _Param:
     read_grad: Callable[[], Any]
 
 
+def _sublayers(layer: Any) -> list[tuple[str, Any]]:
+    """Layers a layer is made of (self.affine = Affine(W, b), or in a list or dict of layers),
+    with their paths: their parameters are the layer's too, and their state is kept."""
+    found: list[tuple[str, Any]] = []
+    seen = {id(layer)}
+
+    def visit(obj: Any, path: str) -> None:
+        for name, value in _state(obj).items():
+            items = (
+                [(f"{path}{name}[{k!r}]", v) for k, v in value.items()]
+                if isinstance(value, dict)
+                else [(f"{path}{name}[{k}]", v) for k, v in enumerate(value)]
+                if isinstance(value, (list, tuple))
+                else [(f"{path}{name}", value)]
+            )
+            for where, sub in items:
+                if id(sub) in seen or not (
+                    callable(getattr(sub, "forward", None))
+                    and callable(getattr(sub, "backward", None))
+                    and not inspect.isclass(sub)
+                ):
+                    continue
+                seen.add(id(sub))
+                found.append((where, sub))
+                visit(sub, f"{where}.")
+
+    visit(layer, "")
+    return found
+
+
 def _find_params(layer: Any, exclude: set[str], later: set[str]) -> list[_Param]:
     """Arrays `W` with a `dW` attribute beside them (or one backward creates: `later`), and
-    the entries of a `params` dict."""
-    state = _state(layer)
+    the entries of a `params` dict; then those of the layers it is made of (`affine.W`; an
+    array also in `params` keeps that name, as the book's TwoLayerNet shares params['W1']
+    with its Affine1)."""
     found: dict[int, _Param] = {}
-    for name, value in state.items():
-        if (
-            isinstance(value, np.ndarray)
-            and value.dtype.kind in "biuf"
-            and (f"d{name}" in state or f"d{name}" in later)
-            and name not in exclude
-        ):
-            found[id(value)] = _Param(
-                name,
-                f"d{name}",
-                value,
-                [(state, name)],
-                lambda n=f"d{name}": getattr(layer, n, None),
-            )
-    params = state.get("params")
+
+    def add(value: Any, place: tuple[dict[str, Any], str], make: Callable[[], _Param]) -> None:
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+            if id(value) in found:
+                found[id(value)].places.append(place)
+            else:
+                found[id(value)] = make()
+
+    def attributes(path: str, obj: Any) -> None:
+        attrs = _state(obj)
+        for name, value in attrs.items():
+            made = f"d{name}" in attrs or (not path and f"d{name}" in later)
+            if made and (path or name not in exclude):
+                add(value, (attrs, name), lambda n=name, v=value: _Param(
+                    f"{path}{n}", f"{path}d{n}", v, [(attrs, n)],
+                    lambda: getattr(obj, f"d{n}", None),
+                ))  # fmt: skip
+
+    attributes("", layer)
+    params = _state(layer).get("params")
     if isinstance(params, dict):
         for key, value in params.items():
-            if not (isinstance(value, np.ndarray) and value.dtype.kind in "biuf"):
-                continue
-            if id(value) in found:
-                found[id(value)].places.append((params, key))
-                continue
-            found[id(value)] = _Param(
-                f"params[{key!r}]", f"grads[{key!r}]", value, [(params, key)],
-                lambda k=key: (getattr(layer, "grads", None) or {}).get(k),
-            )  # fmt: skip
+            add(value, (params, key), lambda k=key, v=value: _Param(
+                f"params[{k!r}]", f"grads[{k!r}]", v, [(params, k)],
+                lambda: (getattr(layer, "grads", None) or {}).get(k),
+            ))  # fmt: skip
+    for path, sub in _sublayers(layer):
+        attributes(f"{path}.", sub)
     for p in found.values():
         if p.value.size == 0:
             raise LayerCheckError(f"{type(layer).__name__}: parameter {p.name} has no elements")
@@ -402,17 +434,19 @@ def _swapped(params: list[_Param], values: list[Any]) -> Iterator[None]:
 def _preserved(layer: Any) -> Iterator[None]:
     """Undo what extra forward/backward calls did to the layer's attributes, and to the arrays
     they hold (`self.dW += ...` changes dW itself; `params` / `grads` dicts are kept too)."""
-    state = _state(layer)
-    saved = dict(state)
-    dicts = {id(v): (v, dict(v)) for v in saved.values() if isinstance(v, dict)}
-    arrays = [v for v in saved.values() if isinstance(v, np.ndarray)]
+    states = [_state(obj) for obj in [layer, *(sub for _, sub in _sublayers(layer))]]
+    saved = [(state, dict(state)) for state in states]
+    values = [v for state in states for v in state.values()]
+    dicts = {id(v): (v, dict(v)) for v in values if isinstance(v, dict)}
+    arrays = [v for v in values if isinstance(v, np.ndarray)]
     arrays += [a for _, d in dicts.values() for a in d.values() if isinstance(a, np.ndarray)]
     contents = {id(a): (a, a.copy()) for a in arrays if a.flags.writeable and a.size <= _KEPT}
     try:
         yield
     finally:
-        state.clear()
-        state.update(saved)
+        for state, items in saved:
+            state.clear()
+            state.update(items)
         for mapping, items in dicts.values():
             mapping.clear()
             mapping.update(items)
@@ -478,6 +512,18 @@ def _output(value: Any, what: str) -> np.ndarray:
     return out
 
 
+def _float32_numbers(array: Any, few_bits: bool = False) -> bool:
+    """All float32 numbers, and (unless `few_bits`) not all numbers of a few bits such as 0 or
+    0.5: outputs so of float64 inputs were computed in float32 and cast back."""
+    with np.errstate(all="ignore"):
+        finite = np.asarray(array)[np.isfinite(array)]
+        if not np.array_equal(finite.astype(np.float32), finite):
+            return False
+        return few_bits or bool(
+            finite.size and not np.array_equal(finite.astype(np.float16), finite)
+        )
+
+
 def _first_nonfinite(array: np.ndarray) -> tuple[int, ...]:
     return tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
 
@@ -510,6 +556,44 @@ def check_layer(
 
     Returns a `LayerReport`; raises `LayerCheckError` when the layer cannot be checked at all.
     """
+    with _random_state_kept(layer):
+        return _check_layer(layer, inputs, dout, seed, shape, eps, atol, rtol, sample)
+
+
+@contextmanager
+def _random_state_kept(layer: Any) -> Iterator[None]:
+    """A forward drawing random numbers (the book's Dropout: np.random.rand) runs hundreds of
+    times here: numpy's global generator, and generators the layer holds, are put back as they
+    were, so a seeded training run after the check draws what it would have without it."""
+    saved = np.random.get_state()
+    held = [g.bit_generator if isinstance(g, np.random.Generator) else g
+            for obj in [layer, *(sub for _, sub in _sublayers(layer))]
+            for g in _state(obj).values()
+            if isinstance(g, (np.random.Generator, np.random.RandomState))]  # fmt: skip
+    states = [(g, g.state if isinstance(g, np.random.BitGenerator) else g.get_state())
+              for g in held]  # fmt: skip
+    try:
+        yield
+    finally:
+        np.random.set_state(saved)
+        for g, state in states:
+            if isinstance(g, np.random.BitGenerator):
+                g.state = state
+            else:
+                g.set_state(state)
+
+
+def _check_layer(
+    layer: Any,
+    inputs: tuple[Any, ...],
+    dout: Any,
+    seed: int,
+    shape: Any,
+    eps: float,
+    atol: float,
+    rtol: float,
+    sample: int | None,
+) -> LayerReport:
     if inspect.isclass(layer):
         raise LayerCheckError(
             f"{layer.__name__} is a class: pass a layer made from it, e.g. {layer.__name__}()"
@@ -586,9 +670,17 @@ def check_layer(
             raise LayerCheckError(f"{label}: no input or parameter to differentiate")
         out64 = _output(probe, f"{label}.forward")
         precision = np.dtype(getattr(probe, "dtype", np.float64))
+        returns = f"returns {precision}"
+        given = [values64[i] for i in differentiated] + params64
+        if (
+            precision == np.float64
+            and _float32_numbers(out64)
+            and not all(_float32_numbers(a, few_bits=True) for a in given)
+        ):  # (float32 inputs give float32 numbers through a Relu)
+            precision, returns = np.dtype(np.float32), "returns float32 numbers as float64"
         if precision.kind == "f" and precision.itemsize < 8:
             raise LayerCheckError(
-                f"{label}.forward returns {precision} for float64 inputs (an "
+                f"{label}.forward {returns} for float64 inputs (an "
                 f".astype(np.{precision}) or a {precision} array inside it): {precision} keeps "
                 f"about {np.finfo(precision).precision} digits, too few for central differences "
                 "(f(x + h) - f(x - h) would be mostly rounding); check the layer in float64 and "
@@ -757,7 +849,7 @@ def check_layer(
             if not row.ok:
                 row.fail(labels)
 
-    rows += _gradientless_rows(layer, unchecked, after_forward)
+    rows += _gradientless_rows(layer, unchecked, after_forward, rows)
     return LayerReport(
         label,
         rows,
@@ -945,28 +1037,36 @@ def _used_arrays(
 
 
 def _gradientless_rows(
-    layer: Any, unchecked: dict[str, np.ndarray], after_forward: dict[str, Any]
+    layer: Any, unchecked: dict[str, np.ndarray], after_forward: dict[str, Any], rows: list[Row]
 ) -> list[Row]:
-    """A failing row for each array forward uses that has no gradient check_layer can find."""
+    """A failing row for each array forward uses whose gradient backward seems to keep under
+    another name (it sets an array of its shape: self.grad_W); the others are constants (a
+    fixed Dropout mask, a scale), said in a note on the first row."""
     state = _state(layer)
     set_by_backward = [
         name
         for name, value in state.items()
         if isinstance(value, np.ndarray) and after_forward.get(name) is not value
     ]
-    rows = []
+    failing = []
     for name, value in unchecked.items():
-        row = Row(name, f"d{name}", "parameter", value.shape, np.full(value.shape, np.nan))
         alike = [k for k in set_by_backward if state[k].shape == value.shape]
+        if not alike:
+            rows[0].notes.append(
+                f"forward uses self.{name}, which has no gradient beside it (no self.d{name}): "
+                f"taken as a constant, not checked; if it is a parameter, keep its gradient in "
+                f"self.d{name} as the book does"
+            )
+            continue
         alike.sort(key=lambda k: name not in k)  # grad_W before another array of W's shape
-        hint = f"; backward sets self.{alike[0]} of its shape: name it d{name}" if alike else ""
+        row = Row(name, f"d{name}", "parameter", value.shape, np.full(value.shape, np.nan))
         row.fail(
             f"forward uses {name}, but check_layer finds no gradient for it, so it is not "
             f"checked: keep it in self.d{name} as the book does (or a params / grads dict "
-            f"pair){hint}"
+            f"pair); backward sets self.{alike[0]} of its shape: name it d{name}"
         )
-        rows.append(row)
-    return rows
+        failing.append(row)
+    return failing
 
 
 def _second_call(
@@ -1185,14 +1285,14 @@ def _kinks(
     atol: float,
     rtol: float,
 ) -> None:
-    """At a kink (relu's 0) any value between the one-sided slopes is a right gradient."""
+    """At a kink (relu's 0) any value between the one-sided slopes is a right gradient. Every
+    failing element is examined (a Relu's input from an earlier ReLU has zeros by the dozen);
+    a wrong backward costs two calls, stopping at its first element that is no kink."""
     for row, array in zip(rows, slots, strict=True):
         if row.ok or row.diagnoses or row.actual is None or row.actual.shape != array.shape:
             continue
         excess = mismatch(row.actual.astype(np.float64), row.expected, atol, rtol)
         failing = np.argwhere((excess > 0) if row.checked is None else (excess > 0) & row.checked)
-        if len(failing) > _KINK_ELEMENTS:
-            continue
         center = weighted()
         accepted = []
         for idx in map(tuple, failing):
@@ -1206,20 +1306,26 @@ def _kinks(
                 array[idx] = original
             tol = atol + rtol * max(abs(left), abs(right))
             a = float(row.actual[idx])
-            if (
+            if not (
                 abs(right - left) > 10 * tol
                 and min(left, right) - tol <= a <= max(left, right) + tol
             ):
-                accepted.append((idx, left, right))
+                break
+            accepted.append((idx, left, right))
         if len(accepted) == len(failing):
             row.ok = True
             row.worst = tuple(int(j) for j in accepted[0][0])
-            for idx, left, right in accepted:
-                row.notes.append(
-                    f"element {tuple(int(j) for j in idx)} is at a kink of forward (slope "
-                    f"{left:.4g} on the left, {right:.4g} on the right): any value between "
-                    "is right there"
-                )
+            idx, left, right = accepted[0]
+            more = (
+                f" (and {len(accepted) - 1} more elements at kinks, each between its slopes)"
+                if len(accepted) > 1
+                else ""
+            )
+            row.notes.append(
+                f"element {tuple(int(j) for j in idx)} is at a kink of forward (slope "
+                f"{left:.4g} on the left, {right:.4g} on the right): any value between is "
+                f"right there{more}"
+            )
 
 
 def _explain(

@@ -116,8 +116,11 @@ def _kink(
     eps: float,
     atol: float,
     rtol: float,
+    label: str,
+    analytic: float,
 ) -> str:
-    """Why central differences and backward part at a kink (relu's 0): their one-sided slopes."""
+    """Why central differences and backward part at a kink (relu's 0): their one-sided slopes,
+    when backward gives one of them or a value between (else backward is wrong there)."""
     original = array[idx]
     try:
         center = f()
@@ -127,10 +130,13 @@ def _kink(
         left = (center - f()) / eps
     finally:
         array[idx] = original
-    if abs(right - left) <= 10 * (atol + rtol * max(abs(left), abs(right))):
+    tol = atol + rtol * max(abs(left), abs(right))
+    if abs(right - left) <= 10 * tol or not (
+        min(left, right) - tol <= analytic <= max(left, right) + tol
+    ):
         return ""
     return (
-        f"; x = {float(original):g} there is at a kink of fn (slope {left:.4g} on the left, "
+        f"; {label} = {float(original):g} there is at a kink of fn (slope {left:.4g} on the left, "
         f"{right:.4g} on the right), where central differences average the two: check at "
         "inputs away from it, e.g. agt.arrays(..., away_from=0) for relu"
     )
@@ -233,6 +239,15 @@ def gradcheck(
                 f"backward gives {float(analytic[worst])!r}, central differences give "
                 f"{float(numeric[worst])!r} "
                 f"(atol={atol}, rtol={rtol})"
-                + _kink(lambda: weighted(promoted), x.data, worst, eps, atol, rtol)
+                + _kink(
+                    lambda: weighted(promoted),
+                    x.data,
+                    worst,
+                    eps,
+                    atol,
+                    rtol,
+                    label,
+                    float(analytic[worst]),
+                )
             )
     return True

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import autograd
 from autograd import no_grad
 from autograd.check import LayerCheckError, LayerReport, check_layer
+from autograd.numeric import fixed_weights
 
 BOOK_LAYERS = Path(__file__).with_name("book_layers.py")
 
@@ -113,6 +114,50 @@ def test_a_random_forward_is_refused_not_failed_with_noise() -> None:
 
     with pytest.raises(LayerCheckError, match=r"different outputs for the same inputs .*Dropout"):
         check_layer(Dropout(), shape=(2, 3))
+
+
+def test_random_numbers_drawn_by_forward_are_put_back() -> None:
+    """The book's Dropout draws its mask from np.random.rand: check_layer ran its forward
+    again and again, so a training run seeded before the check (np.random.seed(0), as the
+    book's scripts do) drew other numbers after it; a generator the layer holds, too."""
+
+    class BookDropout:
+        def __init__(self) -> None:
+            self.rng = np.random.default_rng(1)
+            self.legacy = np.random.RandomState(2)
+
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            self.rng.random()
+            self.legacy.rand()
+            self.mask = np.random.rand(*x.shape) > 0.5
+            return x * self.mask
+
+        def backward(self, dout: np.ndarray) -> np.ndarray:
+            return dout * self.mask
+
+    layer = BookDropout()
+    np.random.seed(0)
+    with pytest.raises(LayerCheckError, match="different outputs"):
+        check_layer(layer, shape=(2, 3))
+    drawn = np.random.rand(), layer.rng.random(), layer.legacy.rand()
+    np.random.seed(0)
+    assert drawn == (np.random.rand(), np.random.default_rng(1).random(),
+                     np.random.RandomState(2).rand())  # fmt: skip
+
+    class Outer:  # the generator of a layer inside a layer
+        def __init__(self) -> None:
+            self.dropout = BookDropout()
+
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            return self.dropout.forward(x)
+
+        def backward(self, dout: np.ndarray) -> np.ndarray:
+            return self.dropout.backward(dout)
+
+    outer = Outer()
+    with pytest.raises(LayerCheckError, match="different outputs"):
+        check_layer(outer, shape=(2, 3))
+    assert outer.dropout.rng.random() == np.random.default_rng(1).random()
 
 
 def test_bad_steps_and_tolerances_are_layer_check_errors() -> None:
@@ -341,6 +386,24 @@ def test_a_forward_computing_in_float32_is_refused_not_failed_with_a_wrong_truth
     assert check_layer(book.Sigmoid(), x32).ok  # float32 inputs are checked in float64
 
 
+def test_a_forward_computing_in_float32_and_casting_back_is_refused_too() -> None:
+    """A sigmoid computing in float32 and returning .astype(np.float64) passed the float32
+    refusal and FAILED against a 'true' gradient 8% off, told to write the very
+    dx = dout * (1.0 - self.out) * self.out it has."""
+
+    class SigmoidCastBack(book.Sigmoid):
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            self.out = (1 / (1 + np.exp(-x.astype(np.float32)))).astype(np.float64)
+            return self.out
+
+    with pytest.raises(LayerCheckError, match=r"returns float32 numbers as float64 for float64 "
+                       r"inputs.*check the layer in float64"):  # fmt: skip
+        check_layer(SigmoidCastBack(), shape=(4, 3))
+    x32 = rng.standard_normal((10, 10)).astype(np.float32)  # float32 numbers through a Relu
+    assert check_layer(book.Relu(), x32).ok
+    assert check_layer(book.Relu(), np.round(x32)).ok  # (and numbers of a few bits)
+
+
 def test_a_relu_mask_taken_from_another_array_is_named() -> None:
     report = check_layer(book.ReluMaskFromDout(), shape=(3, 4))
     assert failed(report) == ["x"]
@@ -405,6 +468,92 @@ def test_a_kink_at_zero_is_not_a_failure() -> None:
     report = check_layer(book.Relu(), np.array([[1.0, -0.5], [0.0, 3.0]]))
     assert report.ok, str(report)
     assert "is at a kink" in report["x"].notes[0]
+
+
+class AffineRelu:
+    """A layer made of the book's layers (5.7's network, as one layer with forward/backward)."""
+
+    def __init__(self, affine: book.Affine) -> None:
+        self.layers = [affine, book.Relu()]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+
+def test_the_parameters_of_layers_inside_a_layer_are_checked() -> None:
+    """An Affine inside a layer (self.layers = [Affine(W, b), Relu()]) had its W and b left
+    out of the table: a transposed dW inside passed as 'ok', x being the only row. And the
+    extra calls were left in the inner layers (their dW from the last nudged call)."""
+    rng = np.random.default_rng(0)
+    W, b, x = rng.standard_normal((3, 3)), rng.standard_normal(3), rng.standard_normal((4, 3))
+    report = check_layer(AffineRelu(book.AffineTransposedDW(W, b)), x)
+    assert not report.ok
+    assert "dW is transposed" in words(report, "layers[0].W")
+    right = AffineRelu(book.Affine(W, b))
+    report = check_layer(right, x)
+    assert report.ok and {r.name for r in report.rows} == {"x", "layers[0].W", "layers[0].b"}
+    once = AffineRelu(book.Affine(W, b))
+    once.forward(x)
+    once.backward(fixed_weights((4, 3), seed=1))  # check_layer's dout for seed=0
+    adds = AffineRelu(book.AffineAddsUp(W, b))
+    assert not check_layer(adds, x).ok
+    np.testing.assert_array_equal(right.layers[0].dW, once.layers[0].dW)
+    np.testing.assert_array_equal(adds.layers[0].dW, once.layers[0].dW)  # added to once
+
+
+class BookNet:
+    """5.7.2's TwoLayerNet as one layer: params shared with its Affines, grads set by backward."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.params = {"W1": rng.standard_normal((4, 5)), "b1": np.zeros(5),
+                       "W2": rng.standard_normal((5, 3)), "b2": np.zeros(3)}  # fmt: skip
+        self.layers = {"Affine1": book.Affine(self.params["W1"], self.params["b1"]),
+                       "Relu1": book.Relu(),
+                       "Affine2": book.Affine(self.params["W2"], self.params["b2"])}  # fmt: skip
+        self.lastLayer = book.SoftmaxWithLoss()
+
+    def forward(self, x: np.ndarray, t: np.ndarray) -> float:
+        for layer in self.layers.values():
+            x = layer.forward(x)
+        return self.lastLayer.forward(x, t)
+
+    def backward(self, dout: float = 1) -> np.ndarray:
+        dout = self.lastLayer.backward(dout)
+        for layer in reversed(list(self.layers.values())):
+            dout = layer.backward(dout)
+        self.grads = {f"{p}{i}": getattr(self.layers[f"Affine{i}"], f"d{p}")
+                      for i in (1, 2) for p in "Wb"}  # fmt: skip
+        return dout
+
+
+def test_the_books_network_as_a_layer_is_right() -> None:
+    """The book's TwoLayerNet (params['W1'] is also layers['Affine1'].W) written with forward
+    and backward FAILED every parameter against a 'true' gradient of 0, told its Relu mask was
+    wrong: the nudged copy went into params only, never reaching the Affine that computes."""
+    rng = np.random.default_rng(0)
+    report = check_layer(BookNet(rng), rng.standard_normal((6, 4)), np.eye(3)[[0, 1, 2, 0, 1, 2]])
+    assert report.ok, str(report)
+    assert [r.name for r in report.rows][1:] == [f"params[{k!r}]" for k in ("W1", "b1", "W2", "b2")]
+
+
+def test_many_kinks_are_not_a_wrong_mask() -> None:
+    """A Relu checked on the output of an earlier ReLU (47 of 100 elements exactly 0) FAILED
+    the book's own Relu, telling it to make its mask in forward as the book's Relu does: only
+    32 failing elements were examined for kinks. Every kink is examined now (a wrong backward
+    stops at its first element that is no kink), and they share one note."""
+    x = np.maximum(0.0, np.random.default_rng(0).standard_normal((10, 10)))
+    report = check_layer(book.Relu(), x)
+    assert report.ok, str(report)
+    kinks = [n for n in report["x"].notes if "kink" in n]
+    assert len(kinks) == 1 and f"and {int(np.sum(x == 0)) - 1} more" in kinks[0], kinks
+    assert not check_layer(book.ReluMaskFromDout(), x).ok
 
 
 # --- layers that cannot be checked: one clear error ------------------------------------------
@@ -863,6 +1012,27 @@ def test_a_parameter_whose_gradient_has_another_name_is_not_passed_unchecked() -
     book_affine = affine()
     book_affine.forward(np.ones((2, 3)))
     assert [row.name for row in check_layer(book_affine, shape=(2, 3)).rows] == ["x", "W", "b"]
+
+
+def test_a_constant_array_forward_uses_is_a_note_not_a_failure() -> None:
+    """A Dropout with one fixed mask (what the refusal of a random forward suggests) and a
+    layer scaling by a fixed self.c FAILED with a row 'forward uses mask, but check_layer finds
+    no gradient for it': with nothing of its shape set by backward it is a constant."""
+
+    class FixedDropout:
+        def __init__(self, mask: np.ndarray) -> None:
+            self.mask = mask
+
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            return x * self.mask
+
+        def backward(self, dout: np.ndarray) -> np.ndarray:
+            return dout * self.mask
+
+    mask = (np.random.default_rng(0).random((4, 2)) > 0.5) / 0.5  # inverted dropout's scale
+    report = check_layer(FixedDropout(mask), shape=(4, 2))
+    assert report.ok and [row.name for row in report.rows] == ["x"], str(report)
+    assert "self.mask, which has no gradient beside it" in " | ".join(report["x"].notes)
 
 
 def test_long_diagnoses_wrap_under_their_first_word() -> None:

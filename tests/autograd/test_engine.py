@@ -800,3 +800,13 @@ def test_gradcheck_at_a_kink_says_so() -> None:
     with pytest.raises(GradcheckError) as smooth:
         gradcheck(lambda t: t * Tensor(t.data), Tensor([0.5, 2.0], name="x"))
     assert "kink" not in str(smooth.value)
+
+
+def test_gradcheck_names_the_kinked_input_and_blames_a_wrong_backward() -> None:
+    """The kink report said 'x = 0 there' of an input named W (or unnamed), and excused a
+    backward that is neither slope (nor between them) at a kink as the kink's doing."""
+    with pytest.raises(GradcheckError, match=r"input 0 = 0 there is at a kink"):
+        gradcheck(lambda t: t.relu().sum(), Tensor([0.0, 1.0]))
+    with pytest.raises(GradcheckError) as wrong:  # at w = 1 backward gives 1, slopes 2 and 5
+        gradcheck(lambda w: ((w - 1).relu() * 3 + Tensor(w.data) * w).sum(), Tensor([1.0]))
+    assert "kink" not in str(wrong.value)
