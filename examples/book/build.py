@@ -199,17 +199,25 @@ def run_notebook(
             on_cell_executed=cell_finished if stderr is not None else None,
         )
         client.execute(env=_environment(quick, notebook=True), stderr=stderr)
-    if kernel is not None and stat.S_ISREG(os.fstat(stderr.fileno()).st_mode):
-        # the kernel has exited: nothing writes to the file any more (a terminal or a pipe
-        # cannot be unwritten: those get every line)
-        teardown = [IOPUB_FLUSH_TIMEOUT]
-        if kernel.returncode == -signal.SIGABRT:
-            teardown.append(ZMQ_TEARDOWN_ABORT)
-        at_shutdown = os.fstat(stderr.fileno()).st_size - written_by_cells
-        lines = os.pread(stderr.fileno(), at_shutdown, written_by_cells).strip().splitlines()
-        if lines and all(any(p.fullmatch(line.strip()) for p in teardown) for line in lines):
-            os.ftruncate(stderr.fileno(), written_by_cells)
+    if kernel is not None:  # the kernel has exited: nothing writes to `stderr` any more
+        cut_teardown_noise(stderr.fileno(), written_by_cells, kernel.returncode)
     return notebook
+
+
+def cut_teardown_noise(fd: int, written_by_cells: int, returncode: int | None) -> None:
+    """Cut what a kernel wrote to the file `fd` after its last cell (from `written_by_cells`
+    bytes on) when it is all teardown noise: IOPUB_FLUSH_TIMEOUT lines, and ZMQ_TEARDOWN_ABORT
+    from a kernel that died of SIGABRT. A terminal or a pipe cannot be unwritten: those get
+    every line."""
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        return
+    teardown = [IOPUB_FLUSH_TIMEOUT]
+    if returncode == -signal.SIGABRT:
+        teardown.append(ZMQ_TEARDOWN_ABORT)
+    at_shutdown = os.fstat(fd).st_size - written_by_cells
+    lines = os.pread(fd, at_shutdown, written_by_cells).strip().splitlines()
+    if lines and all(any(p.fullmatch(line.strip()) for p in teardown) for line in lines):
+        os.ftruncate(fd, written_by_cells)
 
 
 def notebook_stderr(notebook: Any) -> str:
