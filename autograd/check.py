@@ -29,7 +29,9 @@ from autograd.grad_mode import enable_grad
 from autograd.numeric import (
     central_differences,
     fixed_weights,
+    kink_allows,
     mismatch,
+    one_sided_slopes,
     tolerance_problem,
     vanishing_step,
 )
@@ -1296,20 +1298,8 @@ def _kinks(
         center = weighted()
         accepted = []
         for idx in map(tuple, failing):
-            original = array[idx]
-            try:
-                array[idx] = original + eps
-                right = (weighted() - center) / eps
-                array[idx] = original - eps
-                left = (center - weighted()) / eps
-            finally:
-                array[idx] = original
-            tol = atol + rtol * max(abs(left), abs(right))
-            a = float(row.actual[idx])
-            if not (
-                abs(right - left) > 10 * tol
-                and min(left, right) - tol <= a <= max(left, right) + tol
-            ):
+            left, right = one_sided_slopes(weighted, center, array, idx, eps)
+            if not kink_allows(left, right, float(row.actual[idx]), atol, rtol):
                 break
             accepted.append((idx, left, right))
         if len(accepted) == len(failing):

@@ -121,25 +121,38 @@ def _kink(
 ) -> str:
     """Why central differences and backward part at a kink (relu's 0): their one-sided slopes,
     when backward gives one of them or a value between (else backward is wrong there)."""
+    left, right = one_sided_slopes(f, f(), array, idx, eps)
+    if not kink_allows(left, right, analytic, atol, rtol):
+        return ""
+    return (
+        f"; {label} = {float(array[idx]):g} there is at a kink of fn (slope {left:.4g} on the "
+        f"left, {right:.4g} on the right), where central differences average the two: check at "
+        "inputs away from it, e.g. agt.arrays(..., away_from=0) for relu"
+    )
+
+
+def one_sided_slopes(
+    f: Callable[[], float], center: float, array: np.ndarray, idx: tuple[Any, ...], eps: float
+) -> tuple[float, float]:
+    """(f(a) - f(a - eps)) / eps and (f(a + eps) - f(a)) / eps at element `idx` (`center` is
+    f(a)), the element nudged in place and restored exactly, also when `f` raises."""
     original = array[idx]
     try:
-        center = f()
         array[idx] = original + eps
         right = (f() - center) / eps
         array[idx] = original - eps
         left = (center - f()) / eps
     finally:
         array[idx] = original
+    return left, right
+
+
+def kink_allows(left: float, right: float, value: float, atol: float, rtol: float) -> bool:
+    """Whether the slopes on the two sides differ (a kink, where central differences give
+    their average) and `value`, backward's, is one of them or between: right there."""
     tol = atol + rtol * max(abs(left), abs(right))
-    if abs(right - left) <= 10 * tol or not (
-        min(left, right) - tol <= analytic <= max(left, right) + tol
-    ):
-        return ""
-    return (
-        f"; {label} = {float(original):g} there is at a kink of fn (slope {left:.4g} on the left, "
-        f"{right:.4g} on the right), where central differences average the two: check at "
-        "inputs away from it, e.g. agt.arrays(..., away_from=0) for relu"
-    )
+    between = min(left, right) - tol <= value <= max(left, right) + tol
+    return abs(right - left) > 10 * tol and between
 
 
 def vanishing_step(name: str, array: np.ndarray, h: float) -> str | None:
